@@ -1,0 +1,81 @@
+"""Scores of recognized LaTeX against labels, over model tokens.
+
+The three numbers the im2latex papers report: exact match after normalization, corpus BLEU-4
+over tokens (uniform weights, brevity penalty, no smoothing: the ``multi-bleu``/NLTK
+``corpus_bleu`` definition), and token edit similarity ``1 - Levenshtein / max(len)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+BLEU_ORDER = 4
+
+
+def exact_match(reference: Sequence[str], hypothesis: Sequence[str]) -> bool:
+    """True when the two (normalized) token sequences are identical."""
+    return list(reference) == list(hypothesis)
+
+
+def ngrams(tokens: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
+    """The multiset of n-grams of ``tokens``."""
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+
+
+def bleu4(references: list[list[str]], hypotheses: list[list[str]]) -> float:
+    """Corpus BLEU-4 in 0..1: clipped n-gram precisions summed over the corpus, geometric
+    mean with uniform weights, times the brevity penalty ``exp(1 - r/c)`` when ``c < r``.
+
+    Zero when any n-gram order has no match (no smoothing), as in the published tables.
+    """
+    if len(references) != len(hypotheses):
+        raise ValueError(f"{len(references)} references but {len(hypotheses)} hypotheses")
+    matched = [0] * BLEU_ORDER
+    total = [0] * BLEU_ORDER
+    ref_length = hyp_length = 0
+    for ref, hyp in zip(references, hypotheses, strict=True):
+        ref_length += len(ref)
+        hyp_length += len(hyp)
+        for n in range(1, BLEU_ORDER + 1):
+            hyp_counts = ngrams(hyp, n)
+            ref_counts = ngrams(ref, n)
+            matched[n - 1] += sum(min(c, ref_counts[g]) for g, c in hyp_counts.items())
+            total[n - 1] += max(len(hyp) - n + 1, 0)
+    if hyp_length == 0 or any(m == 0 for m in matched):
+        return 0.0
+    log_precision = sum(math.log(m / t) for m, t in zip(matched, total, strict=True))
+    brevity = 1.0 if hyp_length >= ref_length else math.exp(1.0 - ref_length / hyp_length)
+    return brevity * math.exp(log_precision / BLEU_ORDER)
+
+
+def levenshtein(a: Sequence[str], b: Sequence[str]) -> int:
+    """Token edit distance (insert, delete, substitute; each costs 1).
+
+    One numpy pass per token of ``a``: substitutions and deletions are vectorized, and the
+    insertion chain along the row is a running minimum of ``row[j] - j``.
+    """
+    if not a or not b:
+        return max(len(a), len(b))
+    vocabulary: dict[str, int] = {}
+    a_ids = np.array([vocabulary.setdefault(t, len(vocabulary)) for t in a])
+    b_ids = np.array([vocabulary.setdefault(t, len(vocabulary)) for t in b])
+    columns = np.arange(len(b) + 1)
+    row = columns.copy()
+    for i, token in enumerate(a_ids, start=1):
+        candidate = np.empty_like(row)
+        candidate[0] = i
+        candidate[1:] = np.minimum(row[1:] + 1, row[:-1] + (b_ids != token))
+        row = np.minimum.accumulate(candidate - columns) + columns
+    return int(row[-1])
+
+
+def edit_similarity(a_tokens: Sequence[str], b_tokens: Sequence[str]) -> float:
+    """``1 - levenshtein / max(len)``: 1.0 for identical sequences (two empty ones included)."""
+    longest = max(len(a_tokens), len(b_tokens))
+    if longest == 0:
+        return 1.0
+    return 1.0 - levenshtein(a_tokens, b_tokens) / longest
