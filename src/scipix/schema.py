@@ -1,0 +1,274 @@
+"""The shapes that cross the service boundary: recognition options in, Mathpix-shaped results out.
+
+:class:`RecognizeOptions` mirrors the request options of Mathpix's ``POST /v3/text`` (plus our
+pre-processing switches); :class:`Result` mirrors its response. Serialize a result with
+``result.model_dump(exclude_none=True)`` (or :meth:`Result.to_mathpix`) to get Mathpix's shape:
+fields appear only when requested or applicable.
+
+Invalid options never surface as a pydantic ``ValidationError``: they raise the matching
+:class:`~scipix.errors.OptionsError` subclass (``opts_unknown_format``, ``opts_number_required``,
+``opts_value_out_of_range``, ``opts_bad_format``) whose ``detail`` names the option and the value.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+
+from scipix.errors import (
+    NumberRequiredError,
+    OptionsError,
+    ScipixError,
+    UnknownFormatError,
+    ValueOutOfRangeError,
+)
+
+#: The ``formats`` of ``/v3/text`` (an empty list means ``["text"]``).
+TEXT_FORMATS = ("text", "data", "html", "latex_styled")
+#: The ``type`` values of ``Result.data`` items we produce.
+DATA_TYPES = ("latex", "mathml", "asciimath", "html", "svg", "tsv", "table_html")
+
+_RANGE_ERRORS = {
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "too_short",
+    "too_long",
+}
+_NUMBER_ERRORS = {"int_parsing", "int_type", "float_parsing", "float_type", "int_from_float"}
+
+
+def new_request_id() -> str:
+    """A Mathpix-style request id: ``YYYY_MM_DD_`` + 20 hex digits + ``g``."""
+    return time.strftime("%Y_%m_%d_", time.gmtime()) + secrets.token_hex(10) + "g"
+
+
+def options_error(exc: ValidationError) -> OptionsError:
+    """The OptionsError subclass that says what the first problem of ``exc`` is."""
+    first = exc.errors(include_url=False)[0]
+    name = ".".join(str(p) for p in first["loc"]) or "options"
+    value = first.get("input")
+    kind = first["type"]
+    shown = repr(value) if not isinstance(value, Mapping) else "an object"
+    if kind == "extra_forbidden":
+        return OptionsError(f"unknown option '{name}'", name=name)
+    if kind in _NUMBER_ERRORS:
+        return NumberRequiredError(f"option '{name}' must be a number (got {shown})", name=name)
+    if kind in _RANGE_ERRORS:
+        msg = f"option '{name}' is out of range: {first['msg'].lower()} (got {shown})"
+        return ValueOutOfRangeError(msg, name=name, value=value)
+    return OptionsError(f"option '{name}': {first['msg'].lower()} (got {shown})", name=name)
+
+
+class OptionsModel(BaseModel):
+    """Base of option models: frozen, unknown keys refused, errors raised as OptionsError."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _as_options_error(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise options_error(exc) from None
+
+
+class Region(OptionsModel):
+    """A rectangle of the image to read, in pixels (Mathpix's ``region``)."""
+
+    top_left_x: int = Field(ge=0)
+    top_left_y: int = Field(ge=0)
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+
+
+class DataOptions(OptionsModel):
+    """Which representations fill ``Result.data`` (and ``html``)."""
+
+    include_latex: bool = False
+    include_mathml: bool = False
+    include_asciimath: bool = False
+    include_html: bool = False
+    include_svg: bool = False
+    include_tsv: bool = False
+    include_table_html: bool = False
+
+
+class PreprocessSwitches(OptionsModel):
+    """Per-call pre-processing switches; ``None`` keeps the value from settings."""
+
+    auto_rotate: bool | None = None
+    deskew: bool | None = None
+    crop: bool | None = None
+    clahe: bool | None = None
+    denoise: bool | None = None
+    binarize: bool | None = None
+
+
+class RecognizeOptions(OptionsModel):
+    """What one recognition call should produce (Mathpix ``/v3/text`` options)."""
+
+    formats: tuple[str, ...] = ("text",)
+    data_options: DataOptions = Field(default_factory=DataOptions)
+    math_inline_delimiters: tuple[str, str] = ("\\(", "\\)")
+    math_display_delimiters: tuple[str, str] = ("\\[", "\\]")
+    rm_spaces: bool = True
+    confidence_threshold: float | None = Field(None, ge=0.0, le=1.0)
+    include_line_data: bool = False
+    include_word_data: bool = False
+    beam_width: int | None = Field(None, ge=1, le=16)
+    n_best: int = Field(1, ge=1, le=16)
+    region: Region | None = None
+    auto_rotate_confidence_threshold: float = Field(0.99, ge=0.0, le=1.0)
+    preprocessing: PreprocessSwitches = Field(default_factory=PreprocessSwitches)
+
+    @field_validator("formats", mode="before")
+    @classmethod
+    def _known_formats(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = (value,)
+        if not isinstance(value, list | tuple):
+            return value  # pydantic reports the type error
+        unknown = [f for f in value if f not in TEXT_FORMATS]
+        if unknown:
+            raise UnknownFormatError(
+                f"unknown format {unknown[0]!r}; valid formats: {', '.join(TEXT_FORMATS)}",
+                formats=[str(f) for f in unknown],
+            )
+        return tuple(dict.fromkeys(value)) or ("text",)
+
+    @field_validator("region", mode="before")
+    @classmethod
+    def _empty_region(cls, value: Any) -> Any:
+        return None if value == {} else value  # Mathpix: {} means no region
+
+    @model_validator(mode="after")
+    def _check_n_best(self) -> RecognizeOptions:
+        if self.beam_width is not None and self.n_best > self.beam_width:
+            raise ValueOutOfRangeError(
+                f"option 'n_best' ({self.n_best}) must not exceed 'beam_width' ({self.beam_width})",
+                name="n_best",
+                value=self.n_best,
+            )
+        return self
+
+    def wants(self, fmt: str) -> bool:
+        return fmt in self.formats
+
+    @classmethod
+    def from_request(
+        cls, data: Mapping[str, Any], ignore: frozenset[str] = frozenset()
+    ) -> RecognizeOptions:
+        """Options from a request body, without the keys in ``ignore`` (``src``, ``tags``...)."""
+        return cls.model_validate({k: v for k, v in data.items() if k not in ignore})
+
+
+class DataItem(BaseModel):
+    """One entry of ``Result.data``: a representation of the math in the image."""
+
+    type: Literal["latex", "mathml", "asciimath", "html", "svg", "tsv", "table_html"]
+    value: str
+
+
+Point = tuple[int, int]
+
+
+class LineData(BaseModel):
+    """One line (or region) of the image: Mathpix's ``line_data`` item."""
+
+    id: str
+    type: Literal["math", "text"]
+    cnt: list[Point] = Field(description="The region's contour (here its 4 corners), in pixels.")
+    included: bool = True
+    is_printed: bool = True
+    is_handwritten: bool = False
+    text: str | None = None
+    confidence: float | None = None
+    confidence_rate: float | None = None
+    low_confidence: bool | None = None
+    error_id: str | None = None
+    conversion_output: bool = True
+
+
+class WordData(BaseModel):
+    """One word or math element: Mathpix's ``word_data`` item."""
+
+    type: Literal["text", "math"]
+    cnt: list[Point]
+    text: str | None = None
+    latex: str | None = None
+    confidence: float | None = None
+    confidence_rate: float | None = None
+
+
+class ErrorInfo(BaseModel):
+    """Mathpix's ``error_info``: the error id, the message and any detail fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    message: str
+
+
+class Result(BaseModel):
+    """One image's result, with Mathpix v3 field names (every field optional but request_id)."""
+
+    request_id: str = Field(default_factory=new_request_id)
+    text: str | None = None
+    latex_styled: str | None = None
+    confidence: float | None = None
+    confidence_rate: float | None = None
+    is_printed: bool | None = None
+    is_handwritten: bool | None = None
+    image_width: int | None = None
+    image_height: int | None = None
+    auto_rotate_degrees: int | None = None
+    auto_rotate_confidence: float | None = None
+    line_data: list[LineData] | None = None
+    word_data: list[WordData] | None = None
+    data: list[DataItem] | None = None
+    html: str | None = None
+    version: str | None = None
+    error: str | None = None
+    error_info: ErrorInfo | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error_info is None
+
+    @property
+    def latex(self) -> str | None:
+        """The LaTeX of a single-formula image, else the first math line's LaTeX."""
+        if self.latex_styled is not None:
+            return self.latex_styled
+        for item in self.data or ():
+            if item.type == "latex":
+                return item.value
+        return None
+
+    @classmethod
+    def from_error(cls, error: ScipixError, request_id: str | None = None) -> Result:
+        """A failed result: ``error`` and ``error_info`` from the exception."""
+        envelope = error.to_mathpix()
+        result = cls(error=envelope["error"], error_info=ErrorInfo(**envelope["error_info"]))
+        if request_id is not None:
+            result.request_id = request_id
+        return result
+
+    def to_mathpix(self) -> dict[str, Any]:
+        """The JSON-ready Mathpix body (absent fields left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
