@@ -1,7 +1,9 @@
 """Health checks behind ``scipix doctor``: dependencies, model, config, system, server.
 
-Each check returns a :class:`Check` with ``ok``/``warn``/``fail`` and a fix hint. ``fix=True``
-creates what can safely be created (the config file, the data and cache directories).
+Each check gives ``ok``, ``warn`` or ``fail`` with a message and, unless ok, a fix hint.
+``fix=True`` creates what can safely be created: the config file (where scipix would look for it
+first) and the data and cache directories; it never overwrites an existing file.
+The dependency checks read scipix's own installed metadata, so they follow ``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -9,52 +11,45 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
 import os
 import shutil
 import socket
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import tomli_w
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from scipix.errors import ConfigError
-from scipix.settings import Settings, find_config_file, load_settings, user_config_path
+from scipix.settings import (
+    Settings,
+    config_target,
+    default_settings,
+    find_config_source,
+    load_settings,
+    write_config,
+)
 
 Status = Literal["ok", "warn", "fail"]
 GROUPS = ("deps", "model", "config", "system", "server")
-
-#: (import name, distribution name) of what the default install needs.
-REQUIRED = [
-    ("numpy", "numpy"),
-    ("onnxruntime", "onnxruntime"),
-    ("cv2", "opencv-python-headless"),
-    ("PIL", "pillow"),
-    ("typer", "typer"),
-    ("rich", "rich"),
-    ("pydantic", "pydantic"),
-    ("pydantic_settings", "pydantic-settings"),
-    ("platformdirs", "platformdirs"),
-    ("blake3", "blake3"),
-    ("sympy", "sympy"),
-]
-#: (import name, distribution, extra) of optional features.
-OPTIONAL = [
-    ("fastapi", "fastapi", "server"),
-    ("uvicorn", "uvicorn", "server"),
-    ("mcp", "mcp", "mcp"),
-    ("usearch", "usearch", "semantic"),
-    ("ray", "ray", "ray"),
-    ("torch", "torch", "train"),
-]
+#: Extras whose absence is not worth a warning (tools for working on scipix itself).
+QUIET_EXTRAS = frozenset({"dev"})
+TEX_TOOLS = ("latex", "pdflatex", "dvipng")
+MIN_FREE_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
 class Check:
+    """One result: ``fix`` says what to do when the status is not ok."""
+
     group: str
     name: str
     status: Status
@@ -65,54 +60,107 @@ class Check:
         return asdict(self)
 
 
-def dist_version(dist: str) -> str:
+# --- deps -------------------------------------------------------------------------------------
+
+
+def check_python(requires: str | None) -> Check:
+    here = Version(".".join(str(n) for n in sys.version_info[:3]))
+    spec = SpecifierSet(requires or ">=3.11")
+    if here in spec:
+        return Check("deps", "python", "ok", f"Python {here} ({sys.executable})")
+    return Check("deps", "python", "fail", f"Python {here} does not satisfy {spec}", f"use {spec}")
+
+
+def import_names(dist: str) -> list[str]:
+    """The top-level modules a distribution installs, its own name first."""
+    wanted = canonicalize_name(dist)
+    names = [
+        module
+        for module, dists in importlib.metadata.packages_distributions().items()
+        if any(canonicalize_name(d) == wanted for d in dists) and not module.startswith("_")
+    ]
+    own = dist.replace("-", "_").lower()
+    return sorted(names, key=lambda name: (name.lower() != own, name))
+
+
+def check_requirement(req: Requirement, extra: str | None) -> Check:
+    """Is ``req`` installed, new enough and (for the default install) importable?"""
+    missing: Status = "fail" if extra is None else "warn"
+    where = "" if extra is None else f" [{extra}]"
+    install = "pip install -e ." if extra is None else f"pip install -e '.[{extra}]'"
     try:
-        return importlib.metadata.version(dist)
+        installed = importlib.metadata.version(req.name)
     except importlib.metadata.PackageNotFoundError:
-        return "?"
+        what = "needed" if extra is None else f"the [{extra}] features are off"
+        return Check("deps", req.name, missing, f"{req.name} is not installed: {what}", install)
+    try:
+        ok_version = req.specifier.contains(Version(installed), prereleases=True)
+    except InvalidVersion:
+        ok_version = True
+    if not ok_version:
+        message = f"{req.name} {installed} does not satisfy {req.specifier}{where}"
+        return Check("deps", req.name, missing, message, f"pip install '{req}'")
+    if extra is None:
+        for module in import_names(req.name)[:1]:
+            try:
+                importlib.import_module(module)
+            except Exception as exc:  # a broken binary wheel raises anything (OSError, ...)
+                message = f"{req.name} {installed} is installed but `import {module}` fails: {exc}"
+                return Check(
+                    "deps", req.name, "fail", message, f"pip install --force-reinstall '{req}'"
+                )
+    return Check("deps", req.name, "ok", f"{req.name} {installed}{where}")
+
+
+def requirements() -> tuple[str | None, list[tuple[Requirement, str | None]]]:
+    """scipix's ``Requires-Python`` and each requirement with its extra (None = default)."""
+    meta = importlib.metadata.metadata("scipix")
+    extras = meta.get_all("Provides-Extra") or []
+    found: list[tuple[Requirement, str | None]] = []
+    for line in importlib.metadata.requires("scipix") or []:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            found.append((req, None))
+            continue
+        extra = next((e for e in extras if req.marker.evaluate({"extra": e})), None)
+        if extra is not None and extra not in QUIET_EXTRAS:
+            found.append((req, extra))
+    requires_python = (meta.get_all("Requires-Python") or [None])[0]
+    return requires_python, found
+
+
+def check_providers() -> Check:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return Check(
+            "deps", "onnxruntime-providers", "fail", "onnxruntime missing", "pip install -e ."
+        )
+    providers = list(ort.get_available_providers())
+    status: Status = "ok" if "CPUExecutionProvider" in providers else "fail"
+    fix = None if status == "ok" else "pip install --force-reinstall onnxruntime"
+    return Check("deps", "onnxruntime-providers", status, ", ".join(providers), fix)
 
 
 def check_deps() -> list[Check]:
-    checks = []
-    py = sys.version_info
-    ok_py = py >= (3, 11)
-    checks.append(
-        Check(
-            "deps",
-            "python",
-            "ok" if ok_py else "fail",
-            f"Python {py.major}.{py.minor}.{py.micro}",
-            None if ok_py else "install Python 3.11 or newer",
-        )
-    )
-    for module, dist in REQUIRED:
-        try:
-            importlib.import_module(module)
-            checks.append(Check("deps", dist, "ok", f"{dist} {dist_version(dist)}"))
-        except ImportError as exc:
-            checks.append(Check("deps", dist, "fail", f"{dist} missing: {exc}", "pip install -e ."))
-    for module, dist, extra in OPTIONAL:
-        try:
-            importlib.import_module(module)
-            checks.append(Check("deps", dist, "ok", f"{dist} {dist_version(dist)} ([{extra}])"))
-        except ImportError:
-            checks.append(
-                Check(
-                    "deps",
-                    dist,
-                    "warn",
-                    f"{dist} not installed: the [{extra}] features are off",
-                    f"pip install 'scipix[{extra}]'",
-                )
-            )
     try:
-        import onnxruntime as ort
-
-        providers = ort.get_available_providers()
-        checks.append(Check("deps", "onnxruntime-providers", "ok", ", ".join(providers)))
-    except ImportError:
-        pass
+        requires_python, reqs = requirements()
+    except importlib.metadata.PackageNotFoundError:
+        return [
+            check_python(None),
+            Check("deps", "scipix", "fail", "scipix is not installed", "pip install -e ."),
+        ]
+    scipix = Check("deps", "scipix", "ok", f"scipix {importlib.metadata.version('scipix')}")
+    checks = [check_python(requires_python), scipix]
+    checks += [check_requirement(req, extra) for req, extra in reqs]
+    checks.append(check_providers())
     return checks
+
+
+# --- model ------------------------------------------------------------------------------------
 
 
 def sha256_of(path: Path) -> str:
@@ -123,80 +171,120 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def model_dir(settings: Settings | None) -> Path:
-    if settings is not None and settings.ocr.model_dir is not None:
-        return Path(settings.ocr.model_dir)
+def packaged_weights() -> Path:
     return Path(str(resources.files("scipix") / "weights"))
 
 
-def check_model(settings: Settings | None) -> list[Check]:
-    directory = model_dir(settings)
+def check_onnx_file(path: Path) -> Check:
+    """Does one ONNX file load in ONNX Runtime? Its size, sha256 and model version."""
+    import onnxruntime as ort
+
+    digest = sha256_of(path)
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return Check(
+            "model",
+            path.name,
+            "fail",
+            f"{path} does not load (sha256 {digest}): {reason}",
+            "re-export the model, or point ocr.model_dir at a good one",
+        )
+    meta = session.get_modelmeta()
+    version = meta.custom_metadata_map.get("model_version") or meta.version
+    size = path.stat().st_size / 1e6
+    message = f"loads; version {version}; {size:.1f} MB; sha256 {digest}"
+    return Check("model", path.name, "ok", message)
+
+
+def check_recognizer(settings: Settings) -> Check | None:
+    """Load the formula recognizer with its own loader, once ``scipix.recognition`` has one."""
+    try:
+        module = importlib.import_module("scipix.recognition")
+    except ImportError:
+        return None
+    loader = getattr(getattr(module, "FormulaRecognizer", None), "from_settings", None)
+    if not callable(loader):
+        return None
+    try:
+        loader(settings)
+    except Exception as exc:  # report any loader failure as a failed check
+        return Check(
+            "model",
+            "recognizer",
+            "fail",
+            f"the formula recognizer does not load: {exc}",
+            "reinstall scipix, or point ocr.model_dir at an exported model",
+        )
+    return Check("model", "recognizer", "ok", "the formula recognizer loads")
+
+
+def check_model(settings: Settings) -> list[Check]:
+    configured = settings.ocr.model_dir
+    directory = configured if configured is not None else packaged_weights()
+    if configured is not None and not directory.is_dir():
+        message = f"ocr.model_dir {directory} is not a directory"
+        return [Check("model", "weights", "fail", message, "set ocr.model_dir to a model's folder")]
     files = sorted(directory.glob("*.onnx")) if directory.is_dir() else []
     if not files:
-        return [
-            Check(
-                "model",
-                "weights",
-                "fail",
-                f"no ONNX weights in {directory}",
-                "reinstall scipix, or point ocr.model_dir at an exported model",
-            )
-        ]
-    checks = []
-    try:
-        import onnxruntime as ort
-    except ImportError:
+        fix = "reinstall scipix, or point ocr.model_dir at an exported model"
+        return [Check("model", "weights", "fail", f"no ONNX weights in {directory}", fix)]
+    if importlib.util.find_spec("onnxruntime") is None:
         return [Check("model", "weights", "fail", "onnxruntime missing", "pip install -e .")]
-    for path in files:
-        digest = sha256_of(path)[:16]
-        try:
-            ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            checks.append(
-                Check(
-                    "model",
-                    path.name,
-                    "fail",
-                    f"cannot load {path} (sha256 {digest}…): {exc}",
-                    "reinstall scipix or re-export the model",
-                )
-            )
-            continue
-        size = path.stat().st_size / 1e6
-        checks.append(Check("model", path.name, "ok", f"loads; {size:.1f} MB; sha256 {digest}…"))
-    return checks
+    checks = [check_onnx_file(path) for path in files]
+    recognizer = check_recognizer(settings)
+    return checks + ([recognizer] if recognizer is not None else [])
 
 
-def check_config(config: Path | None) -> tuple[list[Check], Settings | None]:
+# --- config -----------------------------------------------------------------------------------
+
+
+def fix_config(config: Path | None) -> Path | None:
+    """Write a default config where scipix looks first, unless one exists; the path written."""
     try:
-        source = find_config_file(config)
+        if find_config_source(config) is not None:
+            return None
+    except ConfigError:
+        pass  # a --config or $SCIPIX_CONFIG that does not exist yet: create it
+    target = config_target(config)
+    if target.exists():
+        return None
+    write_config(target)
+    return target
+
+
+def check_config(config: Path | None, fix: bool) -> tuple[list[Check], Settings]:
+    written = fix_config(config) if fix else None
+    try:
+        source = find_config_source(config)
         settings = load_settings(config)
     except ConfigError as exc:
-        return [
-            Check(
-                "config",
-                "config",
-                "fail",
-                exc.message,
-                "fix the file or run `scipix config init --force`",
-            )
-        ], None
+        if "env" in exc.detail:
+            fix_hint = f"correct or unset {exc.detail['env']}"
+        else:
+            fix_hint = "correct the file named, or rewrite it: scipix config init --force"
+        return [Check("config", "config", "fail", exc.message, fix_hint)], default_settings()
     if source is None:
         return [
             Check(
                 "config",
                 "config",
                 "warn",
-                "no config file; defaults and SCIPIX_* environment in use",
+                "no config file; defaults and SCIPIX_* variables in use",
                 "scipix doctor --fix (or scipix config init) writes one",
             )
         ], settings
-    return [Check("config", "config", "ok", f"{source} is valid")], settings
+    note = "written now and " if written is not None else ""
+    message = f"{source.path} ({source.origin}) is {note}valid"
+    return [Check("config", "config", "ok", message)], settings
+
+
+# --- system -----------------------------------------------------------------------------------
 
 
 def writable(directory: Path) -> bool:
     try:
-        directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory):
             pass
         return True
@@ -204,61 +292,75 @@ def writable(directory: Path) -> bool:
         return False
 
 
-def check_system(settings: Settings | None, fix: bool) -> list[Check]:
-    settings = settings or Settings()
-    checks = []
-    for name, directory in (
-        ("data_dir", settings.runtime.data_dir),
-        ("cache_dir", settings.runtime.cache_dir),
-    ):
-        exists = directory.is_dir()
-        if not exists and not fix:
-            checks.append(
-                Check(
-                    "system", name, "warn", f"{directory} does not exist yet", "scipix doctor --fix"
-                )
-            )
-        elif writable(directory):
-            checks.append(Check("system", name, "ok", f"{directory} is writable"))
-        else:
-            checks.append(
-                Check(
-                    "system",
-                    name,
-                    "fail",
-                    f"{directory} is not writable",
-                    f"set runtime.{name} to a writable directory",
-                )
-            )
-    missing = [tool for tool in ("pdflatex", "dvipng") if shutil.which(tool) is None]
-    if missing:
-        checks.append(
-            Check(
-                "system",
-                "texlive",
-                "warn",
-                f"{', '.join(missing)} not found: training renders with mathtext only",
-                "apt-get install texlive-latex-extra texlive-fonts-extra dvipng",
-            )
+def check_directory(name: str, directory: Path, fix: bool) -> Check:
+    if not directory.exists() and fix:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            message = f"cannot create {directory}: {exc.strerror or exc}"
+            return Check("system", name, "fail", message, f"set runtime.{name} to a writable path")
+    if not directory.exists():
+        return Check(
+            "system", name, "warn", f"{directory} does not exist yet", "scipix doctor --fix"
         )
-    else:
-        checks.append(Check("system", "texlive", "ok", "pdflatex and dvipng found"))
-    checks.append(Check("system", "cpus", "ok", f"{os.cpu_count()} CPU cores"))
-    return checks
+    if not directory.is_dir() or not writable(directory):
+        return Check(
+            "system",
+            name,
+            "fail",
+            f"{directory} is not a writable directory",
+            f"set runtime.{name} to a writable directory",
+        )
+    free = shutil.disk_usage(directory).free
+    if free < MIN_FREE_BYTES:
+        message = f"{directory} is writable but only {free / 1e6:.0f} MB are free"
+        return Check("system", name, "warn", message, "free some disk space")
+    return Check("system", name, "ok", f"{directory} is writable ({free / 1e9:.0f} GB free)")
+
+
+def check_tex() -> Check:
+    missing = [tool for tool in TEX_TOOLS if shutil.which(tool) is None]
+    if missing:
+        return Check(
+            "system",
+            "texlive",
+            "warn",
+            f"{', '.join(missing)} not found: training renders with matplotlib mathtext only",
+            "./scripts/setup.sh (apt-get install texlive-latex-extra texlive-fonts-extra dvipng)",
+        )
+    return Check("system", "texlive", "ok", f"{', '.join(TEX_TOOLS)} found")
+
+
+def check_system(settings: Settings, fix: bool) -> list[Check]:
+    runtime = settings.runtime
+    return [
+        check_directory("data_dir", runtime.data_dir, fix),
+        check_directory("cache_dir", runtime.cache_dir, fix),
+        check_tex(),
+        Check("system", "cpus", "ok", f"{os.cpu_count()} CPU cores"),
+    ]
+
+
+# --- server -----------------------------------------------------------------------------------
 
 
 def port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((host, port))
+            sock.bind(address)
         except OSError:
             return False
     return True
 
 
-def check_server(settings: Settings | None) -> list[Check]:
-    server = (settings or Settings()).server
+def check_server(settings: Settings) -> list[Check]:
+    server = settings.server
     if port_free(server.host, server.port):
         return [Check("server", "port", "ok", f"{server.host}:{server.port} is free")]
     return [
@@ -266,24 +368,21 @@ def check_server(settings: Settings | None) -> list[Check]:
             "server",
             "port",
             "warn",
-            f"{server.host}:{server.port} is in use",
-            "stop the other process or set server.port",
+            f"{server.host}:{server.port} is in use or cannot be bound",
+            "stop the other process, or set server.port (scipix serve --port)",
         )
     ]
 
 
-def write_default_config(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(Settings().model_dump(mode="json", exclude_none=True)))
+# --- all --------------------------------------------------------------------------------------
 
 
 def run_checks(
-    config: Path | None = None, only: str | None = None, fix: bool = False
+    config: Path | None = None, only: Iterable[str] | None = None, fix: bool = False
 ) -> list[Check]:
-    """Run the checks of every group (or only one), fixing what ``fix`` allows."""
-    if fix and config is None and find_config_file(None) is None:
-        write_default_config(user_config_path())
-    config_checks, settings = check_config(config)
+    """Run the checks of every group (or of ``only``), fixing what ``fix`` allows."""
+    groups = [g for g in GROUPS if only is None or g in set(only)]
+    config_checks, settings = check_config(config, fix and "config" in groups)
     runners: dict[str, Callable[[], list[Check]]] = {
         "deps": check_deps,
         "model": lambda: check_model(settings),
@@ -291,5 +390,4 @@ def run_checks(
         "system": lambda: check_system(settings, fix),
         "server": lambda: check_server(settings),
     }
-    groups = [only] if only else list(GROUPS)
     return [check for group in groups for check in runners[group]()]

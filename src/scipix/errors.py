@@ -1,48 +1,62 @@
 """The one exception hierarchy of scipix, and its table of Mathpix-style error ids.
 
-Every module raises from this tree; the REST server, the CLI and the MCP server turn an error
+Every module raises from this tree. The REST server, the CLI and the MCP server turn an error
 into a Mathpix-shaped body ``{"error": message, "error_info": {"id": ..., "message": ...}}``
-with the HTTP status from :data:`ERROR_TABLE`.
+(:meth:`ScipixError.to_mathpix`, or :func:`mathpix_error` for any exception) with the HTTP
+status from :data:`ERROR_TABLE`. The CLI exits with code 2 for an :class:`InputError` and 1 for
+any other error.
 
 ::
 
-    ScipixError                      sys_exception            500
-    ├── InputError                   (bad input: the caller can fix it)
-    │   ├── ImageError
-    │   │   ├── ImageMissingError        image_missing            200
-    │   │   ├── ImageDecodeError         image_decode_error       200
-    │   │   ├── ImageTooLargeError       image_max_size           200
-    │   │   ├── ImageNoContentError      image_no_content         200
-    │   │   ├── ImageNotSupportedError   image_not_supported      200
-    │   │   └── ImageDownloadError       image_download_error     200
-    │   ├── RequestError
-    │   │   ├── JsonSyntaxError          json_syntax              200
-    │   │   ├── RequestTooLargeError     sys_request_too_large    200
-    │   │   ├── OptionsError             opts_bad_format          200
-    │   │   │   ├── UnknownFormatError   opts_unknown_format      200
-    │   │   │   ├── UnknownOcrError      opts_unknown_ocr         200
-    │   │   │   ├── NumberRequiredError  opts_number_required     200
-    │   │   │   └── ValueOutOfRangeError opts_value_out_of_range  200
-    │   │   └── BatchUnknownIdError      batch_unknown_id         200
-    │   ├── LatexError                   math_syntax              200
-    │   ├── PdfError                     pdf_error                200
-    │   │   ├── PdfMissingError          pdf_missing              200
-    │   │   ├── PdfDecodeError           pdf_decode_error         200
-    │   │   ├── PdfEncryptedError        pdf_encrypted            200
-    │   │   ├── PdfUnknownIdError        pdf_unknown_id           200
-    │   │   └── PdfPageLimitError        pdf_page_limit_exceeded  200
-    │   └── ConfigError                  config_invalid           400
-    ├── ConfidenceError                  math_confidence          200
-    ├── AuthError                        http_unauthorized        401
-    │   └── TokenError                   unauthorized_token_request 200
-    ├── RateLimitError                   http_max_requests        429
-    ├── ModelError                       model_unavailable        503
-    ├── StoreError                       store_error              500
-    └── TrustError                       attestation_invalid      400
+    class                                error id                     HTTP
+    ScipixError                          sys_exception                500
+    ├── InputError                       opts_bad_format              200
+    │   ├── ImageError                   image_decode_error           200
+    │   │   ├── ImageMissingError        image_missing                200
+    │   │   ├── ImageDecodeError         image_decode_error           200
+    │   │   ├── ImageTooLargeError       image_max_size               200
+    │   │   ├── ImageNoContentError      image_no_content             200
+    │   │   ├── ImageNotSupportedError   image_not_supported          200
+    │   │   └── ImageDownloadError       image_download_error         200
+    │   ├── RequestError                 opts_bad_format              200
+    │   │   ├── JsonSyntaxError          json_syntax                  200
+    │   │   ├── RequestTooLargeError     sys_request_too_large        200
+    │   │   ├── OptionsError             opts_bad_format              200
+    │   │   │   ├── UnknownFormatError   opts_unknown_format          200
+    │   │   │   ├── UnknownOcrError      opts_unknown_ocr             200
+    │   │   │   ├── NumberRequiredError  opts_number_required         200
+    │   │   │   ├── ValueOutOfRangeError opts_value_out_of_range      200
+    │   │   │   └── CallbackError        opts_bad_callback            200
+    │   │   └── BatchUnknownIdError      batch_unknown_id             200
+    │   ├── LatexError                   math_syntax                  200
+    │   ├── PdfError                     pdf_error                    200
+    │   │   ├── PdfMissingError          pdf_missing                  200
+    │   │   ├── PdfDecodeError           pdf_decode_error             200
+    │   │   ├── PdfEncryptedError        pdf_encrypted                200
+    │   │   ├── PdfUnknownIdError        pdf_unknown_id               200
+    │   │   └── PdfPageLimitError        pdf_page_limit_exceeded      200
+    │   └── ConfigError                  config_invalid               400
+    ├── ConfidenceError                  math_confidence              200
+    ├── AuthError                        http_unauthorized            401
+    │   └── TokenError                   unauthorized_token_request   200
+    │       └── TokenUnknownError        token_unknown                200
+    ├── RateLimitError                   http_max_requests            429
+    ├── ModelError                       model_unavailable            503
+    ├── StoreError                       store_error                  500
+    └── TrustError                       attestation_invalid          400
 
-Mathpix answers most errors with HTTP 200 and the error in the body; only authentication (401)
-and rate limits (429) change the status. Our own ids (``config_invalid``, ``model_unavailable``,
-``store_error``, ``attestation_invalid``, ``pdf_decode_error``) follow the same naming.
+Notes on the ids:
+
+- Mathpix answers most errors with HTTP 200 and the error in the body; only authentication (401)
+  and rate limits (429) change the status. We follow that for every id Mathpix defines, except
+  ``sys_exception``: an internal failure is a 500 here, so that proxies, monitoring and client
+  retry logic see it (Mathpix's clients decode the same envelope on any status).
+- A too-large image is ``image_max_size``, Mathpix's real id (the issue that specified this
+  module called it ``image_too_large``, which no Mathpix client knows). A too-large request body
+  (JSON, multipart, base64 image) is ``sys_request_too_large``, also Mathpix's own id.
+- Our own ids, for what Mathpix has no id for, follow the same naming: ``config_invalid``,
+  ``model_unavailable``, ``store_error``, ``attestation_invalid``, ``pdf_error`` and
+  ``pdf_decode_error``.
 """
 
 from __future__ import annotations
@@ -53,18 +67,26 @@ from typing import Any, ClassVar
 
 @dataclass(frozen=True)
 class ErrorKind:
-    """One row of the error table: the Mathpix-style id and the HTTP status it travels with."""
+    """One row of the error table: the id, the HTTP status and the default en-US message."""
 
     id: str
     http_status: int
+    message: str = ""
 
 
 class ScipixError(Exception):
-    """Base of every scipix error. ``detail`` holds Mathpix's extra ``error_info`` fields."""
+    """Base of every scipix error.
+
+    ``message`` says what was wrong and how to fix it (the table's default message when left
+    out); ``detail`` holds Mathpix's extra ``error_info`` fields (``url``, ``name``, ``value``,
+    ``limit_name``, …). Every subclass can be built as ``cls(message)``, so errors pickle (Ray).
+    """
 
     error_id: ClassVar[str] = "sys_exception"
 
-    def __init__(self, message: str, **detail: Any) -> None:
+    def __init__(self, message: str | None = None, **detail: Any) -> None:
+        if message is None:
+            message = ERROR_TABLE[self.error_id].message or self.error_id
         super().__init__(message)
         self.message = message
         self.detail = detail
@@ -91,6 +113,8 @@ class InputError(ScipixError):
 
 
 class ImageError(InputError):
+    """An image could not be used."""
+
     error_id = "image_decode_error"
 
 
@@ -103,6 +127,8 @@ class ImageDecodeError(ImageError):
 
 
 class ImageTooLargeError(ImageError):
+    """Too many pixels or bytes (Mathpix's id ``image_max_size``)."""
+
     error_id = "image_max_size"
 
 
@@ -119,6 +145,8 @@ class ImageDownloadError(ImageError):
 
 
 class RequestError(InputError):
+    """A request (body, options, ids) is malformed."""
+
     error_id = "opts_bad_format"
 
 
@@ -127,6 +155,8 @@ class JsonSyntaxError(RequestError):
 
 
 class RequestTooLargeError(RequestError):
+    """The request body is over the size limit (Mathpix's id ``sys_request_too_large``)."""
+
     error_id = "sys_request_too_large"
 
 
@@ -150,6 +180,10 @@ class ValueOutOfRangeError(OptionsError):
     error_id = "opts_value_out_of_range"
 
 
+class CallbackError(OptionsError):
+    error_id = "opts_bad_callback"
+
+
 class BatchUnknownIdError(RequestError):
     error_id = "batch_unknown_id"
 
@@ -159,7 +193,9 @@ class LatexError(InputError):
 
     error_id = "math_syntax"
 
-    def __init__(self, message: str, position: int | None = None, **detail: Any) -> None:
+    def __init__(
+        self, message: str | None = None, position: int | None = None, **detail: Any
+    ) -> None:
         super().__init__(message, position=position, **detail)
         self.position = position
 
@@ -189,7 +225,7 @@ class PdfPageLimitError(PdfError):
 
 
 class ConfigError(InputError):
-    """A configuration file or value is invalid (the CLI exits with code 2)."""
+    """A configuration file or ``SCIPIX_*`` variable is invalid (the CLI exits with code 2)."""
 
     error_id = "config_invalid"
 
@@ -205,7 +241,15 @@ class AuthError(ScipixError):
 
 
 class TokenError(AuthError):
+    """An app token may not make this request (batch, PDF, async, history)."""
+
     error_id = "unauthorized_token_request"
+
+
+class TokenUnknownError(TokenError):
+    """An app token that does not exist (any more)."""
+
+    error_id = "token_unknown"
 
 
 class RateLimitError(ScipixError):
@@ -230,46 +274,58 @@ class TrustError(ScipixError):
     error_id = "attestation_invalid"
 
 
-#: The one table: error id -> HTTP status (Mathpix: 200 for everything but 401 and 429).
+#: The one table: error id -> HTTP status and default message (Mathpix: 200 but 401 and 429).
 ERROR_TABLE: dict[str, ErrorKind] = {
     kind.id: kind
     for kind in (
-        ErrorKind("sys_exception", 500),
-        ErrorKind("image_missing", 200),
-        ErrorKind("image_decode_error", 200),
-        ErrorKind("image_max_size", 200),
-        ErrorKind("image_no_content", 200),
-        ErrorKind("image_not_supported", 200),
-        ErrorKind("image_download_error", 200),
-        ErrorKind("json_syntax", 200),
-        ErrorKind("sys_request_too_large", 200),
-        ErrorKind("opts_bad_format", 200),
-        ErrorKind("opts_unknown_format", 200),
-        ErrorKind("opts_unknown_ocr", 200),
-        ErrorKind("opts_number_required", 200),
-        ErrorKind("opts_value_out_of_range", 200),
-        ErrorKind("batch_unknown_id", 200),
-        ErrorKind("math_syntax", 200),
-        ErrorKind("math_confidence", 200),
-        ErrorKind("pdf_error", 200),
-        ErrorKind("pdf_missing", 200),
-        ErrorKind("pdf_decode_error", 200),
-        ErrorKind("pdf_encrypted", 200),
-        ErrorKind("pdf_unknown_id", 200),
-        ErrorKind("pdf_page_limit_exceeded", 200),
-        ErrorKind("config_invalid", 400),
-        ErrorKind("http_unauthorized", 401),
-        ErrorKind("unauthorized_token_request", 200),
-        ErrorKind("http_max_requests", 429),
-        ErrorKind("model_unavailable", 503),
-        ErrorKind("store_error", 500),
-        ErrorKind("attestation_invalid", 400),
+        ErrorKind("sys_exception", 500, "Internal error"),
+        ErrorKind("image_missing", 200, "No image was given"),
+        ErrorKind("image_decode_error", 200, "The image could not be decoded"),
+        ErrorKind("image_max_size", 200, "The image is too large to process"),
+        ErrorKind("image_no_content", 200, "Image has no content"),
+        ErrorKind("image_not_supported", 200, "The image is neither math nor text"),
+        ErrorKind("image_download_error", 200, "The image could not be downloaded"),
+        ErrorKind("json_syntax", 200, "The request body is not valid JSON"),
+        ErrorKind("sys_request_too_large", 200, "The request is too large"),
+        ErrorKind("opts_bad_format", 200, "An option has a bad format"),
+        ErrorKind("opts_unknown_format", 200, "Unknown format"),
+        ErrorKind("opts_unknown_ocr", 200, "Unknown ocr option"),
+        ErrorKind("opts_number_required", 200, "The option must be a number"),
+        ErrorKind("opts_value_out_of_range", 200, "The option's value is out of range"),
+        ErrorKind("opts_bad_callback", 200, "The callback options are invalid"),
+        ErrorKind("batch_unknown_id", 200, "Unknown batch id"),
+        ErrorKind("math_syntax", 200, "The LaTeX could not be parsed"),
+        ErrorKind("math_confidence", 200, "The confidence is below the threshold"),
+        ErrorKind("pdf_error", 200, "The PDF could not be processed"),
+        ErrorKind("pdf_missing", 200, "No PDF was given"),
+        ErrorKind("pdf_decode_error", 200, "The PDF could not be decoded"),
+        ErrorKind("pdf_encrypted", 200, "The PDF is encrypted"),
+        ErrorKind("pdf_unknown_id", 200, "Unknown or expired pdf id"),
+        ErrorKind("pdf_page_limit_exceeded", 200, "The PDF has too many pages"),
+        ErrorKind("config_invalid", 400, "The configuration is invalid"),
+        ErrorKind("http_unauthorized", 401, "Invalid credentials"),
+        ErrorKind("unauthorized_token_request", 200, "The app token cannot make this request"),
+        ErrorKind("token_unknown", 200, "Unknown app token"),
+        ErrorKind("http_max_requests", 429, "Too many requests"),
+        ErrorKind("model_unavailable", 503, "The recognition model is not available"),
+        ErrorKind("store_error", 500, "A data store failed"),
+        ErrorKind("attestation_invalid", 400, "The attestation is invalid"),
     )
 }
 
 
+def mathpix_error(exc: BaseException) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and Mathpix body for any exception.
+
+    A :class:`ScipixError` keeps its id, message and detail; anything else is an internal
+    ``sys_exception`` whose message does not leak internals (log the exception separately).
+    """
+    error = exc if isinstance(exc, ScipixError) else ScipixError()
+    return error.http_status, error.to_mathpix()
+
+
 def error_classes() -> list[type[ScipixError]]:
-    """Every class of the tree, depth first (used by tests to check the table is complete)."""
+    """Every class of the tree, depth first (tests check each is in the table and docstring)."""
     found: list[type[ScipixError]] = []
     stack: list[type[ScipixError]] = [ScipixError]
     while stack:

@@ -1,4 +1,10 @@
-"""The root ``scipix`` command. Each command group lives in its own module and is added here."""
+"""The root ``scipix`` command. Each command (group) lives in its own module and is added here.
+
+Add a command with one line below (``app.command("ocr")(ocr)`` or ``app.add_typer(x_app,
+name="x")``) once it works; no stubs. Keep module-level imports of command modules light: import
+heavy libraries (numpy, onnxruntime, torch, fastapi) inside the command function, so that
+``scipix --version``, ``scipix config`` and ``scipix doctor`` start fast.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,10 @@ from typing import Annotated
 import typer
 
 from scipix import __version__
-from scipix.cli.common import EXIT_FAILED, EXIT_USAGE, CliState, stderr_console
+from scipix.cli.common import EXIT_FAILED, CliState, exit_code, print_error, state
 from scipix.cli.config import config_app
 from scipix.cli.doctor import doctor
-from scipix.errors import InputError, ScipixError
+from scipix.errors import ScipixError
 
 app = typer.Typer(
     name="scipix",
@@ -36,35 +42,45 @@ def version_callback(value: bool) -> None:
 def root(
     ctx: typer.Context,
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config file (TOML).", show_default=False)
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (TOML); default: $SCIPIX_CONFIG, ./scipix.toml, the user config dir.",
+            show_default=False,
+        ),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=version_callback, is_eager=True, help="Show version."),
     ] = False,
 ) -> None:
-    ctx.obj = CliState(config=config, debug=debug)
+    st = state(ctx)
+    st.config = config
+    st.debug = debug
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: runs the app and turns errors into one line and an exit code."""
+    """Console entry point: runs the app and turns errors into one line and an exit code.
+
+    Exit codes: 0 ok, 1 failed (a failed check, an internal error), 2 bad usage, input or config.
+    Tracebacks are shown only with ``--debug``.
+    """
     args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
+    cli = CliState()
     try:
-        app(args=args, standalone_mode=True)
+        app(args=args, prog_name="scipix", standalone_mode=True, obj=cli)
     except ScipixError as exc:
-        if debug:
+        if cli.debug:
             traceback.print_exc()
-        stderr_console().print(f"[red]error[/red]: {exc.error_id}: {exc.message}")
-        sys.exit(EXIT_USAGE if isinstance(exc, InputError) else EXIT_FAILED)
-    except KeyboardInterrupt:
-        stderr_console().print("interrupted")
-        sys.exit(130)
+        print_error(exc)
+        sys.exit(exit_code(exc))
     except Exception as exc:  # the last line of defence: one line, never a traceback
-        if debug:
+        if cli.debug:
             traceback.print_exc()
-        stderr_console().print(f"[red]error[/red]: sys_exception: {type(exc).__name__}: {exc}")
+        message = f"{type(exc).__name__}: {exc} (scipix --debug ... shows the traceback)"
+        print_error(ScipixError(message))
         sys.exit(EXIT_FAILED)
 
 

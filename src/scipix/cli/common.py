@@ -1,4 +1,9 @@
-"""What every CLI command shares: the global options, settings loading and error output."""
+"""What every CLI command shares: the global options, settings loading and error output.
+
+A command gets its settings with ``state(ctx).settings()`` (read once, on first use) and reports
+problems by raising from :mod:`scipix.errors`; ``scipix.cli.app.main`` turns an error into one
+line on stderr and an exit code: 0 ok, 1 a check or an item failed, 2 bad usage, input or config.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,12 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from scipix.errors import ScipixError
+from scipix.errors import InputError, ScipixError
 from scipix.settings import Settings, load_settings
 
-#: Exit codes: 0 ok, 1 a check or an item failed, 2 bad usage, bad input or bad config.
+EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
@@ -28,6 +34,7 @@ class CliState:
     _settings: Settings | None = field(default=None, repr=False)
 
     def settings(self) -> Settings:
+        """The settings of this invocation, read on first use (a ConfigError exits with 2)."""
         if self._settings is None:
             self._settings = load_settings(self.config)
         return self._settings
@@ -40,6 +47,11 @@ def state(ctx: typer.Context) -> CliState:
     return root.obj
 
 
+def stdout_console() -> Console:
+    """Human output: no wrapping of long lines (paths, LaTeX) and no guessing of highlights."""
+    return Console(highlight=False, soft_wrap=True)
+
+
 def stderr_console() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -50,7 +62,21 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def fail(error: ScipixError, code: int = EXIT_USAGE) -> typer.Exit:
-    """Print ``error: <id>: message`` on stderr and return the Exit to raise."""
-    stderr_console().print(f"[red]error[/red]: {error.error_id}: {error.message}", markup=True)
-    return typer.Exit(code)
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def print_error(error: ScipixError) -> None:
+    """``error: <id>: message`` on stderr, on one line."""
+    message = escape(one_line(error.message))
+    stderr_console().print(f"[red]error[/red]: {error.error_id}: {message}")
+
+
+def exit_code(error: ScipixError) -> int:
+    return EXIT_USAGE if isinstance(error, InputError) else EXIT_FAILED
+
+
+def fail(error: ScipixError) -> typer.Exit:
+    """Print the error and return the Exit to raise (for commands that go on after an error)."""
+    print_error(error)
+    return typer.Exit(exit_code(error))

@@ -5,37 +5,51 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import tomli_w
 import typer
-from rich.console import Console
 
-from scipix.cli.common import EXIT_USAGE, print_json, state
+from scipix.cli.common import EXIT_USAGE, print_json, state, stdout_console
 from scipix.errors import ConfigError
-from scipix.settings import Settings, find_config_file, load_settings, user_config_path
+from scipix.settings import (
+    Settings,
+    config_candidates,
+    config_target,
+    find_config_source,
+    load_settings,
+    render_toml,
+    setting_variables,
+    write_config,
+)
 
-config_app = typer.Typer(help="Write, show and validate scipix.toml.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Write, show and validate the configuration (scipix.toml).", no_args_is_help=True
+)
 
 
-def settings_as_toml_data(settings: Settings) -> dict[str, Any]:
-    """The settings as TOML-ready data (paths as strings, None values left out)."""
-    return settings.model_dump(mode="json", exclude_none=True)
+def settings_data(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON-ready data (paths as strings)."""
+    return settings.model_dump(mode="json")
 
 
 @config_app.command("init")
 def init(
     ctx: typer.Context,
     path: Annotated[
-        Path | None, typer.Argument(help="Where to write (default: the user config dir).")
+        Path | None,
+        typer.Argument(
+            help="Where to write (default: --config, $SCIPIX_CONFIG or the user config dir).",
+            show_default=False,
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a config file holding every setting with its default value."""
-    target = path or state(ctx).config or user_config_path()
+    """Write a config file with every setting, its default value and what it does."""
+    target = path.expanduser() if path is not None else config_target(state(ctx).config)
+    if target.is_dir():
+        raise ConfigError(f"{target} is a directory; give a file path", path=str(target))
     if target.exists() and not force:
         raise ConfigError(f"{target} exists; use --force to overwrite it", path=str(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(tomli_w.dumps(settings_as_toml_data(Settings())), encoding="utf-8")
-    Console().print(f"wrote {target}")
+    write_config(target)
+    stdout_console().print(f"wrote {target}", markup=False)
 
 
 @config_app.command("show")
@@ -43,35 +57,51 @@ def show(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print the effective settings (file + environment + defaults)."""
+    """Print the effective settings (file, then SCIPIX_* variables, then defaults)."""
     st = state(ctx)
     settings = st.settings()
-    source = find_config_file(st.config)
-    data = settings_as_toml_data(settings)
+    source = find_config_source(st.config)
+    overrides = sorted(setting_variables())
     if as_json:
-        print_json({"source": str(source) if source else None, "settings": data})
+        print_json(
+            {
+                "source": str(source.path) if source else None,
+                "environment": overrides,
+                "settings": settings_data(settings),
+            }
+        )
         return
-    Console().print(f"# source: {source or 'defaults and environment'}", highlight=False)
-    Console().print(tomli_w.dumps(data), highlight=False, markup=False)
+    out = stdout_console()
+    looked = ", ".join(f"{c.path} ({c.origin})" for c in config_candidates(st.config))
+    out.print(f"# file: {source.path if source else 'none'}; looked for: {looked}", markup=False)
+    out.print(f"# environment overrides: {', '.join(overrides) or 'none'}", markup=False)
+    out.print(render_toml(settings, comments=False), markup=False, end="")
 
 
 @config_app.command("validate")
 def validate(
     ctx: typer.Context,
-    path: Annotated[Path | None, typer.Argument(help="The file to check.")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="The file to check (default: the one scipix reads).", show_default=False
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Check a config file: syntax, unknown keys, types and ranges (exit 2 when invalid)."""
-    target = path or state(ctx).config
+    """Check the config: syntax, unknown keys, types and ranges (exit 2 when invalid)."""
+    target = path if path is not None else state(ctx).config
     try:
+        source = find_config_source(target)
         load_settings(target)
     except ConfigError as exc:
-        if as_json:
-            print_json({"valid": False, "path": str(target), "error": exc.message})
-            raise typer.Exit(EXIT_USAGE) from exc
-        raise
-    source = find_config_file(target)
+        if not as_json:
+            raise
+        print_json({"valid": False, "error": exc.message, **exc.detail})
+        raise typer.Exit(EXIT_USAGE) from exc
+    where = str(source.path) if source else None
     if as_json:
-        print_json({"valid": True, "path": str(source) if source else None})
+        print_json({"valid": True, "path": where})
     else:
-        Console().print(f"ok: {source or 'no config file; defaults and environment'} is valid")
+        message = f"{where} is valid" if where else "no config file; defaults and environment valid"
+        stdout_console().print(f"ok: {message}", markup=False)

@@ -1,0 +1,5 @@
+"""``python -m scipix``: the same as the ``scipix`` command."""
+
+from scipix.cli.app import main
+
+main()

@@ -1,0 +1,162 @@
+"""The settings model: eight sections, each refusing unknown keys; defaults only, no I/O."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import platformdirs
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+APP_NAME = "scipix"
+CONFIG_FILE_NAME = "scipix.toml"
+ENV_PREFIX = "SCIPIX_"
+ENV_CONFIG = "SCIPIX_CONFIG"
+
+#: A path with ``~`` expanded.
+UserPath = Annotated[Path, AfterValidator(lambda p: p.expanduser())]
+
+
+class Section(BaseModel):
+    """Base of every settings section: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RuntimeSettings(Section):
+    data_dir: UserPath = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)),
+        description="Where stores (keys, history, memory, learning) live.",
+    )
+    cache_dir: UserPath = Field(
+        default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)),
+        description="Rebuildable caches (rendered training data, result cache).",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "warning"
+    threads: int = Field(0, ge=0, description="ONNX Runtime intra-op threads; 0 = all cores.")
+
+
+class OcrSettings(Section):
+    model_dir: UserPath | None = Field(
+        None, description="A retrained model's directory; unset = the packaged weights."
+    )
+    beam_width: int = Field(3, ge=1, le=16, description="Beam search width (1 = greedy).")
+    n_best: int = Field(1, ge=1, le=16, description="Alternatives returned per formula.")
+    max_tokens: int = Field(256, ge=8, le=2048, description="Longest LaTeX, in tokens.")
+    length_penalty: float = Field(0.6, ge=0.0, le=2.0, description="Beam length normalization.")
+    confidence_threshold: float = Field(
+        0.0, ge=0.0, le=1.0, description="Below it a result is an error (math_confidence)."
+    )
+    low_confidence: float = Field(0.5, ge=0.0, le=1.0, description="Below it a line is flagged.")
+    text_ocr: bool = Field(True, description="Read printed text lines with the text OCR.")
+    math_inline_delimiters: tuple[str, str] = ("\\(", "\\)")
+    math_display_delimiters: tuple[str, str] = ("\\[", "\\]")
+
+
+class PreprocessingSettings(Section):
+    auto_rotate: bool = Field(True, description="Detect and undo 90/180/270 degree rotation.")
+    deskew: bool = Field(True, description="Straighten slightly rotated scans.")
+    crop: bool = Field(True, description="Crop to the content.")
+    clahe: bool = Field(False, description="Local contrast equalization.")
+    denoise: bool = False
+    binarize: bool = False
+    max_pixels: int = Field(40_000_000, ge=1, description="Refused before decoding above this.")
+    max_bytes: int = Field(20_000_000, ge=1, description="Largest encoded image accepted.")
+
+
+class AgentDbSettings(Section):
+    enabled: bool = True
+    path: UserPath | None = Field(None, description="Unset = <data_dir>/agentdb.")
+    metric: Literal["cos", "l2sq", "ip"] = "cos"
+    quantization: Literal["f32", "f16", "i8", "b1"] = "f32"
+    connectivity: int = Field(16, ge=2, le=256, description="HNSW M.")
+    expansion_add: int = Field(128, ge=1, description="HNSW ef_construction.")
+    expansion_search: int = Field(64, ge=1, description="HNSW ef_search.")
+    cache_results: bool = Field(True, description="Answer repeated images from the cache.")
+
+
+class ReasoningBankSettings(Section):
+    enabled: bool = True
+    path: UserPath | None = Field(None, description="Unset = <data_dir>/reasoningbank.")
+    calibrate: bool = Field(True, description="Calibrate confidence from verdicts.")
+    min_verdicts_for_calibration: int = Field(50, ge=2)
+    target_precision: float = Field(0.95, gt=0.0, le=1.0)
+    correction_similarity: float = Field(
+        0.97, gt=0.0, le=1.0, description="Image similarity above which a correction applies."
+    )
+
+
+class DistributedSettings(Section):
+    engine: Literal["local", "ray"] = "local"
+    ray_address: str | None = Field(None, description="Unset = start a local Ray.")
+    quorum_size: int = Field(4, ge=1, description="Voters for a quorum (3f+1).")
+    quorum_below_confidence: float = Field(
+        0.0, ge=0.0, le=1.0, description="Ask a quorum below this confidence; 0 = never."
+    )
+    worker_id: str | None = Field(None, description="Unset = derived from the host name.")
+
+
+class PerformanceSettings(Section):
+    workers: int = Field(1, ge=1, le=256, description="Pipeline worker threads.")
+    queue_size: int = Field(64, ge=1, description="Bounded queue length (back-pressure).")
+    batch_size: int = Field(8, ge=1, le=256, description="Formulas per recognizer batch.")
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1)
+    auth: Literal["required", "none_on_loopback"] = "required"
+    max_body_bytes: int = Field(5_000_000, ge=1)
+    max_image_bytes: int = Field(2_000_000, ge=1)
+    allow_url_fetch: bool = Field(False, description="Accept image URLs in `src`.")
+    allow_private_urls: bool = Field(False, description="Let URLs reach private addresses.")
+    url_timeout_s: float = Field(15.0, gt=0)
+    url_max_bytes: int = Field(10_000_000, ge=1)
+    rate_limit_per_minute: int = Field(600, ge=1, description="Requests per key per minute.")
+    history: bool = Field(True, description="Keep results for /v3/ocr-results.")
+
+
+class Settings(BaseSettings):
+    """All of scipix's runtime settings (training hyper-parameters live in their own config)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_assignment=True
+    )
+
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
+    ocr: OcrSettings = Field(default_factory=OcrSettings)
+    preprocessing: PreprocessingSettings = Field(default_factory=PreprocessingSettings)
+    agentdb: AgentDbSettings = Field(default_factory=AgentDbSettings)
+    reasoningbank: ReasoningBankSettings = Field(default_factory=ReasoningBankSettings)
+    distributed: DistributedSettings = Field(default_factory=DistributedSettings)
+    performance: PerformanceSettings = Field(default_factory=PerformanceSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's values arrive as init kwargs; environment variables override them.
+        return (env_settings, init_settings)
+
+
+def default_settings() -> Settings:
+    """The defaults alone: no file, no environment (``Settings()`` reads ``SCIPIX_*``)."""
+    return Settings.model_construct()
+
+
+def section_models() -> dict[str, type[BaseModel]]:
+    """Each section's name and model, in file order."""
+    found: dict[str, type[BaseModel]] = {}
+    for name, info in Settings.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            found[name] = annotation
+    return found
