@@ -19,6 +19,8 @@ from scipix import __version__
 from scipix.cli.common import EXIT_FAILED, CliState, exit_code, print_error, state
 from scipix.cli.config import config_app
 from scipix.cli.doctor import doctor
+from scipix.cli.keys import keys_app
+from scipix.cli.serve import serve
 from scipix.errors import ScipixError
 
 app = typer.Typer(
@@ -30,6 +32,8 @@ app = typer.Typer(
 )
 app.add_typer(config_app, name="config")
 app.command("doctor")(doctor)
+app.add_typer(keys_app, name="keys")
+app.command("serve")(serve)
 
 
 def version_callback(value: bool) -> None:

@@ -1,0 +1,133 @@
+"""The FastAPI app factory: Mathpix v3 routes, ``/health``, the web page, the OpenAPI schema.
+
+``create_app(settings, service=None)`` builds the app; the recognition service (``Scipix``) is
+built once in the lifespan, unless one is passed in (it is then the caller's to close). When the
+model cannot be loaded, the server still starts: keys, history and usage work, ``/health`` says
+why the model is missing, and recognition answers ``model_unavailable`` (HTTP 503).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from scipix import __version__
+from scipix.errors import ModelError
+from scipix.server.auth import Authenticator
+from scipix.server.batch import BatchRunner, BatchStore
+from scipix.server.envelope import install_error_handlers
+from scipix.server.keys import KeyStore
+from scipix.server.ledger import Ledger
+from scipix.server.routes import batch, corrections, history, ocr, tokens, web
+from scipix.server.state import RecognitionService, ServerState
+from scipix.server.store import Database
+from scipix.settings import Settings, get_settings
+
+log = logging.getLogger("scipix.server")
+SHUTDOWN_GRACE_S = 10.0
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self';"
+    " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def build_service(settings: Settings) -> RecognitionService:
+    """The real recognition service (imported here: the server module must not need a model)."""
+    from scipix.service import Scipix
+
+    service: RecognitionService = Scipix(settings)
+    return service
+
+
+def _lifespan(settings: Settings, service: RecognitionService | None) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database.in_dir(settings.runtime.data_dir)
+        model_error: ModelError | None = None
+        owned = service is None
+        svc = service
+        if svc is None:
+            try:
+                svc = await anyio.to_thread.run_sync(build_service, settings)
+            except ModelError as exc:
+                log.error("recognition is unavailable: %s", exc.message)
+                model_error = exc
+        keys, ledger = KeyStore(db), Ledger(db)
+        state = ServerState(
+            settings=settings,
+            service=svc,
+            model_error=model_error,
+            db=db,
+            keys=keys,
+            ledger=ledger,
+            auth=Authenticator(keys, ledger, settings.server),
+            limiter=anyio.CapacityLimiter(max(1, settings.performance.workers)),
+        )
+        runner = BatchRunner(state, BatchStore(db))
+        app.state.scipix = state
+        app.state.batches = runner
+        try:
+            yield
+        finally:
+            await runner.close(SHUTDOWN_GRACE_S)
+            if owned and svc is not None:
+                await anyio.to_thread.run_sync(svc.close)
+            db.close()
+
+    return lifespan
+
+
+async def _health(request: Request) -> JSONResponse:
+    state: ServerState = request.app.state.scipix
+    model_ok = state.service is not None
+    body: dict[str, Any] = {
+        "status": "ok" if model_ok else "degraded",
+        "version": __version__,
+        "model": "loaded" if model_ok else "unavailable",
+    }
+    if state.model_error is not None:
+        body["model_error"] = state.model_error.message
+    return JSONResponse(body)
+
+
+def create_app(
+    settings: Settings | None = None, service: RecognitionService | None = None
+) -> FastAPI:
+    """The scipix server. ``service``: an already built ``Scipix`` (tests share one)."""
+    settings = settings if settings is not None else get_settings()
+    app = FastAPI(
+        title="scipix",
+        version=__version__,
+        summary="Self-hosted scientific OCR with a Mathpix v3-compatible API.",
+        lifespan=_lifespan(settings, service),
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN; the schema is at /openapi.json
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    for module in (ocr, batch, history, tokens, corrections, web):
+        app.include_router(module.router)
+    app.add_api_route("/health", _health, methods=["GET"], tags=["health"], summary="Liveness")
+    app.mount("/static", StaticFiles(directory=web.static_dir()), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if not request.url.path.startswith("/v3/"):
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``scipix serve --workers N`` (settings from the
+    environment and ``$SCIPIX_CONFIG``)."""
+    return create_app(get_settings())

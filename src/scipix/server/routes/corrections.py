@@ -1,0 +1,64 @@
+"""``POST /v3/corrections``: a person's corrected LaTeX for a result (kept for learning)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from scipix.errors import OptionsError
+from scipix.server.auth import Principal
+from scipix.server.deps import key_or_token_principal
+from scipix.server.intake import decode_data_uri, parse_json_object, read_body
+from scipix.server.openapi import CORRECTION_REQUEST, json_request_body
+from scipix.server.state import server_state
+
+router = APIRouter(tags=["corrections"])
+MAX_LATEX_CHARS = 20_000
+
+
+def _optional_str(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise OptionsError(f"{name} must be a string", name=name)
+    return value
+
+
+@router.post(
+    "/v3/corrections",
+    summary="Submit a corrected LaTeX for a result (scipix)",
+    openapi_extra=json_request_body(CORRECTION_REQUEST),
+    response_model=None,
+)
+async def submit_correction(
+    request: Request, principal: Annotated[Principal, Depends(key_or_token_principal)]
+) -> JSONResponse:
+    """``{"latex": corrected, "request_id"?: ..., "src"?: data URI}`` ->
+    ``{"correction_id": n, "request_id", "latex", "original_latex"}``."""
+    state = server_state(request)
+    body = parse_json_object(await read_body(request, state.settings.server.max_body_bytes))
+    latex = body.get("latex")
+    if not isinstance(latex, str) or not latex.strip():
+        raise OptionsError(
+            "latex (the corrected LaTeX, a non-empty string) is required", name="latex"
+        )
+    if len(latex) > MAX_LATEX_CHARS:
+        raise OptionsError(f"latex is longer than {MAX_LATEX_CHARS} characters", name="latex")
+    request_id = _optional_str(body.get("request_id"), "request_id")
+    original = _optional_str(body.get("original_latex"), "original_latex")
+    src = _optional_str(body.get("src"), "src")
+    image = decode_data_uri(src, state.settings.server.max_image_bytes) if src else None
+    correction_id, stored_original = await anyio.to_thread.run_sync(
+        state.ledger.add_correction, principal.app_id, latex, request_id, image, original
+    )
+    return JSONResponse(
+        {
+            "correction_id": correction_id,
+            "request_id": request_id,
+            "latex": latex,
+            "original_latex": stored_original,
+        }
+    )

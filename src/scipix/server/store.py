@@ -1,0 +1,195 @@
+"""The server's one SQLite database: keys, app tokens, rate windows, usage, history, batches.
+
+One file (``<data_dir>/server.sqlite3``) in WAL mode. Every write runs in one ``BEGIN IMMEDIATE``
+transaction, so a process killed mid-request leaves either the whole change or none of it.
+Connections are per thread (SQLite connections must not be shared between threads), and several
+worker processes may open the same file: ``busy_timeout`` makes a writer wait for another.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from scipix.errors import StoreError
+
+SCHEMA_VERSION = 1
+DB_FILE_NAME = "server.sqlite3"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS keys (
+    app_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL,
+    revoked_at REAL,
+    rate_limit_per_minute INTEGER,
+    history INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS app_tokens (
+    token_hash TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    user_id TEXT,
+    strokes_session_id TEXT
+);
+CREATE TABLE IF NOT EXISTS rate_windows (
+    app_id TEXT NOT NULL,
+    window INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (app_id, window)
+);
+CREATE TABLE IF NOT EXISTS usage (
+    app_id TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    usage_type TEXT NOT NULL,
+    request_args_hash TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (app_id, hour, usage_type, request_args_hash)
+);
+CREATE TABLE IF NOT EXISTS history (
+    request_id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL,
+    timestamp REAL NOT NULL,
+    endpoint TEXT NOT NULL,
+    duration REAL NOT NULL,
+    request_args TEXT NOT NULL,
+    result TEXT,
+    tags TEXT NOT NULL,
+    detections TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_app_time ON history (app_id, timestamp);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    keys TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batch_results (
+    batch_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (batch_id, key)
+);
+CREATE TABLE IF NOT EXISTS corrections (
+    correction_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    request_id TEXT,
+    latex TEXT NOT NULL,
+    original_latex TEXT,
+    image BLOB
+);
+"""
+
+
+class Database:
+    """The server database file. Thread-safe: each thread gets its own connection."""
+
+    def __init__(self, path: Path, busy_timeout_s: float = 10.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory {self.path.parent}: {exc}") from exc
+        self._create_schema()
+
+    @classmethod
+    def in_dir(cls, data_dir: Path) -> Database:
+        return cls(Path(data_dir) / DB_FILE_NAME)
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout_s,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the server database {self.path}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _create_schema(self) -> None:
+        conn = self.connection()
+        try:
+            conn.executescript(SCHEMA)
+            with self.write() as tx:
+                tx.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+                row = tx.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot create the schema of {self.path}: {exc}") from exc
+        if int(row["value"]) > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {row['value']}, newer than this scipix "
+                f"({SCHEMA_VERSION}); upgrade scipix or point runtime.data_dir elsewhere"
+            )
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it is committed, or (on any error) none of it."""
+        conn = self.connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"the server database is unavailable: {exc}") from exc
+        try:
+            yield conn
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StoreError(f"the server database refused a write: {exc}") from exc
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StoreError(f"cannot commit to the server database: {exc}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for several SELECTs."""
+        conn = self.connection()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def integrity_check(self) -> str:
+        row = self.connection().execute("PRAGMA integrity_check").fetchone()
+        return str(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                with suppress(sqlite3.Error):
+                    conn.close()
+            self._connections.clear()
+        self._local = threading.local()
