@@ -65,9 +65,15 @@ class MathtextRenderer:
         self.font = font
         self.margin = margin
 
-    def render(self, formulas: Sequence[str], dpi: int = DEFAULT_DPI) -> list[RenderOutcome]:
-        """One outcome per formula, in order. Never raises for a bad formula."""
-        return [self.render_one(latex, dpi) for latex in formulas]
+    def render(
+        self, formulas: Sequence[str], dpi: int | Sequence[int] = DEFAULT_DPI
+    ) -> list[RenderOutcome]:
+        """One outcome per formula, in order; ``dpi`` is one value or one per formula.
+        Never raises for a bad formula."""
+        dpis = [dpi] * len(formulas) if isinstance(dpi, int) else list(dpi)
+        if len(dpis) != len(formulas):
+            raise ValueError(f"{len(formulas)} formulas but {len(dpis)} dpi values")
+        return [self.render_one(latex, d) for latex, d in zip(formulas, dpis, strict=True)]
 
     def render_one(self, latex: str, dpi: int = DEFAULT_DPI) -> RenderOutcome:
         source = to_mathtext(latex)
@@ -76,8 +82,8 @@ class MathtextRenderer:
         try:
             parsed = _parser().parse(f"${source}$", dpi=dpi, prop=_font(self.font, 10.0))
         except Exception as exc:  # pyparsing and layout errors of every kind
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            return RenderOutcome(None, f"mathtext: {type(exc).__name__}: {first_line}"[:200])
+            lines = str(exc).strip().splitlines()  # the formula, a caret, then the reason
+            return RenderOutcome(None, f"mathtext: {lines[-1] if lines else type(exc).__name__}")
         ink = np.asarray(parsed.image, dtype=np.uint8)
         image = crop_to_ink(255 - ink, self.margin)
         return RenderOutcome(image, None if image is not None else "empty rendering")

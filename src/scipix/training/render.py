@@ -125,7 +125,7 @@ def document(font: TexFont, formulas: Sequence[str]) -> str:
         r"  \let\\\scipixnocr \let\newline\scipixnocr $\displaystyle}",
         r"\def\scipixend#1{$\egroup\setbox2\vbox{\kern2pt\hbox{\kern2pt\box0\kern2pt}\kern2pt}%",
         r"  \pdfpagewidth=\wd2 \pdfpageheight=\dimexpr\ht2+\dp2\relax",
-        r"  \shipout\box2 \typeout{<<SCIPIX-SHIP #1>>}}",
+        r"  \count0=\numexpr#1+1\relax \shipout\box2 \typeout{<<SCIPIX-SHIP #1>>}}",
         r"\begin{document}",
         r"\output={\setbox0\box255 \deadcycles=0}",
     ]
@@ -244,8 +244,14 @@ class TexRenderer:
         self.margin = margin
         self.timeout_s = timeout_s
 
-    def render(self, formulas: Sequence[str], dpi: int = DEFAULT_DPI) -> list[RenderOutcome]:
-        """One outcome per formula, in order. Never raises for a bad formula."""
+    def render(
+        self, formulas: Sequence[str], dpi: int | Sequence[int] = DEFAULT_DPI
+    ) -> list[RenderOutcome]:
+        """One outcome per formula, in order; ``dpi`` is one value or one per formula.
+        Never raises for a bad formula."""
+        dpis = [dpi] * len(formulas) if isinstance(dpi, int) else list(dpi)
+        if len(dpis) != len(formulas):
+            raise ValueError(f"{len(formulas)} formulas but {len(dpis)} dpi values")
         outcomes: dict[int, RenderOutcome] = {}
         todo: list[int] = []
         for i, latex in enumerate(formulas):
@@ -257,14 +263,14 @@ class TexRenderer:
             else:
                 todo.append(i)
         with tempfile.TemporaryDirectory(prefix="scipix-tex-") as tmp:
-            self._render_chunk(formulas, todo, dpi, Path(tmp), outcomes)
+            self._render_chunk(formulas, dpis, todo, Path(tmp), outcomes)
         return [outcomes[i] for i in range(len(formulas))]
 
     def _render_chunk(
         self,
         formulas: Sequence[str],
+        dpis: list[int],
         indices: list[int],
-        dpi: int,
         workdir: Path,
         outcomes: dict[int, RenderOutcome],
     ) -> None:
@@ -276,14 +282,14 @@ class TexRenderer:
                 engine=self.engine,
                 timeout_s=self.timeout_s + 0.25 * len(indices),
             )
-            pages = self._rasterize(run, workdir, dpi) if run.output else []
-            for local, page in zip(run.shipped, pages, strict=False):
+            local_dpis = [dpis[i] for i in indices]
+            pages = self._rasterize(run, workdir, local_dpis) if run.output else {}
+            for local, page in pages.items():
                 outcomes[indices[local]] = self._outcome(page, run.errors.get(local))
             if run.complete and len(pages) == len(run.shipped):
                 for local, index in enumerate(indices):
-                    outcomes.setdefault(
-                        index, RenderOutcome(None, run.errors.get(local, "no page"))
-                    )
+                    error = run.errors.get(local, "no page")
+                    outcomes.setdefault(index, RenderOutcome(None, error))
                 return
             culprit = run.culprit
             if culprit is None:  # died before the first marker: split until it is one formula
@@ -291,7 +297,7 @@ class TexRenderer:
                     outcomes[indices[0]] = RenderOutcome(None, run.failure or "TeX failed")
                     return
                 half = len(indices) // 2
-                self._render_chunk(formulas, indices[:half], dpi, workdir, outcomes)
+                self._render_chunk(formulas, dpis, indices[:half], workdir, outcomes)
                 indices = indices[half:]
                 continue
             outcomes[indices[culprit]] = RenderOutcome(None, run.failure or "TeX stopped here")
@@ -305,32 +311,51 @@ class TexRenderer:
         image = crop_to_ink(page, self.margin)
         return RenderOutcome(image, None if image is not None else "empty rendering")
 
-    def _rasterize(self, run: TexRun, workdir: Path, dpi: int) -> list[np.ndarray | None]:
-        """Grayscale pages of the run's output in page order; None for a page drawn with
-        glyphs missing (a font without its files). Stops at the first unreadable page."""
+    def _rasterize(
+        self, run: TexRun, workdir: Path, dpis: list[int]
+    ) -> dict[int, np.ndarray | None]:
+        """The shipped pages by batch position; None for a page drawn with glyphs missing
+        (a font without its files). A page the rasterizer could not write is absent."""
         out_dir = workdir / "pages"
         shutil.rmtree(out_dir, ignore_errors=True)
         out_dir.mkdir()
         if self.engine == "dvi":
-            command = ["dvipng", "-T", "tight", "-D", str(dpi), "-bg", "White", "-fg", "Black"]
-            command += ["-z", "1", "-o", str(out_dir / "p%06d.png"), run.output]
-        else:
-            command = ["pdftoppm", "-r", str(2 * dpi), "-gray", "-png", run.output]
-            command.append(str(out_dir / "p"))
-        result = run_process(command, workdir, self.timeout_s + 0.05 * len(run.shipped))
-        if not result.finished:
-            return []
-        broken = {int(m.group(1)) for m in _BROKEN_PAGE.finditer(result.output)}
-        files = sorted(out_dir.glob("p*.png"), key=lambda p: int(p.stem.lstrip("p-")))
-        pages: list[np.ndarray | None] = []
-        for number, file in enumerate(files, start=1):
+            return self._dvipng(run, workdir, out_dir, dpis)
+        top = 2 * max(dpis)  # the im2latex recipe: render large, downsample
+        command = ["pdftoppm", "-r", str(top), "-gray", "-png", run.output, str(out_dir / "p")]
+        if not run_process(command, workdir, self.timeout_s + 0.1 * len(dpis)).finished:
+            return {}
+        files = sorted(out_dir.glob("p-*.png"), key=lambda p: int(p.stem[2:]))
+        pages: dict[int, np.ndarray | None] = {}
+        for local, file in zip(run.shipped, files, strict=False):
             page = cv2.imread(str(file), cv2.IMREAD_GRAYSCALE)
             if page is None:
                 break
-            if self.engine == "pdf":
-                size = (max(1, page.shape[1] // 2), max(1, page.shape[0] // 2))
-                page = cv2.resize(page, size, interpolation=cv2.INTER_AREA)
-            pages.append(None if number in broken else page)
+            factor = dpis[local] / top
+            size = (max(1, round(page.shape[1] * factor)), max(1, round(page.shape[0] * factor)))
+            pages[local] = cv2.resize(page, size, interpolation=cv2.INTER_AREA)
+        return pages
+
+    def _dvipng(
+        self, run: TexRun, workdir: Path, out_dir: Path, dpis: list[int]
+    ) -> dict[int, np.ndarray | None]:
+        """One dvipng call per distinct dpi; pages are selected and named by ``\\count0``,
+        which the document sets to the batch position plus one."""
+        pages: dict[int, np.ndarray | None] = {}
+        for dpi in sorted({dpis[local] for local in run.shipped}):
+            wanted = [local + 1 for local in run.shipped if dpis[local] == dpi]
+            command = ["dvipng", "-T", "tight", "-D", str(dpi), "-bg", "White", "-fg", "Black"]
+            command += ["-z", "1", "-pp", ",".join(map(str, wanted))]
+            command += ["-o", str(out_dir / "p%06d.png"), run.output]
+            result = run_process(command, workdir, self.timeout_s + 0.05 * len(wanted))
+            if not result.finished:
+                continue
+            broken = {int(m.group(1)) for m in _BROKEN_PAGE.finditer(result.output)}
+            for number in wanted:
+                path = out_dir / f"p{number:06d}.png"
+                page = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) if path.exists() else None
+                if page is not None:
+                    pages[number - 1] = None if number in broken else page
         return pages
 
 
