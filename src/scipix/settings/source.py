@@ -44,6 +44,14 @@ class ConfigSource:
         return self.origin in ("--config", f"${ENV_CONFIG}")
 
 
+def shown(path: Path) -> str:
+    """A path as messages show it: relative when it is under the working directory."""
+    try:
+        return str(path.relative_to(Path.cwd())) if path.is_absolute() else str(path)
+    except ValueError:
+        return str(path)
+
+
 def user_config_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_FILE_NAME
 
@@ -75,14 +83,14 @@ def find_config_source(explicit: Path | None = None) -> ConfigSource | None:
         path = source.path
         if path.is_dir():
             raise ConfigError(
-                f"config file {path} (from {source.origin}) is a directory", path=str(path)
+                f"config file {shown(path)} (from {source.origin}) is a directory", path=str(path)
             )
         if path.exists():
             return source
         if source.required:
             raise ConfigError(
-                f"config file {path} (from {source.origin}) does not exist; "
-                f"create it with `scipix --config {path} config init`",
+                f"config file {shown(path)} (from {source.origin}) does not exist; "
+                f"create it with `scipix --config {shown(path)} config init`",
                 path=str(path),
             )
     return None
@@ -102,12 +110,15 @@ def read_config_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise ConfigError(f"cannot read config file {path}: {reason}", path=str(path)) from exc
+        raise ConfigError(
+            f"cannot read config file {shown(path)}: {reason}", path=str(path)
+        ) from exc
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(
-            f"cannot read config file {path}: not UTF-8 text (bad byte at offset {exc.start})",
+            f"cannot read config file {shown(path)}: "
+            f"not UTF-8 text (bad byte at offset {exc.start})",
             path=str(path),
         ) from exc
 
@@ -119,11 +130,13 @@ def parse_toml(text: str, path: Path) -> dict[str, Any]:
         reason = str(exc)
         where = re.search(r"\s*\(at line (\d+), column (\d+)\)", reason)
         if where is None:
-            raise ConfigError(f"{path}: TOML syntax error: {reason}", path=str(path)) from exc
+            raise ConfigError(
+                f"{shown(path)}: TOML syntax error: {reason}", path=str(path)
+            ) from exc
         line, column = int(where.group(1)), int(where.group(2))
         reason = reason[: where.start()] + reason[where.end() :]
         raise ConfigError(
-            f"{path}:{line}:{column}: TOML syntax error: {reason}", path=str(path), line=line
+            f"{shown(path)}:{line}:{column}: TOML syntax error: {reason}", path=str(path), line=line
         ) from exc
 
 
@@ -172,7 +185,7 @@ def check_keys(
         dotted = f"{prefix}{key}"
         if key not in fields:
             line = locate_key(text, tuple(dotted.split(".")))
-            where = f"{path}:{line}" if line else str(path)
+            where = f"{shown(path)}:{line}" if line else shown(path)
             close = _close(key, list(fields))
             hint = f"did you mean '{prefix}{close}'?" if close else f"valid: {', '.join(fields)}"
             raise ConfigError(
@@ -263,7 +276,7 @@ def describe_validation_error(
         return message, {"env": variable, "key": dotted}
     if source is not None:
         line = locate_key(text, loc)
-        where = f"{source.path}:{line}" if line else str(source.path)
+        where = f"{shown(source.path)}:{line}" if line else shown(source.path)
         message = f"{where}: {reason} (got {first.get('input')!r}){more}"
         return message, {"path": str(source.path), "key": dotted, "line": line}
     return f"{reason}{more}", {"key": dotted}
