@@ -40,7 +40,10 @@ CONTENT_SECURITY_POLICY = (
 
 def build_service(settings: Settings) -> RecognitionService:
     """The real recognition service (imported here: the server module must not need a model)."""
-    from scipix.service import Scipix
+    try:
+        from scipix.service import Scipix
+    except ImportError as exc:
+        raise ModelError(f"the recognition service cannot be imported: {exc}") from exc
 
     service: RecognitionService = Scipix(settings)
     return service

@@ -134,13 +134,20 @@ def _replay(body: bytes) -> Any:
 
 
 async def read_multipart(request: Request, body: bytes) -> tuple[bytes | None, dict[str, Any]]:
-    """``file`` and ``options_json`` from a multipart body already read (and size-checked)."""
+    """``file`` and ``options_json`` from a form body already read (and size-checked)."""
     replay = Request(request.scope, receive=_replay(body))
     try:
         form = await replay.form(max_files=2, max_fields=_MAX_FORM_FIELDS)
     except Exception as exc:  # starlette raises its own MultiPartException / KeyError forms
         raise JsonSyntaxError(f"The multipart body cannot be parsed: {exc}") from None
     try:
+        unknown = [name for name in form if name not in ("file", "options_json")]
+        if unknown:
+            raise OptionsError(
+                f"form field {unknown[0]!r} is not understood: send the image as 'file' and"
+                " every option in one JSON 'options_json' field",
+                name=unknown[0],
+            )
         options_raw = form.get("options_json")
         if isinstance(options_raw, UploadFile):
             options_raw = (await options_raw.read()).decode("utf-8", "replace")
@@ -158,11 +165,17 @@ async def read_multipart(request: Request, body: bytes) -> tuple[bytes | None, d
     return data, options
 
 
+def _looks_like_json(body: bytes) -> bool:
+    """``curl -d '{...}'`` sends JSON labelled as a form: accept it as JSON."""
+    return body.lstrip()[:1] in (b"{", b"[")
+
+
 async def read_image_request(request: Request, settings: ServerSettings) -> ImageRequest:
     """Parse a ``/v3/text``-style request: JSON with ``src``, or multipart ``file``."""
     body = await read_body(request, settings.max_body_bytes)
     content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith("multipart/form-data"):
+    is_form = content_type.startswith("application/x-www-form-urlencoded")
+    if content_type.startswith("multipart/form-data") or (is_form and not _looks_like_json(body)):
         image, options = await read_multipart(request, body)
         src_image, url = image_from_src(options, settings)
         return ImageRequest(image if image is not None else src_image, url, options, True)
