@@ -2,7 +2,9 @@
 
 The three numbers the im2latex papers report: exact match after normalization, corpus BLEU-4
 over tokens (uniform weights, brevity penalty, no smoothing: the ``multi-bleu``/NLTK
-``corpus_bleu`` definition), and token edit similarity ``1 - Levenshtein / max(len)``.
+``corpus_bleu`` definition), and token edit similarity ``1 - Levenshtein / max(len)``; plus
+what the evaluation breaks them down by (label length, constructs) and the image comparison of
+the rendered match.
 """
 
 from __future__ import annotations
@@ -79,3 +81,76 @@ def edit_similarity(a_tokens: Sequence[str], b_tokens: Sequence[str]) -> float:
     if longest == 0:
         return 1.0
     return 1.0 - levenshtein(a_tokens, b_tokens) / longest
+
+
+#: Upper bounds of the label-length buckets (in tokens) of the evaluation breakdown.
+LENGTH_BUCKETS: tuple[int, ...] = (20, 50, 100, 150)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_ENVIRONMENTS = "matrix pmatrix bmatrix vmatrix Bmatrix Vmatrix smallmatrix array"
+#: construct -> the tokens that mark it (``\\begin{name`` and ``\\left`` match as prefixes).
+CONSTRUCTS: dict[str, tuple[str, ...]] = {
+    "fraction": _words(r"\frac \dfrac \tfrac \cfrac \over \binom"),
+    "root": ("\\sqrt",),
+    "script": ("^", "_"),
+    "big_operator": _words(r"\sum \prod \int \iint \oint \lim \bigcup \bigcap"),
+    "matrix": tuple("\\begin{" + name for name in _words(_ENVIRONMENTS)),
+    "cases": ("\\begin{cases",),
+    "multi_line": ("\\\\",),
+    "accent": _words(r"\hat \bar \vec \tilde \dot \ddot \overline \underline \widehat \widetilde"),
+    "font": _words(
+        r"\mathbf \mathrm \mathcal \mathbb \mathit \mathsf \mathfrak \mathscr \mathtt"
+        r" \boldsymbol"
+    ),
+    "delimiter": ("\\left",),
+    "text": _words(r"\text \mbox \textrm \textbf \textit \operatorname"),
+}
+
+
+_PREFIXES = frozenset({"\\left"})  # one token with its delimiter: ``\\left(``
+
+
+def constructs_of(tokens: Sequence[str]) -> tuple[str, ...]:
+    """The constructs a token sequence uses (``plain`` when none)."""
+    found = [
+        name
+        for name, markers in CONSTRUCTS.items()
+        if any(
+            t == m or (m in _PREFIXES or m.startswith("\\begin{")) and t.startswith(m)
+            for t in tokens
+            for m in markers
+        )
+    ]
+    return tuple(found) or ("plain",)
+
+
+def length_bucket(n: int) -> str:
+    low = 1
+    for high in LENGTH_BUCKETS:
+        if n <= high:
+            return f"{low}-{high}"
+        low = high + 1
+    return f"{low}+"
+
+
+def images_match(a: np.ndarray, b: np.ndarray) -> bool:
+    """Same rendering up to blank columns: binarize, drop all-white columns, compare with a
+    one-pixel tolerance in size and 1 % of the ink."""
+    a, b = _squash(a), _squash(b)
+    if abs(a.shape[0] - b.shape[0]) > 1 or abs(a.shape[1] - b.shape[1]) > 1:
+        return False
+    h, w = max(a.shape[0], b.shape[0]), max(a.shape[1], b.shape[1])
+    canvas_a, canvas_b = np.zeros((h, w), bool), np.zeros((h, w), bool)
+    canvas_a[: a.shape[0], : a.shape[1]] = a
+    canvas_b[: b.shape[0], : b.shape[1]] = b
+    differing = int(np.count_nonzero(canvas_a ^ canvas_b))
+    return differing <= max(2, 0.01 * int(np.count_nonzero(canvas_a | canvas_b)))
+
+
+def _squash(image: np.ndarray) -> np.ndarray:
+    ink = image < 128
+    return ink[:, ink.any(axis=0)]
