@@ -111,7 +111,9 @@ CONSTRUCTS: dict[str, tuple[str, ...]] = {
 }
 
 
-_PREFIXES = frozenset({"\\left"})  # one token with its delimiter: ``\\left(``
+def _prefix(marker: str) -> bool:
+    """Markers that start a longer token: ``\\left(``, ``\\begin{array}``."""
+    return marker == "\\left" or marker.startswith("\\begin{")
 
 
 def constructs_of(tokens: Sequence[str]) -> tuple[str, ...]:
@@ -120,7 +122,7 @@ def constructs_of(tokens: Sequence[str]) -> tuple[str, ...]:
         name
         for name, markers in CONSTRUCTS.items()
         if any(
-            t == m or (m in _PREFIXES or m.startswith("\\begin{")) and t.startswith(m)
+            t == m or (_prefix(m) and t.startswith(m) and not t[len(m) : len(m) + 1].isalpha())
             for t in tokens
             for m in markers
         )
