@@ -199,25 +199,27 @@ def check_onnx_file(path: Path) -> Check:
 
 
 def check_recognizer(settings: Settings) -> Check | None:
-    """Load the formula recognizer with its own loader, once ``scipix.recognition`` has one."""
+    """Load the formula recognizer with its own loader (``FormulaRecognizer.load``), which also
+    checks the metadata the model must carry; None while ``scipix.recognition`` has no loader."""
     try:
         module = importlib.import_module("scipix.recognition")
     except ImportError:
         return None
-    loader = getattr(getattr(module, "FormulaRecognizer", None), "from_settings", None)
-    if not callable(loader):
+    load = getattr(getattr(module, "FormulaRecognizer", None), "load", None)
+    if not callable(load):
         return None
     try:
-        loader(settings)
-    except Exception as exc:  # report any loader failure as a failed check
+        recognizer = load(settings.ocr.model_dir, threads=settings.runtime.threads)
+    except Exception as exc:  # a ModelError, or anything a broken model makes the loader raise
         return Check(
             "model",
             "recognizer",
             "fail",
             f"the formula recognizer does not load: {exc}",
-            "reinstall scipix, or point ocr.model_dir at an exported model",
+            "reinstall scipix, or point ocr.model_dir at a model exported by scipix train",
         )
-    return Check("model", "recognizer", "ok", "the formula recognizer loads")
+    version = getattr(recognizer, "version", "unknown")
+    return Check("model", "recognizer", "ok", f"the formula recognizer loads (model {version})")
 
 
 def check_model(settings: Settings) -> list[Check]:

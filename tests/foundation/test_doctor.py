@@ -140,6 +140,17 @@ def test_model_check_fails_on_a_corrupt_file(home: Home) -> None:
     assert hashlib.sha256(b"not an onnx model").hexdigest() in check.message
 
 
+def test_model_check_uses_the_recognizers_own_loader(home: Home) -> None:
+    recognition = pytest.importorskip("scipix.recognition")
+    if not callable(getattr(getattr(recognition, "FormulaRecognizer", None), "load", None)):
+        pytest.skip("scipix.recognition has no FormulaRecognizer.load yet")
+    (home.root / "encoder.onnx").write_bytes(b"not an onnx model")
+    settings = default_settings()
+    settings.ocr.model_dir = home.root
+    [check] = [c for c in check_model(settings) if c.name == "recognizer"]
+    assert check.status == "fail" and check.fix
+
+
 def test_model_check_loads_a_real_model_and_reports_its_sha256(home: Home) -> None:
     onnx = pytest.importorskip("onnx")
     helper = onnx.helper
