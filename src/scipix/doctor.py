@@ -201,10 +201,13 @@ def check_onnx_file(path: Path) -> Check:
 def check_recognizer(settings: Settings) -> Check | None:
     """Load the formula recognizer with its own loader (``FormulaRecognizer.load``), which also
     checks the metadata the model must carry; None while ``scipix.recognition`` has no loader."""
+    if importlib.util.find_spec("scipix.recognition") is None:
+        return None
     try:
         module = importlib.import_module("scipix.recognition")
-    except ImportError:
-        return None
+    except Exception as exc:  # present but broken: a missing dependency, a bad install
+        message = f"scipix.recognition does not import: {type(exc).__name__}: {exc}"
+        return Check("model", "recognizer", "fail", message, "pip install -e . (or reinstall)")
     load = getattr(getattr(module, "FormulaRecognizer", None), "load", None)
     if not callable(load):
         return None

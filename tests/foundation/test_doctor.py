@@ -141,7 +141,7 @@ def test_model_check_fails_on_a_corrupt_file(home: Home) -> None:
 
 
 def test_model_check_uses_the_recognizers_own_loader(home: Home) -> None:
-    recognition = pytest.importorskip("scipix.recognition")
+    recognition = pytest.importorskip("scipix.recognition", exc_type=ImportError)
     if not callable(getattr(getattr(recognition, "FormulaRecognizer", None), "load", None)):
         pytest.skip("scipix.recognition has no FormulaRecognizer.load yet")
     (home.root / "encoder.onnx").write_bytes(b"not an onnx model")
