@@ -139,3 +139,20 @@ def live_server(app: FastAPI) -> Iterator[str]:
 def live_url(data_dir: Path, recognizer: RecognitionService | None) -> Iterator[str]:
     with live_server(build_app(data_dir, recognizer)) as url:
         yield url
+
+
+def formula_png(latex: str, dpi: int = 200) -> bytes:
+    """A clean rendering of ``latex`` (matplotlib mathtext, as the training data uses)."""
+    mathtext = pytest.importorskip("scipix.training.mathtext")
+    if not mathtext.mathtext_available():
+        pytest.skip("matplotlib (the [train] extra) is needed to render formulas")
+    outcome = mathtext.MathtextRenderer().render_one(latex, dpi)
+    assert outcome.image is not None, outcome.error
+    buf = io.BytesIO()
+    Image.fromarray(outcome.image).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def same_latex(got: str | None, expected: str) -> bool:
+    """Equal up to spaces (``x^{2} + 1`` is ``x^{2}+1``)."""
+    return got is not None and "".join(got.split()) == "".join(expected.split())

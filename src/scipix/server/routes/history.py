@@ -19,7 +19,7 @@ router = APIRouter(tags=["history"])
 Page = Annotated[int, Query(ge=1, le=100000, description="1-based page")]
 PerPage = Annotated[int, Query(ge=1, le=1000)]
 Flag = Annotated[bool | None, Query()]
-Text = Annotated[str | None, Query(max_length=10000)]
+Text = Annotated[str | None, Query(max_length=256)]
 
 
 def parse_date(value: str | None, name: str) -> float | None:
