@@ -8,10 +8,12 @@ The dependency checks read scipix's own installed metadata, so they follow ``pyp
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
+import json
 import os
 import shutil
 import socket
@@ -71,23 +73,51 @@ def check_python(requires: str | None) -> Check:
     return Check("deps", "python", "fail", f"Python {here} does not satisfy {spec}", f"use {spec}")
 
 
+@functools.cache
+def modules_by_distribution() -> dict[str, list[str]]:
+    """Installed distributions (canonical names) and the top-level modules each provides."""
+    found: dict[str, list[str]] = {}
+    for module, dists in importlib.metadata.packages_distributions().items():
+        for dist in dists:
+            found.setdefault(canonicalize_name(dist), []).append(module)
+    return found
+
+
 def import_names(dist: str) -> list[str]:
     """The top-level modules a distribution installs, its own name first."""
-    wanted = canonicalize_name(dist)
-    names = [
-        module
-        for module, dists in importlib.metadata.packages_distributions().items()
-        if any(canonicalize_name(d) == wanted for d in dists) and not module.startswith("_")
-    ]
+    modules = modules_by_distribution().get(canonicalize_name(dist), [])
+    names = [module for module in modules if not module.startswith("_")]
     own = dist.replace("-", "_").lower()
     return sorted(names, key=lambda name: (name.lower() != own, name))
+
+
+@functools.cache
+def source_checkout() -> str | None:
+    """The folder scipix is installed from in editable mode (``pip install -e``), if it is."""
+    try:
+        text = importlib.metadata.distribution("scipix").read_text("direct_url.json")
+        info = json.loads(text or "{}")
+    except (importlib.metadata.PackageNotFoundError, json.JSONDecodeError):
+        return None
+    url = str(info.get("url", ""))
+    editable = bool(info.get("dir_info", {}).get("editable"))
+    return url.removeprefix("file://") if editable and url.startswith("file://") else None
+
+
+def install_hint(extra: str | None = None) -> str:
+    """The exact command that installs scipix (with ``extra``) the way it is installed here."""
+    suffix = f"[{extra}]" if extra else ""
+    checkout = source_checkout()
+    if checkout is not None:
+        return f"pip install -e '{checkout}{suffix}'"
+    return f"pip install 'scipix{suffix}'"
 
 
 def check_requirement(req: Requirement, extra: str | None) -> Check:
     """Is ``req`` installed, new enough and (for the default install) importable?"""
     missing: Status = "fail" if extra is None else "warn"
     where = "" if extra is None else f" [{extra}]"
-    install = "pip install -e ." if extra is None else f"pip install -e '.[{extra}]'"
+    install = install_hint(extra)
     try:
         installed = importlib.metadata.version(req.name)
     except importlib.metadata.PackageNotFoundError:
@@ -136,9 +166,7 @@ def check_providers() -> Check:
     try:
         import onnxruntime as ort
     except ImportError:
-        return Check(
-            "deps", "onnxruntime-providers", "fail", "onnxruntime missing", "pip install -e ."
-        )
+        return Check("deps", "onnxruntime-providers", "fail", "onnxruntime missing", install_hint())
     providers = list(ort.get_available_providers())
     status: Status = "ok" if "CPUExecutionProvider" in providers else "fail"
     fix = None if status == "ok" else "pip install --force-reinstall onnxruntime"
@@ -151,7 +179,7 @@ def check_deps() -> list[Check]:
     except importlib.metadata.PackageNotFoundError:
         return [
             check_python(None),
-            Check("deps", "scipix", "fail", "scipix is not installed", "pip install -e ."),
+            Check("deps", "scipix", "fail", "scipix is not installed", install_hint()),
         ]
     scipix = Check("deps", "scipix", "ok", f"scipix {importlib.metadata.version('scipix')}")
     checks = [check_python(requires_python), scipix]
@@ -207,7 +235,7 @@ def check_recognizer(settings: Settings) -> Check | None:
         module = importlib.import_module("scipix.recognition")
     except Exception as exc:  # present but broken: a missing dependency, a bad install
         message = f"scipix.recognition does not import: {type(exc).__name__}: {exc}"
-        return Check("model", "recognizer", "fail", message, "pip install -e . (or reinstall)")
+        return Check("model", "recognizer", "fail", message, install_hint())
     load = getattr(getattr(module, "FormulaRecognizer", None), "load", None)
     if not callable(load):
         return None
@@ -236,7 +264,7 @@ def check_model(settings: Settings) -> list[Check]:
         fix = "reinstall scipix, or point ocr.model_dir at an exported model"
         return [Check("model", "weights", "fail", f"no ONNX weights in {directory}", fix)]
     if importlib.util.find_spec("onnxruntime") is None:
-        return [Check("model", "weights", "fail", "onnxruntime missing", "pip install -e .")]
+        return [Check("model", "weights", "fail", "onnxruntime missing", install_hint())]
     checks = [check_onnx_file(path) for path in files]
     recognizer = check_recognizer(settings)
     return checks + ([recognizer] if recognizer is not None else [])

@@ -15,6 +15,7 @@ from scipix.doctor import (
     check_model,
     check_requirement,
     check_server,
+    install_hint,
     run_checks,
 )
 from scipix.settings import default_settings
@@ -180,7 +181,8 @@ def test_requirement_checks() -> None:
     missing = Requirement("scipix-no-such-distribution>=1")
     assert check_requirement(missing, None).status == "fail"
     optional = check_requirement(missing, "server")
-    assert optional.status == "warn" and optional.fix == "pip install -e '.[server]'"
+    assert optional.status == "warn" and optional.fix == install_hint("server")
+    assert "[server]'" in install_hint("server")
     too_old = check_requirement(Requirement("pytest>=999"), None)
     assert too_old.status == "fail" and "does not satisfy" in too_old.message
 
