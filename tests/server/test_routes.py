@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from scipix.server.store import DB_FILE_NAME
 
-from .conftest import Credentials, build_app, data_uri, live_server, png_bytes
+from .conftest import Credentials, build_app, data_uri, live_server, new_key, png_bytes
 
 
 def test_app_token_lifecycle(client: TestClient, key: Credentials) -> None:
@@ -147,3 +147,30 @@ def test_no_auth_on_loopback_only_when_configured(data_dir: Path) -> None:
         assert local.status_code == 200 and local.json() == {"ocr_usage": []}
         wrong = httpx.get(f"{url}/v3/ocr-usage", headers={"app_id": "x", "app_key": "y"})
         assert wrong.status_code == 401  # credentials given are still checked
+
+
+def test_history_can_be_off_per_key_per_request_and_per_server(data_dir: Path) -> None:
+    """A failed download reaches the history (as a null result) unless history is off."""
+    on = new_key(data_dir, "on")
+    off = new_key(data_dir, "off", history=False)
+    failing = {"src": "http://10.9.9.9/a.png"}
+    private = {**failing, "metadata": {"improve_mathpix": False}}
+
+    def history(client: TestClient, key: Credentials) -> list[dict[str, object]]:
+        params = {"include_null_results": "true"}
+        found: list[dict[str, object]] = client.get(
+            "/v3/ocr-results", params=params, headers=key.headers
+        ).json()["ocr_results"]
+        return found
+
+    with TestClient(build_app(data_dir, None, allow_url_fetch=True)) as client:
+        for key, body in ((on, failing), (off, failing), (on, private)):
+            client.post("/v3/text", json={**body, "tags": ["t"]}, headers=key.headers)
+        kept = history(client, on)
+        assert len(kept) == 1 and kept[0]["endpoint"] == "/v3/text"
+        assert kept[0]["result"]["error_info"]["id"] == "image_download_error"  # type: ignore[index]
+        assert kept[0]["request_args"] == {"tags": ["t"]}
+        assert history(client, off) == []
+    with TestClient(build_app(data_dir, None, allow_url_fetch=True, history=False)) as client:
+        client.post("/v3/text", json=failing, headers=on.headers)
+        assert len(history(client, on)) == 1  # nothing new
