@@ -1,0 +1,89 @@
+"""Pixel-level enhancement: polarity, ink detection, CLAHE, denoising and binarization.
+
+All functions take and return gray ``uint8`` arrays (dark ink on light paper) and never loop over
+pixels in Python.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from scipix.imaging.page import Gray
+
+Mask = NDArray[np.bool_]
+
+#: The smallest darkening (in gray levels) below the local paper level that counts as ink.
+MIN_INK_CONTRAST = 24
+
+
+def histogram(gray: Gray) -> NDArray[np.float64]:
+    hist = cv2.calcHist([gray], [0], None, [256], [0, 256])
+    return np.asarray(hist, dtype=np.float64).ravel()
+
+
+def percentile(hist: NDArray[np.float64], q: float) -> int:
+    """The ``q``-th percentile (0-100) of the values a 256-bin histogram counts."""
+    cumulative = np.cumsum(hist)
+    return int(np.searchsorted(cumulative, cumulative[-1] * q / 100.0))
+
+
+def is_inverted(gray: Gray) -> bool:
+    """Light ink on a dark background (dark-mode screenshots, chalkboards, negatives)."""
+    return percentile(histogram(gray), 50) < 100
+
+
+def normalize_polarity(gray: Gray) -> tuple[Gray, bool]:
+    """Dark ink on light paper: invert an image whose background is dark."""
+    if is_inverted(gray):
+        return np.ascontiguousarray(255 - gray), True
+    return gray, False
+
+
+def paper_level(gray: Gray, kernel: int) -> Gray:
+    """The local paper brightness: a max filter wider than strokes, then smoothed."""
+    element = cv2.getStructuringElement(cv2.MORPH_RECT, (kernel, kernel))
+    paper = np.asarray(cv2.dilate(gray, element), dtype=np.uint8)
+    blurred = np.asarray(cv2.blur(paper, (kernel, kernel)), dtype=np.uint8)
+    return np.maximum(paper, blurred)
+
+
+def stroke_kernel(shape: tuple[int, ...]) -> int:
+    """A window wider than typical strokes and narrower than the page: odd, 15-61 px."""
+    size = int(np.clip(min(shape[:2]) // 12, 15, 61))
+    return size | 1
+
+
+def ink_mask(gray: Gray, min_contrast: int = MIN_INK_CONTRAST) -> Mask:
+    """Pixels clearly darker than the paper around them (robust to shading and to noise)."""
+    paper = paper_level(gray, stroke_kernel(gray.shape))
+    darkening = np.asarray(cv2.subtract(paper, gray), dtype=np.uint8)
+    top = percentile(histogram(darkening), 99.9)
+    threshold = max(min_contrast, int(0.35 * top))
+    mask: Mask = darkening >= threshold
+    return mask
+
+
+def clahe(gray: Gray, clip_limit: float = 2.0, tiles: int = 8) -> Gray:
+    """Contrast-limited adaptive histogram equalization (local contrast for faded photos)."""
+    engine = cv2.createCLAHE(clipLimit=clip_limit, tileGridSize=(tiles, tiles))
+    return np.asarray(engine.apply(gray), dtype=np.uint8)
+
+
+def denoise(gray: Gray, strength: float = 12.0) -> Gray:
+    """Non-local-means denoising: keeps thin strokes (fraction bars) that a median would erase."""
+    return np.asarray(cv2.fastNlMeansDenoising(gray, None, strength, 5, 13), dtype=np.uint8)
+
+
+def binarize(gray: Gray) -> Gray:
+    """Adaptive (local mean) threshold to pure black ink on white paper."""
+    mask = ink_mask(gray)
+    return np.where(mask, np.uint8(0), np.uint8(255))
+
+
+def flatten_background(gray: Gray) -> Gray:
+    """Divide out uneven illumination: the paper becomes uniformly white, ink keeps contrast."""
+    paper = paper_level(gray, stroke_kernel(gray.shape)).astype(np.float32)
+    flat = gray.astype(np.float32) * (255.0 / np.maximum(paper, 1.0))
+    return np.clip(flat, 0, 255).astype(np.uint8)

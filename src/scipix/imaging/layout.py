@@ -1,0 +1,92 @@
+"""Page layout from ink components: lines (with fractions and accents kept whole) and segments.
+
+Projection alone splits a fraction into numerator, bar and denominator; so bands of overlapping
+components are merged when the gap between them is small for the glyph size, or when one of them
+is thin (a fraction bar, an accent, a dot row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scipix.imaging.components import Boxes, IntArray, group_intervals
+
+#: Bands closer than this many typical glyph heights belong to one line.
+LINE_GAP = 0.3
+#: A band thinner than this many glyph heights (bar, accent) joins a neighbour this close.
+THIN_BAND = 0.45
+THIN_GAP = 0.9
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the page: its box (x0, y0, x1, y1) and the indices of its components."""
+
+    box: tuple[int, int, int, int]
+    members: IntArray
+
+
+def glyph_height(boxes: Boxes) -> float:
+    """The typical height of a glyph (the median over components that are not rules or specks)."""
+    glyphs = (boxes.w <= 3 * boxes.h) & (boxes.h >= 3)
+    heights = boxes.h[glyphs] if glyphs.any() else boxes.h
+    return float(np.median(heights)) if heights.shape[0] else 1.0
+
+
+def find_lines(boxes: Boxes) -> list[Line]:
+    """The lines of a page, top to bottom."""
+    if len(boxes) == 0:
+        return []
+    typical = glyph_height(boxes)
+    labels = group_intervals(boxes.y, boxes.y1)
+    count = int(labels.max()) + 1
+    big = np.iinfo(np.int64).max
+    tops, lefts = np.full(count, big), np.full(count, big)
+    bottoms, rights = np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.int64)
+    np.minimum.at(tops, labels, boxes.y)
+    np.maximum.at(bottoms, labels, boxes.y1)
+    np.minimum.at(lefts, labels, boxes.x)
+    np.maximum.at(rights, labels, boxes.x1)
+    sizes = np.bincount(labels, minlength=count)
+    merged = np.zeros(count, dtype=np.int64)
+    line = 0
+    for band in range(1, count):
+        a, b = band - 1, band
+        gap = tops[b] - bottoms[a]
+        thin = min(bottoms[b] - tops[b], bottoms[a] - tops[a])
+        # a lone limit or index (above/below a big operator) sits within its neighbour's width
+        small = min(sizes[a], sizes[b]) <= 2 and (
+            (lefts[b] >= lefts[a] and rights[b] <= rights[a])
+            or (lefts[a] >= lefts[b] and rights[a] <= rights[b])
+        )
+        joined = gap <= LINE_GAP * typical
+        joined |= (thin < THIN_BAND * typical or small) and gap <= THIN_GAP * typical
+        line += 0 if joined else 1
+        merged[band] = line
+    line_of = merged[labels]
+    result = []
+    for k in range(line + 1):
+        members = np.flatnonzero(line_of == k)
+        result.append(Line(boxes.select(members).bounds(), members))
+    return result
+
+
+def split_at(boxes: Boxes, members: IntArray, cuts: list[tuple[int, int]]) -> list[IntArray]:
+    """Split a line's components into runs between the x-ranges in ``cuts`` (text spans):
+    components whose centre falls inside a cut are dropped, the rest grouped left to right into
+    runs that no cut separates."""
+    if members.shape[0] == 0:
+        return []
+    centre = boxes.x[members] + boxes.w[members] / 2.0
+    slot = np.zeros(members.shape[0], dtype=np.int64)
+    inside = np.zeros(members.shape[0], dtype=bool)
+    for k, (x0, x1) in enumerate(sorted(cuts)):
+        inside |= (centre >= x0) & (centre < x1)
+        slot += centre >= x1
+        del k
+    runs = []
+    for s in np.unique(slot[~inside]):
+        runs.append(members[(slot == s) & ~inside])
+    return runs

@@ -1,0 +1,186 @@
+"""The Preprocess and Recognize agents (Detect is in ``detect.py``; Generate and Validate in
+``generate.py``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from scipix.errors import ImageNoContentError, ValueOutOfRangeError
+from scipix.imaging.components import find_components
+from scipix.imaging.decode import DecodeLimits, decode_image
+from scipix.imaging.layout import find_lines
+from scipix.imaging.page import Gray, Page, read_only
+from scipix.imaging.preprocess import PreprocessConfig, preprocess
+from scipix.pipeline.detect import line_regions
+from scipix.pipeline.job import Job, Layout, Reading, Region
+from scipix.pipeline.text import TextRecognizer
+from scipix.schema import RecognizeOptions
+from scipix.schema import Region as RegionOption
+
+if TYPE_CHECKING:
+    from scipix.recognition import FormulaRecognizer, Recognition
+
+#: Below this confidence a single formula that might be upside down is also read turned 180°.
+FLIP_CHECK_BELOW = 0.6
+#: The turned reading must be this much more confident to win.
+FLIP_MARGIN = 0.1
+#: Four or more letters in a row, twice: the "formula" is probably a line of prose.
+_LETTER_RUN = re.compile(r"(?:[A-Za-z]\s*){4,}")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+
+
+@dataclass(frozen=True)
+class PreprocessDefaults:
+    """Settings-level pre-processing defaults, overridden per call by the request's switches."""
+
+    config: PreprocessConfig
+    limits: DecodeLimits
+
+    def for_options(self, options: RecognizeOptions) -> PreprocessConfig:
+        switches = options.preprocessing.model_dump(exclude_none=True)
+        threshold = options.auto_rotate_confidence_threshold
+        return replace(self.config, rotate_threshold=threshold, **switches)
+
+
+def crop_region(page: Page, region: RegionOption) -> Page:
+    x0, y0 = region.top_left_x, region.top_left_y
+    x1, y1 = min(page.width, x0 + region.width), min(page.height, y0 + region.height)
+    if x0 >= page.width or y0 >= page.height:
+        raise ValueOutOfRangeError(
+            f"region starts at ({x0}, {y0}), outside the {page.width}×{page.height} image",
+            name="region",
+            value=region.model_dump(),
+        )
+    return replace(page, gray=read_only(np.ascontiguousarray(page.gray[y0:y1, x0:x1])))
+
+
+class PreprocessAgent:
+    """Decode (safely) and clean the image: a gray, upright, straight, cropped page."""
+
+    name = "preprocess"
+
+    def __init__(self, defaults: PreprocessDefaults) -> None:
+        self.defaults = defaults
+
+    def process(self, job: Job) -> Job:
+        if job.source is None:
+            raise ImageNoContentError("no image was given")
+        page = decode_image(job.source, self.defaults.limits)
+        job.source = None  # the encoded bytes are not needed any more
+        job.image_size = (page.width, page.height)
+        if job.options.region is not None:
+            page = crop_region(page, job.options.region)
+        job.prep = preprocess(page, self.defaults.for_options(job.options))
+        return job
+
+
+def looks_like_prose(latex: str) -> bool:
+    return len(_LETTER_RUN.findall(_COMMAND.sub(" ", latex))) >= 2
+
+
+def crop(gray: Gray, region: Region) -> Gray:
+    x0, y0, x1, y1 = region.box
+    return np.ascontiguousarray(gray[y0:y1, x0:x1])
+
+
+def to_reading(rec: Recognition) -> Reading:
+    best = next((h for h in rec.hypotheses if h.latex == rec.latex), None)
+    alternatives = tuple(h.latex for h in rec.hypotheses if h is not best)
+    rate = float(np.mean(rec.token_probs)) if rec.token_probs else 0.0
+    tokens = best.tokens if best is not None else ()
+    return Reading(rec.latex, float(rec.confidence), rate, bool(rec.valid), alternatives, tokens)
+
+
+class RecognizeAgent:
+    """Read every math region with the formula recognizer (batched), plus two checks for a
+    single-formula page: read it turned 180° when its orientation is uncertain and the reading
+    weak, and hand it to the text OCR when the "formula" reads like prose."""
+
+    name = "recognize"
+
+    def __init__(
+        self,
+        formula: Callable[[], FormulaRecognizer],
+        text: Callable[[], TextRecognizer] | None,
+        low_confidence: float = 0.5,
+    ) -> None:
+        self.formula = formula
+        self.text = text
+        self.low_confidence = low_confidence
+
+    def read(self, crops: Sequence[Gray], options: RecognizeOptions) -> list[Reading | None]:
+        """One reading per crop; None for a crop the recognizer finds blank."""
+        if not crops:
+            return []
+        model = self.formula()
+        try:
+            found = model.recognize(crops, beam_width=options.beam_width, n_best=options.n_best)
+            return [to_reading(r) for r in found]
+        except ImageNoContentError:
+            if len(crops) == 1:
+                raise
+        readings: list[Reading | None] = []
+        for c in crops:  # find the blank one(s); keep the others
+            try:
+                readings.append(self.read([c], options)[0])
+            except ImageNoContentError:
+                readings.append(None)
+        return readings
+
+    def process(self, job: Job) -> Job:
+        prep, layout = job.prep, job.layout
+        if prep is None or layout is None:
+            raise ImageNoContentError("Image has no content")
+        gray = prep.page.gray
+        math = [r for r in layout.regions if r.kind == "math"]
+        readings = self.read([crop(gray, r) for r in math], job.options)
+        job.readings = {r.index: rd for r, rd in zip(math, readings, strict=True) if rd is not None}
+        job.version = self.formula().version
+        if layout.single_formula and 0 in job.readings:
+            self.check_flip(job)
+            self.check_prose(job)
+        return job
+
+    def check_flip(self, job: Job) -> None:
+        prep, reading = job.prep, job.readings[0]
+        assert prep is not None
+        if (
+            prep.orientation is None  # auto-rotation is off
+            or prep.flip_confidence >= 0.99
+            or reading.confidence >= FLIP_CHECK_BELOW
+        ):
+            return
+        turned = np.ascontiguousarray(np.rot90(prep.page.gray, 2))
+        other = self.read([turned], job.options)[0]
+        if other is not None and other.confidence >= reading.confidence + FLIP_MARGIN:
+            job.readings = {0: other}
+            mask = read_only(np.ascontiguousarray(np.rot90(prep.mask, 2)))
+            job.prep = replace(prep, page=replace(prep.page, gray=read_only(turned)), mask=mask)
+            job.flipped = True
+
+    def check_prose(self, job: Job) -> None:
+        reading = job.readings[0]
+        if self.text is None or not (
+            looks_like_prose(reading.latex) or reading.confidence < self.low_confidence
+        ):
+            return
+        prep = job.prep
+        assert prep is not None
+        boxes = find_components(prep.mask)
+        lines = find_lines(boxes)
+        if len(lines) != 1:
+            return
+        text = self.text().read(prep.page.gray)
+        regions = line_regions(lines[0], 0, boxes, text)
+        if not any(r.kind == "text" for r in regions):
+            return
+        indexed = tuple(replace(r, index=i) for i, r in enumerate(regions))
+        job.layout = Layout(indexed, (tuple(range(len(indexed))),))
+        math = [r for r in indexed if r.kind == "math"]
+        found = self.read([crop(prep.page.gray, r) for r in math], job.options)
+        job.readings = {r.index: rd for r, rd in zip(math, found, strict=True) if rd is not None}

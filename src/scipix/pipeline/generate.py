@@ -1,0 +1,254 @@
+"""The Generate and Validate agents: readings in, a Mathpix-shaped :class:`Result` out.
+
+Generate writes the canonical LaTeX of each math region, the Mathpix Markdown text (inline math
+in ``\\( \\)``, a math line of a multi-line page in ``\\[ \\]``), ``latex_styled`` for a
+single-formula image, ``data`` (LaTeX, MathML, AsciiMath, HTML per math region), ``html``,
+``line_data`` and ``word_data`` with contours in the input image's pixels, and the confidences.
+Validate flags weak lines, estimates printed versus handwritten, and enforces
+``confidence_threshold`` (Mathpix's ``math_confidence`` error).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import numpy as np
+
+from scipix.errors import ConfidenceError, ImageNoContentError
+from scipix.imaging.components import find_components
+from scipix.imaging.orientation import baseline_alignment
+from scipix.imaging.preprocess import Preprocessed
+from scipix.pipeline.formats import canonical, convert, math_html
+from scipix.pipeline.job import Box, Job, Layout, Reading, Region
+from scipix.schema import DataItem, LineData, RecognizeOptions, Result, WordData
+
+DATA_FLAGS = {
+    "latex": "include_latex",
+    "mathml": "include_mathml",
+    "asciimath": "include_asciimath",
+    "html": "include_html",
+}
+
+
+def contour(prep: Preprocessed, box: Box, offset: tuple[int, int], flipped: bool) -> list[Point]:
+    """The four corners of ``box`` (cleaned-page pixels) in the input image's pixels."""
+    x0, y0, x1, y1 = box
+    pts = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+    if flipped:
+        pts = np.array([prep.page.width, prep.page.height], dtype=np.float64) - pts
+    src = prep.to_source(pts) + np.array(offset, dtype=np.float64)
+    return [(int(np.rint(x)), int(np.rint(y))) for x, y in src]
+
+
+Point = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A region with its final text: prose, or LaTeX (for math)."""
+
+    region: Region
+    value: str
+    reading: Reading | None
+
+
+def pieces(layout: Layout, readings: dict[int, Reading], opts: RecognizeOptions) -> list[Piece]:
+    found = []
+    for r in layout.regions:
+        if r.kind == "text":
+            found.append(Piece(r, r.text, None))
+        elif r.index in readings:
+            rd = readings[r.index]
+            latex = canonical(rd.latex) if opts.rm_spaces or not rd.tokens else " ".join(rd.tokens)
+            found.append(Piece(r, latex, rd))
+    return found
+
+
+def markdown(layout: Layout, by_region: dict[int, Piece], opts: RecognizeOptions) -> str:
+    """Mathpix Markdown: one line per page line, math between the requested delimiters."""
+    lines = []
+    for members in layout.lines:
+        present = [by_region[i] for i in members if i in by_region]
+        alone = len(present) == 1 and present[0].reading is not None
+        display = alone and not layout.single_formula
+        left, right = opts.math_display_delimiters if display else opts.math_inline_delimiters
+        parts = [p.value if p.reading is None else f"{left} {p.value} {right}" for p in present]
+        if parts:
+            lines.append(" ".join(parts))
+    return "\n".join(lines)
+
+
+def page_html(layout: Layout, by_region: dict[int, Piece]) -> str:
+    lines = []
+    for members in layout.lines:
+        present = [by_region[i] for i in members if i in by_region]
+        alone = len(present) == 1 and present[0].reading is not None
+        parts = [
+            html.escape(p.value) if p.reading is None else math_html(p.value, alone)
+            for p in present
+        ]
+        if parts:
+            lines.append(" ".join(parts))
+    return "<div>" + "<br>\n".join(lines) + "</div>\n"
+
+
+def data_items(found: list[Piece], opts: RecognizeOptions) -> list[DataItem]:
+    wanted = [k for k, flag in DATA_FLAGS.items() if getattr(opts.data_options, flag)]
+    items = []
+    for p in found:
+        if p.reading is None:
+            continue
+        for kind in wanted:
+            value = convert(p.value, kind)
+            if value is not None:
+                items.append(DataItem.model_validate({"type": kind, "value": value}))
+    return items
+
+
+class GenerateAgent:
+    """Readings to a Result (all representations from the canonical LaTeX)."""
+
+    name = "generate"
+
+    def process(self, job: Job) -> Job:
+        prep, layout, opts = job.prep, job.layout, job.options
+        if prep is None or layout is None:
+            raise ImageNoContentError("Image has no content")
+        found = pieces(layout, job.readings, opts)
+        if not found:
+            raise ImageNoContentError("Image has no content: nothing readable was found")
+        by_region = {p.region.index: p for p in found}
+        confs = [p.reading.confidence if p.reading else p.region.confidence for p in found]
+        rates = [p.reading.confidence_rate if p.reading else p.region.confidence for p in found]
+        result = Result(
+            request_id=job.tag.id,
+            confidence=round(float(min(confs)), 6),
+            confidence_rate=round(float(np.mean(rates)), 6),
+            image_width=job.image_size[0] if job.image_size else prep.original_width,
+            image_height=job.image_size[1] if job.image_size else prep.original_height,
+            auto_rotate_degrees=rotation_degrees(prep.rotation + (180 if job.flipped else 0)),
+            auto_rotate_confidence=round(prep.rotate_confidence, 6),
+            version=job.version,
+        )
+        if opts.wants("text"):
+            result.text = markdown(layout, by_region, opts)
+        if opts.wants("latex_styled") and layout.single_formula and found[0].reading:
+            result.latex_styled = found[0].value
+        if any(getattr(opts.data_options, f) for f in DATA_FLAGS.values()):
+            result.data = data_items(found, opts)
+        if opts.wants("html"):
+            result.html = page_html(layout, by_region)
+        offset = (opts.region.top_left_x, opts.region.top_left_y) if opts.region else (0, 0)
+        if opts.include_line_data:
+            result.line_data = line_data(job, layout, by_region, offset)
+        if opts.include_word_data:
+            result.word_data = word_data(job, found, offset)
+        job.result = result
+        return job
+
+
+def rotation_degrees(degrees: int) -> int:
+    """Mathpix's convention: one of 0, 90, -90, 180."""
+    d = ((degrees + 180) % 360) - 180
+    return 180 if d == -180 else d
+
+
+def line_data(
+    job: Job, layout: Layout, by_region: dict[int, Piece], offset: tuple[int, int]
+) -> list[LineData]:
+    prep = job.prep
+    assert prep is not None
+    items = []
+    opts = job.options
+    for r in layout.regions:
+        piece = by_region.get(r.index)
+        cnt = contour(prep, r.box, offset, job.flipped)
+        if piece is None:
+            items.append(
+                LineData(
+                    id=str(r.index),
+                    type=r.kind,
+                    cnt=cnt,
+                    included=False,
+                    error_id="image_no_content",
+                    conversion_output=False,
+                )
+            )
+            continue
+        rd = piece.reading
+        left, right = opts.math_inline_delimiters
+        text = piece.value if rd is None else f"{left} {piece.value} {right}"
+        conf = rd.confidence if rd else r.confidence
+        rate = rd.confidence_rate if rd else r.confidence
+        items.append(
+            LineData(
+                id=str(r.index),
+                type=r.kind,
+                cnt=cnt,
+                text=text,
+                confidence=round(conf, 6),
+                confidence_rate=round(rate, 6),
+            )
+        )
+    return items
+
+
+def word_data(job: Job, found: list[Piece], offset: tuple[int, int]) -> list[WordData]:
+    prep = job.prep
+    assert prep is not None
+    words = []
+    for p in found:
+        if p.reading is not None:
+            cnt = contour(prep, p.region.box, offset, job.flipped)
+            words.append(
+                WordData(
+                    type="math",
+                    cnt=cnt,
+                    latex=p.value,
+                    confidence=round(p.reading.confidence, 6),
+                    confidence_rate=round(p.reading.confidence_rate, 6),
+                )
+            )
+            continue
+        for w in p.region.words:
+            cnt = contour(prep, w.box, offset, job.flipped)
+            words.append(
+                WordData(type="text", cnt=cnt, text=w.text, confidence=round(w.confidence, 6))
+            )
+    return words
+
+
+class ValidateAgent:
+    """Low-confidence flags, printed/handwritten, and the ``confidence_threshold`` check."""
+
+    name = "validate"
+
+    def __init__(self, low_confidence: float = 0.5, default_threshold: float = 0.0) -> None:
+        self.low_confidence = low_confidence
+        self.default_threshold = default_threshold
+
+    def process(self, job: Job) -> Job:
+        result, prep = job.result, job.prep
+        if result is None or prep is None:
+            raise ImageNoContentError("Image has no content")
+        printed = baseline_alignment(find_components(prep.mask)) >= HANDWRITING_ALIGNMENT
+        result.is_printed, result.is_handwritten = printed, not printed
+        for line in result.line_data or ():
+            line.is_printed, line.is_handwritten = printed, not printed
+            if line.confidence is not None:
+                line.low_confidence = line.confidence < self.low_confidence
+        threshold = job.options.confidence_threshold
+        if threshold is None:
+            threshold = self.default_threshold
+        confidence = result.confidence or 0.0
+        if threshold > 0 and confidence < threshold:
+            raise ConfidenceError(
+                f"Low confidence: {confidence:.3f} is below the confidence_threshold {threshold}",
+                confidence=round(confidence, 6),
+            )
+        return job
+
+
+#: Printed glyphs share baselines: below this aligned fraction, the writing is by hand.
+HANDWRITING_ALIGNMENT = 0.4

@@ -1,0 +1,99 @@
+"""What travels through the pipeline: one :class:`Job` per image, inside an :class:`Envelope`.
+
+A job is *owned*: exactly one agent holds it at a time (it travels as ``Owned[Job]`` and the
+sender's handle dies on send), so agents may fill in its fields without locks. Everything an
+agent attaches to it is immutable (frozen dataclasses, read-only arrays), so later agents and the
+caller can share those parts freely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from scipix.errors import ScipixError
+from scipix.imaging.decode import ImageSource
+from scipix.imaging.preprocess import Preprocessed
+from scipix.pipeline.message import Owned, Tag
+from scipix.schema import RecognizeOptions, Result
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), in pixels of the cleaned page
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word read by the text OCR."""
+
+    text: str
+    confidence: float
+    box: Box
+
+
+@dataclass(frozen=True)
+class Region:
+    """One piece of a line: a math region (for the recognizer) or a text region (already read)."""
+
+    index: int
+    kind: Literal["math", "text"]
+    box: Box
+    line: int
+    text: str = ""
+    confidence: float = 1.0
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The regions of a page in reading order; ``lines`` groups region indices by line."""
+
+    regions: tuple[Region, ...]
+    lines: tuple[tuple[int, ...], ...]
+
+    @property
+    def single_formula(self) -> bool:
+        return len(self.regions) == 1 and self.regions[0].kind == "math"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The recognizer's reading of one math region."""
+
+    latex: str
+    confidence: float
+    confidence_rate: float
+    valid: bool
+    alternatives: tuple[str, ...] = ()
+    tokens: tuple[str, ...] = ()
+
+
+@dataclass
+class Job:
+    """One image's way through the agents (mutable, but only ever held by one agent)."""
+
+    seq: int
+    tag: Tag
+    source: ImageSource | None
+    options: RecognizeOptions
+    prep: Preprocessed | None = None
+    layout: Layout | None = None
+    readings: dict[int, Reading] = field(default_factory=dict)
+    result: Result | None = None
+    version: str | None = None
+    image_size: tuple[int, int] | None = None  # (width, height) of the decoded image
+    flipped: bool = False  # turned 180° after recognition showed the page upside down
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Envelope:
+    """A job in transit, or the error that stopped it (errors travel as data)."""
+
+    seq: int
+    tag: Tag
+    job: Owned[Job] | None
+    error: ScipixError | None = None
+    image_size: tuple[int, int] | None = None
+
+    @classmethod
+    def of(cls, job: Job) -> Envelope:
+        return cls(job.seq, job.tag, Owned(job))

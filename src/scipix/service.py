@@ -1,0 +1,181 @@
+"""``Scipix``: the one façade the CLI, the server and the MCP server share.
+
+Built once per process; it owns the settings, the models (loaded lazily, once, thread-safely) and
+the five-agent pipeline (Preprocess → Detect → Recognize → Generate → Validate)::
+
+    from scipix import Scipix
+
+    with Scipix() as sp:
+        print(sp.recognize("formula.png").latex)
+        for result in sp.recognize_many(["a.png", "b.jpg"], workers=2):
+            print(result.to_mathpix())
+
+``recognize`` raises :class:`~scipix.errors.ScipixError` subclasses on bad input;
+``recognize_many`` never raises for one bad image: its result carries ``error``/``error_info``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from scipix.errors import ScipixError
+from scipix.imaging.decode import DecodeLimits, ImageSource, decode_image
+from scipix.imaging.preprocess import PreprocessConfig, Preprocessed, preprocess
+from scipix.pipeline.agents import PreprocessAgent, PreprocessDefaults, RecognizeAgent
+from scipix.pipeline.detect import DetectAgent
+from scipix.pipeline.generate import GenerateAgent, ValidateAgent
+from scipix.pipeline.job import Envelope, Job
+from scipix.pipeline.message import Tag
+from scipix.pipeline.runtime import Agent, LocalRuntime, run_inline
+from scipix.pipeline.text import TextRecognizer
+from scipix.schema import ErrorInfo, RecognizeOptions, Result, new_request_id
+from scipix.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from scipix.recognition import FormulaRecognizer
+
+__all__ = ["ImageSource", "Scipix"]
+
+
+class Scipix:
+    """Scientific OCR: images in, Mathpix-shaped results out (see the module docstring)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings if settings is not None else get_settings()
+        self._lock = threading.Lock()
+        self._formula: FormulaRecognizer | None = None
+        self._text: TextRecognizer | None = None
+        self._closed = False
+        self.agents = self._build_agents()
+
+    # -- models (lazy, loaded once) ------------------------------------------------------------
+
+    def formula_recognizer(self) -> FormulaRecognizer:
+        """The formula recognizer, loaded on first use (raises ModelError when unavailable)."""
+        if self._formula is None:
+            with self._lock:
+                if self._formula is None:
+                    from scipix.recognition import FormulaRecognizer
+
+                    ocr, runtime = self.settings.ocr, self.settings.runtime
+                    self._formula = FormulaRecognizer.load(ocr.model_dir, threads=runtime.threads)
+        return self._formula
+
+    def text_recognizer(self) -> TextRecognizer:
+        """The packaged text OCR, loaded on first use."""
+        if self._text is None:
+            with self._lock:
+                if self._text is None:
+                    self._text = TextRecognizer(threads=self.settings.runtime.threads)
+        return self._text
+
+    @property
+    def version(self) -> str:
+        return self.formula_recognizer().version
+
+    def _build_agents(self) -> list[Agent]:
+        pre, ocr = self.settings.preprocessing, self.settings.ocr
+        defaults = PreprocessDefaults(
+            PreprocessConfig(
+                auto_rotate=pre.auto_rotate,
+                deskew=pre.deskew,
+                crop=pre.crop,
+                clahe=pre.clahe,
+                denoise=pre.denoise,
+                binarize=pre.binarize,
+            ),
+            DecodeLimits(max_pixels=pre.max_pixels, max_bytes=pre.max_bytes),
+        )
+        text = self.text_recognizer if ocr.text_ocr else None
+        return [
+            PreprocessAgent(defaults),
+            DetectAgent(text),
+            RecognizeAgent(self.formula_recognizer, text, ocr.low_confidence),
+            GenerateAgent(),
+            ValidateAgent(ocr.low_confidence, ocr.confidence_threshold),
+        ]
+
+    # -- recognition ---------------------------------------------------------------------------
+
+    def effective_options(self, options: RecognizeOptions | None) -> RecognizeOptions:
+        """The call's options, with settings filling what the caller left unset."""
+        opts = options if options is not None else RecognizeOptions()
+        ocr = self.settings.ocr
+        update: dict[str, Any] = {}
+        if opts.beam_width is None:
+            update["beam_width"] = max(ocr.beam_width, opts.n_best)
+        if "math_inline_delimiters" not in opts.model_fields_set:
+            update["math_inline_delimiters"] = ocr.math_inline_delimiters
+        if "math_display_delimiters" not in opts.model_fields_set:
+            update["math_display_delimiters"] = ocr.math_display_delimiters
+        return opts.model_copy(update=update) if update else opts
+
+    def _job(self, seq: int, image: ImageSource, options: RecognizeOptions) -> Job:
+        return Job(seq=seq, tag=Tag(new_request_id()), source=image, options=options)
+
+    def recognize(self, image: ImageSource, options: RecognizeOptions | None = None) -> Result:
+        """Recognize one image (a path, bytes, a PIL image or an array); raises ScipixError."""
+        self._check_open()
+        job = run_inline(self.agents, self._job(0, image, self.effective_options(options)))
+        assert job.result is not None  # Generate always sets it
+        return job.result
+
+    def recognize_many(
+        self,
+        images: Iterable[ImageSource],
+        options: RecognizeOptions | None = None,
+        workers: int | None = None,
+    ) -> Iterator[Result]:
+        """Recognize many images on ``workers`` threads per stage; results in input order,
+        failures as results with ``error``/``error_info`` (the batch always goes on)."""
+        self._check_open()
+        opts = self.effective_options(options)
+        perf = self.settings.performance
+        runtime = LocalRuntime(workers or perf.workers, perf.queue_size)
+        jobs = (self._job(i, image, opts) for i, image in enumerate(images))
+        for envelope in runtime.run(self.agents, jobs):
+            yield self._result(envelope)
+
+    @staticmethod
+    def _result(envelope: Envelope) -> Result:
+        if envelope.error is not None:
+            result = Result.from_error(envelope.error, envelope.tag.id)
+            if envelope.image_size is not None:
+                result.image_width, result.image_height = envelope.image_size
+            return result
+        assert envelope.job is not None
+        job = envelope.job.take()
+        if job.result is None:  # cannot happen after Generate; reported rather than hidden
+            info = ErrorInfo(id="sys_exception", message="no result was produced")
+            return Result(request_id=envelope.tag.id, error=info.message, error_info=info)
+        return job.result
+
+    def preprocess(
+        self, image: ImageSource, options: RecognizeOptions | None = None
+    ) -> Preprocessed:
+        """Only decode and clean an image (what the Preprocess agent does), for inspection."""
+        agent = self.agents[0]
+        assert isinstance(agent, PreprocessAgent)
+        page = decode_image(image, agent.defaults.limits)
+        return preprocess(page, agent.defaults.for_options(self.effective_options(options)))
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ScipixError("this Scipix was closed; create a new one")
+
+    def close(self) -> None:
+        """Release the models (a closed service refuses further calls)."""
+        with self._lock:
+            self._closed = True
+            self._formula = None
+            self._text = None
+
+    def __enter__(self) -> Scipix:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
