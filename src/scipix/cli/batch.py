@@ -1,0 +1,192 @@
+"""``scipix batch DIR|GLOB --out results.jsonl``: many images, one JSON line each, resumable.
+
+Each line has the shape of ``scipix ocr --format json`` (``image``, ``image_hash`` and the
+Mathpix-shaped result, failures included with ``error``/``error_info``). Lines are written whole
+and flushed one by one, so a killed batch leaves valid JSON lines (a torn last line, should the
+kill land mid-write, is cut off on ``--resume``); ``--resume`` skips images whose BLAKE3 hash is
+already in the file.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from scipix.cli.common import EXIT_FAILED, EXIT_USAGE, state, stderr_console
+from scipix.cli.ocr import OutputFormat, image_record, options_for, read_input
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, ProgressColumn
+
+    from scipix.schema import Result
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"})
+
+
+def find_images(target: str) -> list[str]:
+    """Image files under a directory (recursively, by suffix), or the files a glob matches."""
+    path = Path(target)
+    if path.is_dir():
+        found = [
+            str(p)
+            for p in sorted(path.rglob("*"))
+            if p.suffix.lower() in IMAGE_SUFFIXES and (p.is_file() or p.is_symlink())
+        ]
+    else:
+        found = sorted(glob.glob(target, recursive=True))
+    return found
+
+
+def done_hashes(out: Path) -> set[str]:
+    """Hashes already in ``out``; a torn last line (a kill mid-write) is cut off."""
+    if not out.exists():
+        return set()
+    data = out.read_bytes()
+    keep = data.rfind(b"\n") + 1
+    if keep < len(data):
+        with out.open("r+b") as fh:
+            fh.truncate(keep)
+    hashes = set()
+    for line in data[:keep].splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        digest = record.get("image_hash") if isinstance(record, dict) else None
+        if isinstance(digest, str):
+            hashes.add(digest)
+    return hashes
+
+
+@dataclass
+class Tally:
+    done: int = 0
+    skipped: int = 0
+    failed: Counter[str] = field(default_factory=Counter)
+    confidences: list[float] = field(default_factory=list)
+
+    def add(self, result: Result) -> None:
+        if result.error_info is not None:
+            self.failed[result.error_info.id] += 1
+            return
+        self.done += 1
+        if result.confidence is not None:
+            self.confidences.append(result.confidence)
+
+
+def batch(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="A directory of images or a glob ('scans/*.png').")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The JSON-lines file to write.")],
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="Threads per pipeline stage.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip images already in --out (by BLAKE3 hash).")
+    ] = False,
+) -> None:
+    """Recognize every image of a directory or glob into a JSON-lines file, with progress."""
+    from scipix.service import Scipix
+
+    images = find_images(target)
+    if not images:
+        stderr_console().print(f"error: no images found at {target}", style="red")
+        raise typer.Exit(EXIT_USAGE)
+    if out.exists() and not resume and out.stat().st_size > 0:
+        stderr_console().print(f"error: {out} exists; use --resume to continue it", style="red")
+        raise typer.Exit(EXIT_USAGE)
+    skip = done_hashes(out) if resume else set()
+    tally, pending = Tally(), []
+    started = time.perf_counter()
+
+    def sources() -> Iterator[bytes | str]:
+        for name in images:
+            data, digest = read_input(name)
+            if digest is not None and digest in skip:
+                tally.skipped += 1
+                continue
+            pending.append((name, digest))
+            yield data
+
+    with Scipix(state(ctx).settings()) as service, out.open("a", encoding="utf-8") as fh:
+        results = service.recognize_many(sources(), options_for(OutputFormat.json), workers)
+        with progress_bar() as bar:
+            task = bar.add_task("recognizing", total=len(images))
+            for i, result in enumerate(results):
+                name, digest = pending[i]
+                fh.write(json.dumps(image_record(name, digest, result), ensure_ascii=False) + "\n")
+                fh.flush()
+                tally.add(result)
+                bar.update(task, completed=tally.skipped + i + 1)
+            bar.update(task, completed=len(images))
+        os.fsync(fh.fileno())
+    print_summary(tally, time.perf_counter() - started, out)
+    if tally.failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def progress_bar() -> Progress:
+    """A progress bar on stderr: done/total, percent, images per second, elapsed, ETA."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        rate_column(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=stderr_console(),
+    )
+
+
+def rate_column() -> ProgressColumn:
+    from rich.progress import ProgressColumn, Task
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text("-- img/s" if speed is None else f"{speed:.1f} img/s", style="cyan")
+
+    return RateColumn()
+
+
+def print_summary(tally: Tally, seconds: float, out: Path) -> None:
+    """The table at the end: done, failed by error id, mean confidence, time."""
+    from rich.table import Table
+
+    table = Table(title=f"scipix batch → {out}", show_header=True, header_style="bold")
+    table.add_column("", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("done", str(tally.done))
+    for error_id, count in sorted(tally.failed.items()):
+        table.add_row(f"failed: {error_id}", f"[red]{count}[/red]")
+    if tally.skipped:
+        table.add_row("skipped (already in the file)", str(tally.skipped))
+    mean = sum(tally.confidences) / len(tally.confidences) if tally.confidences else None
+    table.add_row("mean confidence", "-" if mean is None else f"{mean:.3f}")
+    table.add_row("time", f"{seconds:.1f} s")
+    processed = tally.done + sum(tally.failed.values())
+    if processed and seconds > 0:
+        table.add_row("rate", f"{processed / seconds:.2f} img/s")
+    stderr_console().print(table)
