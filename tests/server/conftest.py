@@ -69,26 +69,29 @@ def new_key(data_dir: Path, name: str = "test", **kw: Any) -> Credentials:
 
 
 @pytest.fixture(scope="session")
-def recognizer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecognitionService | None]:
-    """The real ``Scipix`` (shared by the session's apps), or None while no model is shipped."""
-    try:
-        from scipix.service import Scipix
-    except ImportError:
-        yield None
-        return
-    try:
-        service = Scipix(make_settings(tmp_path_factory.mktemp("svc")))
-    except ModelError:
-        yield None
-        return
+def recognizer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecognitionService]:
+    """The real ``Scipix``, shared by the session's apps (its model loads on first use)."""
+    from scipix.service import Scipix
+
+    service = Scipix(make_settings(tmp_path_factory.mktemp("svc")))
     yield service
     service.close()
 
 
+@pytest.fixture(scope="session")
+def model_missing(recognizer: RecognitionService) -> str | None:
+    """Why recognition cannot run here, or None when the model loads."""
+    try:
+        recognizer.formula_recognizer()  # type: ignore[attr-defined]
+    except ModelError as exc:
+        return exc.message
+    return None
+
+
 @pytest.fixture
-def needs_model(recognizer: RecognitionService | None) -> RecognitionService:
-    if recognizer is None:
-        pytest.skip("no recognition model in src/scipix/weights/ yet (the lead ships one)")
+def needs_model(recognizer: RecognitionService, model_missing: str | None) -> RecognitionService:
+    if model_missing is not None:
+        pytest.skip(f"no recognition model yet (the lead ships one): {model_missing}")
     return recognizer
 
 
@@ -103,11 +106,12 @@ def key(data_dir: Path) -> Credentials:
 
 
 def build_app(data_dir: Path, recognizer: RecognitionService | None, **server: Any) -> FastAPI:
+    """An app on ``data_dir`` (``recognizer=None``: the app builds its own ``Scipix``)."""
     return create_app(make_settings(data_dir, **server), service=recognizer)
 
 
 @pytest.fixture
-def client(data_dir: Path, recognizer: RecognitionService | None) -> Iterator[TestClient]:
+def client(data_dir: Path, recognizer: RecognitionService) -> Iterator[TestClient]:
     with TestClient(build_app(data_dir, recognizer)) as test_client:
         yield test_client
 
@@ -136,7 +140,7 @@ def live_server(app: FastAPI) -> Iterator[str]:
 
 
 @pytest.fixture
-def live_url(data_dir: Path, recognizer: RecognitionService | None) -> Iterator[str]:
+def live_url(data_dir: Path, recognizer: RecognitionService) -> Iterator[str]:
     with live_server(build_app(data_dir, recognizer)) as url:
         yield url
 

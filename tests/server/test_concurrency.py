@@ -48,7 +48,7 @@ def test_fifty_concurrent_recognitions_are_each_right(
 
 
 def test_fifty_concurrent_mixed_requests_without_a_model(
-    data_dir: Path, recognizer: RecognitionService | None
+    data_dir: Path, recognizer: RecognitionService
 ) -> None:
     good = new_key(data_dir, "good", rate_limit_per_minute=10_000)
     wrong = Credentials(good.app_id, "f" * 64)

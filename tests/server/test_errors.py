@@ -5,6 +5,7 @@ None of these requests reaches recognition, so they run without a model.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from scipix.server.keys import KeyStore
+from scipix.server.state import RecognitionService
 from scipix.server.store import Database
 
 from .conftest import Credentials, build_app, data_uri, new_key, png_bytes
@@ -80,9 +83,11 @@ def test_an_expired_app_token_is_401(client: TestClient, key: Credentials, data_
     assert_error(resp, "http_unauthorized", 401)
 
 
-def test_the_rate_limit_is_429_with_its_numbers(data_dir: Path) -> None:
+def test_the_rate_limit_is_429_with_its_numbers(
+    data_dir: Path, recognizer: RecognitionService
+) -> None:
     limited = new_key(data_dir, "limited", rate_limit_per_minute=3)
-    with TestClient(build_app(data_dir, None)) as client:
+    with TestClient(build_app(data_dir, recognizer)) as client:
         for _ in range(3):
             assert client.get("/v3/ocr-usage", headers=limited.headers).status_code == 200
         resp = client.get("/v3/ocr-usage", headers=limited.headers)
@@ -166,8 +171,10 @@ def test_bad_options(
         assert info[name] == value
 
 
-def test_a_private_url_is_refused_even_with_fetching_on(data_dir: Path, key: Credentials) -> None:
-    app = build_app(data_dir, None, allow_url_fetch=True)
+def test_a_private_url_is_refused_even_with_fetching_on(
+    data_dir: Path, key: Credentials, recognizer: RecognitionService
+) -> None:
+    app = build_app(data_dir, recognizer, allow_url_fetch=True)
     with TestClient(app) as client:
         for url in ("http://127.0.0.1:9/a.png", "http://192.168.0.1/a.png", "http://[::1]/a"):
             info = assert_error(post_text(client, key, json={"src": url}), "image_download_error")
@@ -186,8 +193,12 @@ def test_size_limits_as_mathpix(client: TestClient, key: Credentials) -> None:
     assert_error(post_text(client, key, files=files), "sys_request_too_large")
 
 
-def test_limits_are_configurable(data_dir: Path, key: Credentials) -> None:
-    with TestClient(build_app(data_dir, None, max_body_bytes=2000, max_image_bytes=500)) as client:
+def test_limits_are_configurable(
+    data_dir: Path, key: Credentials, recognizer: RecognitionService
+) -> None:
+    with TestClient(
+        build_app(data_dir, recognizer, max_body_bytes=2000, max_image_bytes=500)
+    ) as client:
         small = data_uri(b"\0" * 600)
         assert_error(post_text(client, key, json={"src": small}), "sys_request_too_large")
         body = json.dumps({"src": "data:image/png;base64,", "tags": ["x" * 3000]})
@@ -289,3 +300,17 @@ def test_after_all_that_the_server_serves_and_the_database_is_sound(
     assert client.get("/v3/ocr-usage", headers=key.headers).status_code == 200
     state = client.app.state.scipix  # type: ignore[attr-defined]
     assert state.db.integrity_check() == "ok"
+
+
+def test_images_the_service_refuses(client: TestClient, key: Credentials) -> None:
+    """Decoded by the real service before any model runs: each bad image has its own id."""
+    junk = data_uri(b"this is text, not an image")
+    assert_error(post_text(client, key, json={"src": junk}), "image_decode_error")
+    blank = data_uri(png_bytes(text=""))
+    assert_error(post_text(client, key, json={"src": blank}), "image_no_content")
+    buf = io.BytesIO()
+    Image.new("1", (8000, 6000), 1).save(buf, "PNG")  # 48 Mpx in a small file: a "bomb"
+    assert len(buf.getvalue()) < 2_000_000
+    assert_error(post_text(client, key, json={"src": data_uri(buf.getvalue())}), "image_max_size")
+    multipart = {"file": ("notes.txt", b"plain text", "text/plain")}
+    assert_error(post_text(client, key, files=multipart), "image_decode_error")

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 
+from scipix.server.state import RecognitionService
 from scipix.server.store import DB_FILE_NAME
 
 from .conftest import Credentials, build_app, data_uri, live_server, new_key, png_bytes
@@ -138,18 +139,22 @@ def test_the_web_page_loads_nothing_from_elsewhere(client: TestClient) -> None:
             assert not re.search(r"https?://(?!www\.w3\.org/1998/Math/MathML)", served.text)
 
 
-def test_no_auth_on_loopback_only_when_configured(data_dir: Path) -> None:
-    with live_server(build_app(data_dir, None)) as url:
+def test_no_auth_on_loopback_only_when_configured(
+    data_dir: Path, recognizer: RecognitionService
+) -> None:
+    with live_server(build_app(data_dir, recognizer)) as url:
         required = httpx.get(f"{url}/v3/ocr-usage")
         assert required.status_code == 401
-    with live_server(build_app(data_dir, None, auth="none_on_loopback")) as url:
+    with live_server(build_app(data_dir, recognizer, auth="none_on_loopback")) as url:
         local = httpx.get(f"{url}/v3/ocr-usage")
         assert local.status_code == 200 and local.json() == {"ocr_usage": []}
         wrong = httpx.get(f"{url}/v3/ocr-usage", headers={"app_id": "x", "app_key": "y"})
         assert wrong.status_code == 401  # credentials given are still checked
 
 
-def test_history_can_be_off_per_key_per_request_and_per_server(data_dir: Path) -> None:
+def test_history_can_be_off_per_key_per_request_and_per_server(
+    data_dir: Path, recognizer: RecognitionService
+) -> None:
     """A failed download reaches the history (as a null result) unless history is off."""
     on = new_key(data_dir, "on")
     off = new_key(data_dir, "off", history=False)
@@ -163,7 +168,7 @@ def test_history_can_be_off_per_key_per_request_and_per_server(data_dir: Path) -
         ).json()["ocr_results"]
         return found
 
-    with TestClient(build_app(data_dir, None, allow_url_fetch=True)) as client:
+    with TestClient(build_app(data_dir, recognizer, allow_url_fetch=True)) as client:
         for key, body in ((on, failing), (off, failing), (on, private)):
             client.post("/v3/text", json={**body, "tags": ["t"]}, headers=key.headers)
         kept = history(client, on)
@@ -171,6 +176,6 @@ def test_history_can_be_off_per_key_per_request_and_per_server(data_dir: Path) -
         assert kept[0]["result"]["error_info"]["id"] == "image_download_error"  # type: ignore[index]
         assert kept[0]["request_args"] == {"tags": ["t"]}
         assert history(client, off) == []
-    with TestClient(build_app(data_dir, None, allow_url_fetch=True, history=False)) as client:
+    with TestClient(build_app(data_dir, recognizer, allow_url_fetch=True, history=False)) as client:
         client.post("/v3/text", json=failing, headers=on.headers)
         assert len(history(client, on)) == 1  # nothing new

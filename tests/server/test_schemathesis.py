@@ -24,12 +24,14 @@ MAX_REQUEST_HEAD = 16 * 1024
 
 @pytest.fixture(scope="module")
 def api(
-    tmp_path_factory: pytest.TempPathFactory, recognizer: RecognitionService | None
+    tmp_path_factory: pytest.TempPathFactory,
+    recognizer: RecognitionService,
+    model_missing: str | None,
 ) -> Iterator[Api]:
     data_dir = tmp_path_factory.mktemp("schemathesis")
     key = new_key(data_dir, "fuzz", rate_limit_per_minute=1_000_000)
     with live_server(build_app(data_dir, recognizer)) as url:
-        yield url, key, recognizer is not None
+        yield url, key, model_missing is None
 
 
 @pytest.fixture(scope="module")

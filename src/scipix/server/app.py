@@ -3,7 +3,8 @@
 ``create_app(settings, service=None)`` builds the app; the recognition service (``Scipix``) is
 built once in the lifespan, unless one is passed in (it is then the caller's to close). When the
 model cannot be loaded, the server still starts: keys, history and usage work, ``/health`` says
-why the model is missing, and recognition answers ``model_unavailable`` (HTTP 503).
+why the model is missing, and recognition answers ``model_unavailable`` (HTTP 503) once an image
+gets as far as the model (bad images and options are still answered with their own ids).
 """
 
 from __future__ import annotations
@@ -32,10 +33,6 @@ from scipix.settings import Settings, get_settings
 
 log = logging.getLogger("scipix.server")
 SHUTDOWN_GRACE_S = 10.0
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self';"
-    " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
 
 
 def build_service(settings: Settings) -> RecognitionService:
@@ -56,12 +53,13 @@ def _lifespan(settings: Settings, service: RecognitionService | None) -> Any:
         model_error: ModelError | None = None
         owned = service is None
         svc = service
-        if svc is None:
-            try:
+        try:
+            if svc is None:
                 svc = await anyio.to_thread.run_sync(build_service, settings)
-            except ModelError as exc:
-                log.error("recognition is unavailable: %s", exc.message)
-                model_error = exc
+            await anyio.to_thread.run_sync(svc.formula_recognizer)  # load the model once, now
+        except ModelError as exc:
+            log.error("recognition is unavailable: %s", exc.message)
+            model_error = exc
         keys, ledger = KeyStore(db), Ledger(db)
         state = ServerState(
             settings=settings,
@@ -89,7 +87,7 @@ def _lifespan(settings: Settings, service: RecognitionService | None) -> Any:
 
 async def _health(request: Request) -> JSONResponse:
     state: ServerState = request.app.state.scipix
-    model_ok = state.service is not None
+    model_ok = state.service is not None and state.model_error is None
     body: dict[str, Any] = {
         "status": "ok" if model_ok else "degraded",
         "version": __version__,
@@ -118,15 +116,6 @@ def create_app(
         app.include_router(module.router)
     app.add_api_route("/health", _health, methods=["GET"], tags=["health"], summary="Liveness")
     app.mount("/static", StaticFiles(directory=web.static_dir()), name="static")
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if not request.url.path.startswith("/v3/"):
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        return response
-
     return app
 
 

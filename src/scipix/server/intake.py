@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.types import Message
@@ -36,6 +37,7 @@ _DATA_URI = re.compile(
     r"^data:(?P<type>[\w.+/-]*)(?P<params>(;[\w.+-]+=[^;,]*)*)(?P<b64>;base64)?,"
 )
 _MAX_FORM_FIELDS = 16
+_PARSE_INLINE_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,10 @@ async def read_image_request(request: Request, settings: ServerSettings) -> Imag
         image, options = await read_multipart(request, body)
         src_image, url = image_from_src(options, settings)
         return ImageRequest(image if image is not None else src_image, url, options, True)
-    options = parse_json_object(body)
-    image, url = image_from_src(options, settings)
+    if len(body) < _PARSE_INLINE_BYTES:
+        options = parse_json_object(body)
+        image, url = image_from_src(options, settings)
+    else:  # megabytes of JSON and base64: decoded off the event loop
+        options = await anyio.to_thread.run_sync(parse_json_object, body)
+        image, url = await anyio.to_thread.run_sync(image_from_src, options, settings)
     return ImageRequest(image, url, options, False)

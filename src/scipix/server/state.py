@@ -28,6 +28,10 @@ class RecognitionService(Protocol):
 
     def recognize(self, image: bytes, options: RecognizeOptions) -> Result: ...
 
+    def formula_recognizer(self) -> object:
+        """Load the formula model now (else on first use); ModelError when unavailable."""
+        ...
+
     def close(self) -> None: ...
 
 
