@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from scipix.server.keys import KeyStore
+from scipix.server.legacy import LEGACY_FORMATS
+from scipix.server.options import ACCEPTED_NOT_APPLIED
 from scipix.server.state import RecognitionService
 from scipix.server.store import Database
 
@@ -314,3 +316,39 @@ def test_images_the_service_refuses(client: TestClient, key: Credentials) -> Non
     assert_error(post_text(client, key, json={"src": data_uri(buf.getvalue())}), "image_max_size")
     multipart = {"file": ("notes.txt", b"plain text", "text/plain")}
     assert_error(post_text(client, key, files=multipart), "image_decode_error")
+
+
+def test_every_documented_mathpix_option_is_accepted(client: TestClient, key: Credentials) -> None:
+    """A blank image gets ``image_no_content``, not an option error: the options all parse."""
+    options: dict[str, Any] = {name: False for name in ACCEPTED_NOT_APPLIED}
+    options.update(
+        formats={},
+        region={},
+        alphabets_allowed={"en": True},
+        confidence_rate_threshold=0.5,
+        fullwidth_punctuation=None,
+        metadata={"mpxpy": True, "improve_mathpix": False},
+        tags=["a"],
+        rm_spaces=False,
+        math_inline_delimiters=["$", "$"],
+        math_display_delimiters=["$$", "$$"],
+        include_line_data=True,
+        include_word_data=True,
+        auto_rotate_confidence_threshold=1,
+        confidence_threshold=0.1,
+        data_options={
+            "include_latex": True,
+            "include_mathml": True,
+            "include_asciimath": True,
+            "include_html": True,
+            "include_svg": True,
+            "include_tsv": True,
+            "include_table_html": True,
+        },
+    )
+    blank = data_uri(png_bytes(text=""))
+    assert_error(post_text(client, key, json={"src": blank, **options}), "image_no_content")
+    legacy = {"formats": list(LEGACY_FORMATS), "ocr": ["math", "text"], "beam_size": 5, "n_best": 2}
+    legacy.update(skip_recrop=True, format_options={}, include_detected_alphabets=True)
+    resp = client.post("/v3/latex", json={"src": blank, **legacy}, headers=key.headers)
+    assert_error(resp, "image_no_content")

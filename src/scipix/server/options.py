@@ -91,6 +91,8 @@ def server_options(options: dict[str, Any], principal: Principal) -> dict[str, A
 def text_options(options: dict[str, Any], principal: Principal) -> CallOptions:
     """The options of a ``/v3/text`` request (``src`` already removed)."""
     server = server_options(options, principal)
+    if options.get("formats") == {}:  # Mathpix: "an empty array or object returns text"
+        options = {k: v for k, v in options.items() if k != "formats"}
     recognize = RecognizeOptions.from_request(options, ignore=_NOT_RECOGNIZE)
     return CallOptions(
         recognize=recognize,
