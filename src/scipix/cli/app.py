@@ -20,9 +20,11 @@ from scipix.cli.batch import batch
 from scipix.cli.common import EXIT_FAILED, CliState, exit_code, print_error, state
 from scipix.cli.config import config_app
 from scipix.cli.doctor import doctor
+from scipix.cli.eval import eval_command
 from scipix.cli.keys import keys_app
 from scipix.cli.ocr import ocr
 from scipix.cli.serve import serve
+from scipix.cli.train import train_app
 from scipix.errors import ScipixError
 
 app = typer.Typer(
@@ -38,6 +40,8 @@ app.add_typer(keys_app, name="keys")
 app.command("serve")(serve)
 app.command("ocr")(ocr)
 app.command("batch")(batch)
+app.command("eval")(eval_command)
+app.add_typer(train_app, name="train")
 
 
 def version_callback(value: bool) -> None:

@@ -44,10 +44,12 @@ def _pad(img: Image, rng: np.random.Generator, level: float) -> Image:
 def _geometry(img: Image, rng: np.random.Generator, level: float) -> Image:
     """A small rotation and perspective tilt; the canvas grows so no ink is cut off."""
     height, width = img.shape
-    margin = int(np.ceil(0.06 * level * max(height, width))) + 2
-    img = cv2.copyMakeBorder(img, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=1.0)
-    h, w = img.shape
     angle = np.deg2rad(rng.uniform(-3.0, 3.0) * level)
+    turn = abs(np.sin(angle)) / 2
+    dy = int(np.ceil(turn * width + 0.03 * level * height)) + 2
+    dx = int(np.ceil(turn * height + 0.03 * level * width)) + 2
+    img = cv2.copyMakeBorder(img, dy, dy, dx, dx, cv2.BORDER_CONSTANT, value=1.0)
+    h, w = img.shape
     center = np.array([w / 2, h / 2])
     corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64) - center
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])

@@ -8,7 +8,7 @@ Layout of a cache directory (default ``~/.cache/scipix/data``; never inside the 
 
 A shard is written to a temporary name and renamed when complete, so an interrupted build
 leaves only whole shards; the next :meth:`DatasetCache.build` skips every sample already
-present (its key hashes renderer, engine, font, dpi and LaTeX) and adds new shards.
+present (its key hashes renderer, engine, font, copy number and LaTeX) and adds new shards.
 Augmentation is not stored: the trainer applies :func:`scipix.training.augment.augment` online.
 """
 
@@ -122,8 +122,8 @@ class BuildReport:
         }
 
 
-def sample_key(renderer: str, engine: str, font: str, dpi: int, latex: str) -> str:
-    text = f"{renderer}|{engine}|{font}|{dpi}|{latex}"
+def sample_key(renderer: str, engine: str, font: str, copy: int, latex: str) -> str:
+    text = f"{renderer}|{engine}|{font}|{copy}|{latex}"
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
@@ -135,38 +135,48 @@ def plan_jobs(
     batch_size: int,
     skip: set[str],
 ) -> tuple[list[BatchJob], BuildReport]:
-    """Draw a condition per (formula, copy), drop cached keys, batch by condition, shuffle."""
+    """Draw a renderer and font per (formula, copy), drop cached keys, batch by font, shuffle.
+
+    The dpi is drawn per batch (one rasterizer call per batch; batches are shuffled, so the
+    training stream still mixes every dpi), which is why it is not part of a sample's key.
+    """
     specs = [(s, s.usable_fonts()) for s in renderers if s.weight > 0]
     specs = [(s, fonts) for s, fonts in specs if fonts]
     if not specs:
         raise StoreError("no usable renderer: install TeX Live (latex, dvipng) or matplotlib")
     weights = np.array([s.weight for s, _ in specs], dtype=np.float64)
     weights /= weights.sum()
-    groups: dict[tuple[str, str, str], list[tuple[str, str, str, int]]] = {}
+    groups: dict[tuple[int, str], list[tuple[str, str, str]]] = {}
     report, seen = BuildReport(), set(skip)
     for latex, source in pairs:
         digest = int.from_bytes(hashlib.blake2b(latex.encode(), digest_size=8).digest(), "little")
         for copy in range(copies):
             rng = np.random.default_rng([seed, copy, digest])
-            spec, fonts = specs[int(rng.choice(len(specs), p=weights))]
+            which = int(rng.choice(len(specs), p=weights))
+            spec, fonts = specs[which]
             font = fonts[int(rng.integers(len(fonts)))]
-            dpi = int(round(rng.uniform(*spec.dpi_range) / 10.0) * 10)
-            engine = spec.engine if spec.renderer == "tex" else "agg"
-            key = sample_key(spec.renderer, engine, font, dpi, latex)
+            key = sample_key(spec.renderer, _engine(spec), font, copy, latex)
             report.planned += 1
             if key in seen:
                 report.cached += 1
                 continue
             seen.add(key)
-            item = (key, latex, source, dpi)
-            groups.setdefault((spec.renderer, engine, font), []).append(item)
-    jobs = [
-        BatchJob(*condition, items=tuple(items[i : i + batch_size]))
-        for condition, items in groups.items()
-        for i in range(0, len(items), batch_size)
-    ]
+            groups.setdefault((which, font), []).append((key, latex, source))
+    jobs: list[BatchJob] = []
+    for (which, font), items in groups.items():
+        spec = specs[which][0]
+        low, high = spec.dpi_range
+        for start in range(0, len(items), batch_size):
+            rng = np.random.default_rng([seed, which, len(jobs), start])
+            dpi = int(round(rng.uniform(low, high) / 10.0) * 10)
+            chunk = tuple((k, t, s, dpi) for k, t, s in items[start : start + batch_size])
+            jobs.append(BatchJob(spec.renderer, _engine(spec), font, chunk))
     order = np.random.default_rng(seed).permutation(len(jobs))
     return [jobs[int(i)] for i in order], report
+
+
+def _engine(spec: RendererSpec) -> str:
+    return spec.engine if spec.renderer == "tex" else "agg"
 
 
 def render_job(job: BatchJob) -> list[dict[str, Any]]:

@@ -1,0 +1,106 @@
+"""``scipix train``: make the recognizer's training data (``data``) and train it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from scipix.cli.common import print_json, state, stderr_console, stdout_console
+from scipix.errors import InputError
+
+if TYPE_CHECKING:
+    from scipix.training.cache import RendererSpec
+
+train_app = typer.Typer(
+    help="Train the formula recognizer and render its training data.", no_args_is_help=True
+)
+
+RENDERER_CHOICES = ("tex", "tex-pdf", "mathtext")
+
+
+def renderer_specs(names: str, fonts: str | None) -> tuple[RendererSpec, ...]:
+    """``tex,tex-pdf,mathtext`` (weighted 0.55/0.15/0.3) with an optional font list
+    (``tex-pdf``, the im2latex recipe, defaults to Computer Modern)."""
+    from scipix.training.cache import RendererSpec
+
+    weights = {"tex": 0.55, "tex-pdf": 0.15, "mathtext": 0.3}
+    chosen = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in chosen if n not in RENDERER_CHOICES]
+    if unknown or not chosen:
+        raise InputError(f"--renderers: choose from {', '.join(RENDERER_CHOICES)}")
+    font_list = tuple(f.strip() for f in fonts.split(",")) if fonts else ()
+    return tuple(
+        RendererSpec(
+            "mathtext" if name == "mathtext" else "tex",
+            fonts=font_list or (("cm",) if name == "tex-pdf" else ()),
+            weight=weights[name],
+            engine="pdf" if name == "tex-pdf" else "dvi",
+        )
+        for name in chosen
+    )
+
+
+@train_app.command("data")
+def data(
+    ctx: typer.Context,
+    n: Annotated[int, typer.Option("--n", min=1, help="How many formulas to render.")] = 1000,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Cache directory (default: <cache_dir>/data)."),
+    ] = None,
+    source: Annotated[
+        str, typer.Option("--source", help="generator | corpus | mixed (half each).")
+    ] = "mixed",
+    data_root: Annotated[
+        Path, typer.Option("--data-root", help="Folder with train/*.txt (for corpus, mixed).")
+    ] = Path("../shared/data"),
+    renderers: Annotated[
+        str, typer.Option("--renderers", help="Comma list of tex, tex-pdf, mathtext.")
+    ] = "tex,tex-pdf,mathtext",
+    fonts: Annotated[
+        str | None, typer.Option("--fonts", help="Comma list of fonts (default: all usable).")
+    ] = None,
+    copies: Annotated[int, typer.Option("--copies", min=1, help="Conditions per formula.")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", min=0, help="Render processes.")] = 2,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    contact: Annotated[
+        bool, typer.Option("--contact-sheet/--no-contact-sheet", help="Write contact.png.")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Render N formulas into the sharded cache (resumable: a re-run adds what is missing)."""
+    from scipix.training.cache import BuildReport, DatasetCache
+    from scipix.training.contact import cache_contact_sheet
+    from scipix.training.corpus import sample_formulas
+
+    if source not in ("generator", "corpus", "mixed"):
+        raise InputError("--source must be generator, corpus or mixed")
+    if source != "generator" and not data_root.is_dir():
+        raise InputError(f"no data folder {data_root}: pass --data-root, or --source generator")
+    specs = renderer_specs(renderers, fonts)
+    root = out if out is not None else state(ctx).settings().runtime.cache_dir / "data"
+    formulas = sample_formulas(n, source, data_root, seed)
+    err = stderr_console()
+
+    def progress(report: BuildReport) -> None:
+        if err.is_terminal:
+            done = report.rendered + report.failed
+            err.print(f"\r{done} rendered or failed, {report.rate:.1f}/s", end="")
+
+    cache = DatasetCache(root)
+    report = cache.build(
+        formulas, specs, n_workers=jobs, copies=copies, seed=seed, progress=progress
+    )
+    if err.is_terminal:
+        err.print()
+    result = {"cache": str(root), "samples": len(cache), **report.to_dict()}
+    if contact and len(cache):
+        result["contact_sheet"] = str(cache_contact_sheet(cache, root / "contact.png", seed=seed))
+    if as_json:
+        print_json(result)
+        return
+    console = stdout_console()
+    for key, value in result.items():
+        console.print(f"{key}: {value}", markup=False)
