@@ -2,7 +2,7 @@
 
 Layout of a cache directory (default ``~/.cache/scipix/data``; never inside the repository)::
 
-    shard-<time>-<pid>-<n>.shard   PNG blobs, then a JSON index, then a 16-byte footer
+    shard-<time>-<run>-<n>.shard   PNG blobs, then a JSON index, then a 16-byte footer
     rejects.jsonl                  formulas a renderer could not draw (not retried)
     .lock                          held while a build writes
 
@@ -21,6 +21,7 @@ import mmap
 import os
 import struct
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -439,7 +440,7 @@ class _ShardWriter:
         self.root, self.shard_size = root, shard_size
         self.records: list[dict[str, Any]] = []
         self.blobs: list[bytes] = []
-        self.stamp = f"{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+        self.stamp = f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
         self.count = 0
         self.rejects = (root / "rejects.jsonl").open("a", encoding="utf-8")
 
