@@ -101,9 +101,10 @@ class Reader:
         if t is None or t in NOT_AN_ARGUMENT:
             raise self.missing(name, number, start)
         if t == "{":
-            group = self.parse_group()
-            return Group(group.items, False, group.start)
-        return Group([self.parse_single()], False, self.pos[self.i - 1])
+            return self.parse_group()
+        # unbraced (braced=False) is kept apart: \mathop : is not \mathop{:} in TeX
+        start = self.pos[self.i]
+        return Group([self.parse_single()], False, start)
 
     def parse_optional(self) -> Group:
         open_index = self.i
@@ -281,8 +282,9 @@ class Reader:
             elif t.startswith("\\") and len(t) > 1 and t[1].isalpha():
                 if t.startswith(("\\begin{", "\\end{")) or t in ("\\left", "\\right"):
                     raise self.error(f"{describe(t)} is not allowed inside text")
-                items.append(self.parse_text_command(t))
-                after_word = True
+                node = self.parse_text_command(t)
+                items.append(node)
+                after_word = type(node) is Atom  # TeX skips spaces after a control word
             else:
                 items.append(Atom(t, self.pos[self.i]))
                 self.i += 1

@@ -325,12 +325,21 @@ BRACED_RESULTS = words(
     r" \mathtt \frac \dfrac \tfrac \binom \dbinom \tbinom \mathord"
 )
 
+#: Items that make a brace group matter even when it is the only content: glue that stretches
+#: only outside the group's box, vertical material, and amsmath dots (whose spacing depends on
+#: the token after them).
+KEEP_GROUP_ITEMS = words(
+    r"\hfill \hfil \hss \hfilneg \dotfill \hrulefill \medskip \smallskip \bigskip \vspace"
+    r" \vskip \vfill \hspace \hskip \cdots \dots \dotsc \dotsb \dotsm \dotsi \dotso \ldots"
+    r" \newline \linebreak \pagebreak \vadjust"
+)
+
 #: ``\operatorname{sin}`` is ``\sin``; ``\operatorname*{lim}`` is ``\lim``.
 OPERATOR_NAMES = words(
     r"arccos arcsin arctan arg cos cosh cot coth csc deg dim exp hom ker lg ln log sec"
     r" sin sinh tan tanh"
 )
-OPERATOR_NAMES_LIMITS = words("det gcd inf lim liminf limsup max min Pr sup")
+OPERATOR_NAMES_LIMITS = words("det gcd inf lim max min Pr sup")
 
 #: Every command the validator accepts (symbols, commands with arguments, switches, …).
 KNOWN_COMMANDS = frozenset(

@@ -28,6 +28,7 @@ from scipix.latex.commands import (
     DELIMITER_SYNONYMS,
     ENVIRONMENTS,
     FONT_SWITCHES,
+    KEEP_GROUP_ITEMS,
     KNOWN_COMMANDS,
     LABELS,
     OPERATOR_NAMES,
@@ -152,7 +153,12 @@ class Writer:
         while True:
             if self.options.lossy:
                 items = self.prepare(items)
-            if len(items) == 1 and type(items[0]) is Group and items[0].braced:
+            if (
+                len(items) == 1
+                and type(items[0]) is Group
+                and items[0].braced
+                and _unwrappable(items[0].items)
+            ):
                 items = items[0].items
             else:
                 return items
@@ -236,9 +242,11 @@ class Writer:
         kind = type(node)
         if kind is Atom:
             return _atom_token(node.text) in ORD_ATOMS  # type: ignore[attr-defined]
-        if kind is Command:
-            name = self.commands.get(node.name, node.name)  # type: ignore[attr-defined]
-            return name in ACCENT_NOADS or name in BRACED_RESULTS
+        if isinstance(node, Command):
+            name = self.commands.get(node.name, node.name)
+            if name in ACCENT_NOADS:  # amsmath typesets nested accents differently
+                return not any(_has_accent(arg) for arg in node.args)
+            return name in BRACED_RESULTS and _unwrappable(node.args[-1])
         if kind is Infix:
             return node.op in ("\\over", "\\choose")  # type: ignore[attr-defined]
         return False
@@ -291,6 +299,8 @@ class Writer:
         out.append(name + "*" if node.star else name)
         spec = ARG_SPECS.get(node.name) or TEXT_SPECS.get(node.name, "")
         letters = [letter for letter in spec if letter != "s"]
+        if name == "\\mathop" and self.centered_symbol(node.args[0]):
+            letters = ["u"]
         for letter, arg in zip(letters, node.args, strict=False):
             self.write_argument(letter, arg)
 
@@ -299,7 +309,9 @@ class Writer:
         if arg is None:
             return
         if type(arg) is Group:
-            if letter == "o":
+            if letter == "u":
+                self.write(arg.items[0])
+            elif letter == "o":
                 out.append("[")
                 self.write_list(arg.items)
                 out.append("]")
@@ -322,6 +334,14 @@ class Writer:
                 out.append("}")
         elif type(arg) is Atom:
             out.append(_canonical_delimiter(arg.text))
+
+    def centered_symbol(self, arg: Arg) -> bool:
+        """``\\mathop :`` (a lone non-Ord symbol, unbraced) is centered by TeX; ``\\mathop{:}``
+        is not: keep such an argument unbraced."""
+        if type(arg) is not Group or arg.braced or len(arg.items) != 1:
+            return False
+        item = arg.items[0]
+        return type(item) is Atom and _atom_token(item.text) not in ORD_ATOMS
 
     def write_named_operator(self, node: Command) -> bool:
         """``\\operatorname{sin}`` -> ``\\sin``, ``\\operatorname*{lim}`` -> ``\\lim``."""
@@ -372,6 +392,7 @@ class Writer:
             if not last.rules and len(last.cells) == 1 and not last.cells[0].items:
                 rows = rows[:-1]
         for r, row in enumerate(rows):
+            mark = -1
             if r:
                 out.append("\\\\")
                 skip = rows[r - 1].skip
@@ -379,12 +400,16 @@ class Writer:
                     out.append("[")
                     out.extend(skip.tokens)
                     out.append("]")
+                else:
+                    mark = len(out)
             for rule in row.rules:
                 self.write(rule)
             for c, cell in enumerate(row.cells):
                 if c:
                     out.append("&")
                 self.write_list(cell.items)
+            if 0 <= mark < len(out) and out[mark] in ("*", "["):
+                out.insert(mark, "\\relax")  # \\* and \\[ would be read as options
         out.append("}" if node.command is not None else f"\\end{{{node.name}}}")
 
     # ------------------------------------------------------------------ text
@@ -411,6 +436,41 @@ class Writer:
                 self.write_command(node)  # type: ignore[arg-type]
             else:
                 self.write(node)
+
+
+def _unwrappable(content: Node | list[Node] | None) -> bool:
+    """May the braces around ``content`` go when it is the only thing in a list?"""
+    items = content.items if isinstance(content, Group) else content
+    if not isinstance(items, list):
+        return True
+    for node in items:
+        if (isinstance(node, Atom) and node.text in KEEP_GROUP_ITEMS) or (
+            isinstance(node, Command) and node.name in KEEP_GROUP_ITEMS
+        ):
+            return False
+    return True
+
+
+def _has_accent(node: Node | None) -> bool:
+    """Is there an accent command anywhere inside ``node``?"""
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Command):
+            if item.name in ACCENT_NOADS:
+                return True
+            stack.extend(item.args)
+        elif isinstance(item, Group | Text):
+            stack.extend(item.items)
+        elif isinstance(item, Scripts):
+            stack.extend((item.base, item.sub, item.sup))
+        elif isinstance(item, Delimited):
+            stack.append(item.body)
+        elif isinstance(item, Infix):
+            stack.extend((item.num, item.den))
+        elif isinstance(item, Environment):
+            stack.extend(cell for row in item.rows for cell in row.cells)
+    return False
 
 
 def _takes_group(previous: Node | None) -> bool:

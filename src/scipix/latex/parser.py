@@ -414,6 +414,8 @@ class Parser(Reader):
                 rows.append(Row(cells, rules, None, row_start))
                 return rows
             if t == "\\\\":
+                if self.peek() == "*":  # \\* only forbids a page break
+                    self.i += 1
                 skip = self.row_skip()
                 rows.append(Row(cells, rules, skip, row_start))
                 cells, rules = [], []
