@@ -88,7 +88,8 @@ def test_dropping_an_image_shows_its_latex_and_mathml(
     with live_server(build_app(data_dir, needs_model)) as url:
         page, requested = open_page(browser, url, key)
         give(page, formula_png(expected))
-        page.wait_for_selector("#status.ok", timeout=60_000)
+        page.wait_for_selector("#status.ok, #status.error", timeout=60_000)
+        assert page.get_attribute("#status", "class") == "ok", page.text_content("#status")
         latex = page.input_value("#latex")
         math_height = page.evaluate(
             "document.querySelector('#rendered math').getBoundingClientRect().height"
@@ -122,7 +123,7 @@ def test_paste_and_file_pick_also_recognize(
         page.fill("#latex", "")
         page.evaluate("document.getElementById('status').className = ''")
         page.set_input_files("#file-input", str(path))
-        page.wait_for_selector("#status.ok", timeout=60_000)
+        page.wait_for_selector("#status.ok, #status.error", timeout=60_000)
         assert same_latex(page.input_value("#latex"), "y=2")
 
 

@@ -44,6 +44,9 @@ ACCEPTED_NOT_APPLIED = frozenset(
     }
 )
 
+#: What ``/v3/text`` returns when the request names no ``formats``.
+DEFAULT_FORMATS = ("text", "latex_styled")
+
 _NOT_RECOGNIZE = SERVER_OPTIONS | ACCEPTED_NOT_APPLIED | {"src", "file", "url"}
 
 
@@ -91,13 +94,16 @@ def server_options(options: dict[str, Any], principal: Principal) -> dict[str, A
 def text_options(options: dict[str, Any], principal: Principal) -> CallOptions:
     """The options of a ``/v3/text`` request (``src`` already removed)."""
     server = server_options(options, principal)
-    if options.get("formats") == {}:  # Mathpix: "an empty array or object returns text"
-        options = {k: v for k, v in options.items() if k != "formats"}
+    sent = dict(options)
+    if options.get("formats") in (None, [], {}):
+        # Mathpix answers a request without formats with text and, for an image that is one
+        # equation, latex_styled (its examples T1/T2; mpxpy's latex_styled() relies on it).
+        options = {**options, "formats": list(DEFAULT_FORMATS)}
     recognize = RecognizeOptions.from_request(options, ignore=_NOT_RECOGNIZE)
     return CallOptions(
         recognize=recognize,
         tags=server["tags"],
         metadata=server["metadata"],
         is_async=server["is_async"],
-        request_args=dict(options),
+        request_args=sent,
     )
