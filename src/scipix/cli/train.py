@@ -21,9 +21,14 @@ RENDERER_CHOICES = ("tex", "tex-pdf", "mathtext")
 
 
 def renderer_specs(names: str, fonts: str | None) -> tuple[RendererSpec, ...]:
-    """``tex,tex-pdf,mathtext`` (weighted 0.55/0.15/0.3) with an optional font list
-    (``tex-pdf``, the im2latex recipe, defaults to Computer Modern)."""
-    from scipix.training.cache import RendererSpec
+    """``default`` (the cache's mix), or ``tex,tex-pdf,mathtext`` (weighted 0.55/0.15/0.3)
+    with an optional font list (``tex-pdf``, the im2latex look, defaults to Computer Modern)."""
+    from scipix.training.cache import DEFAULT_RENDERERS, RendererSpec
+
+    if names == "default" and not fonts:
+        return DEFAULT_RENDERERS
+    if names == "default":
+        names = ",".join(RENDERER_CHOICES)
 
     weights = {"tex": 0.55, "tex-pdf": 0.15, "mathtext": 0.3}
     chosen = [n.strip() for n in names.split(",") if n.strip()]
@@ -57,8 +62,8 @@ def data(
         Path, typer.Option("--data-root", help="Folder with train/*.txt (for corpus, mixed).")
     ] = Path("../shared/data"),
     renderers: Annotated[
-        str, typer.Option("--renderers", help="Comma list of tex, tex-pdf, mathtext.")
-    ] = "tex,tex-pdf,mathtext",
+        str, typer.Option("--renderers", help="default, or a comma list of tex, tex-pdf, mathtext.")
+    ] = "default",
     fonts: Annotated[
         str | None, typer.Option("--fonts", help="Comma list of fonts (default: all usable).")
     ] = None,

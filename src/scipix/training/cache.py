@@ -66,11 +66,12 @@ class RendererSpec:
         return tuple(f for f in self.fonts if f in available) if self.fonts else available
 
 
-#: Matched-scale defaults: TeX in every font (dvipng, plus the im2latex pdflatex recipe), and
-#: mathtext for speed and its own fonts.
+#: Matched-scale defaults: TeX in every font (dvipng), the im2latex look (pdflatex, bolder
+#: strokes) mostly in Computer Modern, and mathtext for its own fonts.
 DEFAULT_RENDERERS: tuple[RendererSpec, ...] = (
-    RendererSpec("tex", weight=0.55),
+    RendererSpec("tex", weight=0.45),
     RendererSpec("tex", fonts=("cm",), engine="pdf", weight=0.15),
+    RendererSpec("tex", engine="pdf", weight=0.1),
     RendererSpec("mathtext", weight=0.3),
 )
 

@@ -5,8 +5,9 @@ its own page and bracketed by log markers, so a formula TeX cannot compile is at
 the log and skipped without touching its neighbours. LaTeX's own output routine is disabled,
 so stray material can never add pages; a run that dies or times out is resumed after the
 formula it died on. Pages are rasterized by ``dvipng`` (``latex``, the fast default) or by
-``pdftoppm`` at twice the resolution and downsampled by two (``pdflatex``, the im2latex recipe),
-then cropped to the ink with a small white margin.
+``pdftoppm`` at twice the resolution, strokes thickened by one pixel there and downsampled by
+two (``pdflatex``: this matches the stroke weight of the im2latex images), then cropped to the
+ink with a small white margin.
 
 Scale: ``dpi`` is the resolution of a 10 pt document. The im2latex images correspond to about
 100 dpi (capital letters ~10 px high); vary it by ±40 % for matched-scale variety.
@@ -321,7 +322,7 @@ class TexRenderer:
         out_dir.mkdir()
         if self.engine == "dvi":
             return self._dvipng(run, workdir, out_dir, dpis)
-        top = 2 * max(dpis)  # the im2latex recipe: render large, downsample
+        top = 2 * max(dpis)  # the im2latex recipe: render large, bolden, downsample
         command = ["pdftoppm", "-r", str(top), "-gray", "-png", run.output, str(out_dir / "p")]
         if not run_process(command, workdir, self.timeout_s + 0.1 * len(dpis)).finished:
             return {}
@@ -331,6 +332,7 @@ class TexRenderer:
             page = cv2.imread(str(file), cv2.IMREAD_GRAYSCALE)
             if page is None:
                 break
+            page = cv2.erode(page, _BOLDEN)  # im2latex's images have strokes ~1 px bolder
             factor = dpis[local] / top
             size = (max(1, round(page.shape[1] * factor)), max(1, round(page.shape[0] * factor)))
             pages[local] = cv2.resize(page, size, interpolation=cv2.INTER_AREA)
@@ -359,6 +361,7 @@ class TexRenderer:
         return pages
 
 
+_BOLDEN = np.ones((2, 2), np.uint8)
 #: A dvipng page (``[n ...]``) during which it warned that it could not draw something.
 _BROKEN_PAGE = re.compile(r"\[(\d+)[^\]]*?(?:unable to draw|not found|could not be found)")
 
