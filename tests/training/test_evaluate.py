@@ -93,6 +93,8 @@ def test_scores_compare_normalized_forms() -> None:
     report = score(pairs_of(labels), predictions, render_match=False)
     items = {i.name: i for i in report.items}
     assert items["a"].exact and not items["b"].exact
+    spacing = score(pairs_of({"e": r"a\,b \text{x y}"}), {"e": Prediction(r"ab\text{xy}")})
+    assert spacing.overall.exact == 1.0  # spacing and text spaces do not count
     assert items["b"].edit == 0.0 and items["c"].edit == 0.0
     assert report.overall.exact == 0.25
     assert report.counts["missing"] == 1 and report.counts["unparsable"] == 1

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scipix.errors import LatexError, ScipixError
-from scipix.latex import NormalizeOptions, model_tokens, normalize
+from scipix.latex import NormalizeOptions, model_tokens
 from scipix.latex.tokenizer import tokenize
 from scipix.training.metrics import (
     LENGTH_BUCKETS,
@@ -181,11 +181,16 @@ def read_labels(path: Path, images: Path | None = None, limit: int | None = None
     return pairs
 
 
+#: How labels and predictions are compared: every lossy rewrite of training labels, and spaces
+#: inside ``\\text{..}`` ignored (the im2latex labels are space-tokenized).
+EVAL_OPTIONS = NormalizeOptions.for_labels(drop_text_spaces=True)
+
+
 def tokens_of(latex: str, options: NormalizeOptions | None) -> tuple[tuple[str, ...], bool]:
-    """Model tokens of the normalized form, and whether it normalized; when it does not, its
-    raw tokens (so a near-miss still earns BLEU and edit credit)."""
+    """Model tokens of the normalized form (``options=None``: :data:`EVAL_OPTIONS`), and whether
+    it normalized; when it does not, its raw tokens (a near-miss still earns BLEU and edit)."""
     try:
-        return tuple(model_tokens(normalize(latex, options), options)), True
+        return tuple(model_tokens(latex, options or EVAL_OPTIONS)), True
     except LatexError:
         return tuple(t.text for t in tokenize(latex) if t.kind not in ("space", "comment")), False
 
