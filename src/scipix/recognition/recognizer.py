@@ -1,0 +1,197 @@
+"""``FormulaRecognizer``: a formula image in, LaTeX with confidence out (ONNX Runtime, numpy).
+
+The model describes itself: the vocabulary, special token ids, input geometry and version are
+read from the ONNX metadata. The emitted LaTeX is the best beam hypothesis that passes the LaTeX
+validator, else the best one (flagged ``valid=False``). Thread-safe: one pair of ONNX Runtime
+sessions per process, no per-call mutation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from scipix.errors import LatexError, ModelError
+from scipix.latex import check, detokenize
+from scipix.recognition.beam import BeamConfig, RawHypothesis, beam_search
+from scipix.recognition.preprocess import (
+    FloatImage,
+    GrayImage,
+    InputSpec,
+    batch_images,
+    prepare_image,
+)
+
+ENCODER_FILE = "encoder.onnx"
+DECODER_FILE = "decoder.onnx"
+METADATA_KEY = "scipix"
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    latex: str
+    tokens: tuple[str, ...]
+    score: float  # length-normalized log-probability
+    token_probs: tuple[float, ...]
+    valid: bool
+
+
+@dataclass(frozen=True)
+class Recognition:
+    latex: str
+    confidence: float  # the weakest token's probability: P(everything is right), uncalibrated
+    confidence_rate: float  # mean token probability
+    token_probs: tuple[float, ...]
+    hypotheses: tuple[Hypothesis, ...]
+    valid: bool
+
+
+def packaged_model_dir() -> Path:
+    return Path(str(resources.files("scipix") / "weights"))
+
+
+class FormulaRecognizer:
+    """Encoder + decoder ONNX sessions and the metadata that describes them."""
+
+    def __init__(self, model_dir: Path, threads: int = 0, beam: BeamConfig | None = None) -> None:
+        import onnxruntime as ort
+
+        encoder, decoder = model_dir / ENCODER_FILE, model_dir / DECODER_FILE
+        if not encoder.is_file() or not decoder.is_file():
+            raise ModelError(
+                f"no formula model in {model_dir} (needs {ENCODER_FILE} and {DECODER_FILE}); "
+                "reinstall scipix or point ocr.model_dir at an exported model"
+            )
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.encoder = ort.InferenceSession(str(encoder), options, ["CPUExecutionProvider"])
+            self.decoder = ort.InferenceSession(str(decoder), options, ["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises untyped errors for unreadable files
+            raise ModelError(f"cannot load the formula model in {model_dir}: {exc}") from exc
+        raw = self.encoder.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+        if raw is None:
+            raise ModelError(f"{encoder} has no '{METADATA_KEY}' metadata: not a scipix model")
+        self.metadata: dict[str, Any] = json.loads(raw)
+        self.vocab: list[str] = list(self.metadata["vocab"])
+        special = self.metadata["special"]
+        self.spec = InputSpec.from_dict(self.metadata["input_spec"])
+        base = beam or BeamConfig()
+        self.beam = BeamConfig(
+            beam_width=base.beam_width,
+            n_best=base.n_best,
+            max_tokens=min(base.max_tokens, int(self.metadata["model_config"]["max_len"]) - 1),
+            length_penalty=base.length_penalty,
+            bos=int(special["bos"]),
+            eos=int(special["eos"]),
+        )
+        self.model_dir = model_dir
+
+    @classmethod
+    def load(
+        cls, model_dir: Path | None = None, threads: int = 0, beam: BeamConfig | None = None
+    ) -> FormulaRecognizer:
+        return cls(Path(model_dir) if model_dir else packaged_model_dir(), threads, beam)
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata.get("version", "unknown"))
+
+    @property
+    def input_spec(self) -> dict[str, float | int]:
+        return self.spec.to_dict()
+
+    def prepare(self, images: Sequence[GrayImage]) -> list[FloatImage]:
+        """Crop, scale and margin each image; raises ImageNoContentError for a blank one."""
+        return [prepare_image(np.asarray(im, dtype=np.uint8), self.spec) for im in images]
+
+    def encode(
+        self, prepared: Sequence[FloatImage]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        batch = batch_images(prepared, self.spec)
+        embedding, cross_k, cross_v = self.encoder.run(None, {"image": batch})
+        return embedding, cross_k, cross_v
+
+    def step(
+        self,
+        tokens: npt.NDArray[np.int64],
+        position: int,
+        cross_k: npt.NDArray[np.float32],
+        cross_v: npt.NDArray[np.float32],
+        past_k: npt.NDArray[np.float32],
+        past_v: npt.NDArray[np.float32],
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        feeds = {
+            "tokens": tokens,
+            "position": np.array(position, dtype=np.int64),
+            "cross_k": cross_k,
+            "cross_v": cross_v,
+            "past_k": past_k,
+            "past_v": past_v,
+        }
+        logp, new_k, new_v = self.decoder.run(None, feeds)
+        return logp, new_k, new_v
+
+    def hypothesis(self, raw: RawHypothesis) -> Hypothesis:
+        tokens = tuple(self.vocab[i] for i in raw.ids if 3 < i < len(self.vocab))
+        latex = detokenize(tokens)
+        try:
+            check(latex)
+            valid = True
+        except LatexError:
+            valid = False
+        probs = tuple(float(np.exp(lp)) for lp in raw.logps)
+        return Hypothesis(latex, tokens, raw.score, probs, valid)
+
+    def decide(self, raws: list[RawHypothesis]) -> Recognition:
+        hyps = tuple(self.hypothesis(r) for r in raws)
+        best = next((h for h in hyps if h.valid), hyps[0])
+        probs = best.token_probs or (0.0,)
+        return Recognition(
+            latex=best.latex,
+            confidence=float(min(probs)),
+            confidence_rate=float(np.mean(probs)),
+            token_probs=best.token_probs,
+            hypotheses=hyps,
+            valid=best.valid,
+        )
+
+    def recognize(
+        self,
+        images: Sequence[GrayImage],
+        beam_width: int | None = None,
+        n_best: int = 1,
+        batch_size: int = 8,
+    ) -> list[Recognition]:
+        """Recognize each image (one formula each). Raises ImageNoContentError for blanks."""
+        beam = self.beam
+        width = beam_width or beam.beam_width
+        cfg = BeamConfig(
+            width, max(n_best, 1), beam.max_tokens, beam.length_penalty, beam.bos, beam.eos
+        )
+        prepared = self.prepare(images)
+        order = sorted(range(len(prepared)), key=lambda i: prepared[i].shape[1])
+        results: dict[int, Recognition] = {}
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            _, cross_k, cross_v = self.encode([prepared[i] for i in chunk])
+            found = beam_search(self.step, cross_k, cross_v, cfg)
+            for i, raws in zip(chunk, found, strict=True):
+                results[i] = self.decide(raws)
+        return [results[i] for i in range(len(prepared))]
+
+    def embed(self, images: Sequence[GrayImage]) -> npt.NDArray[np.float32]:
+        """(n, d) L2-normalized image embeddings (the encoder's pooled memory)."""
+        if not images:
+            return np.zeros((0, int(self.metadata["model_config"]["d_model"])), np.float32)
+        prepared = self.prepare(images)
+        return np.concatenate([self.encode([p])[0] for p in prepared]).astype(np.float32)
