@@ -3,11 +3,12 @@
     python benchmarks/render.py                      # every usable TeX font + mathtext
     python benchmarks/render.py --fonts cm,fourier --n 192 --repeats 3 --workers 2
 
-TeX: batches of ``--batch`` formulas in one font and one dpi (drawn from 60..140), run
-by ``--workers`` threads (the work happens in the TeX and dvipng processes). mathtext: the same
-formulas in ``--workers`` processes. Formulas come from the random grammar, normalized, so no
-data folder is needed. ``--build`` also times an end-to-end ``DatasetCache.build`` with the
-default renderer mix (process start-up included). Prints one JSON document.
+TeX: batches of ``--batch`` formulas in one font and one dpi (drawn from 60..140), run by
+``--workers`` threads (the work happens in the TeX and rasterizer processes): ``latex`` +
+``dvipng`` per font, and ``pdflatex`` + ``pdftoppm`` (the im2latex look) for cm. mathtext: the
+same formulas in ``--workers`` processes. Formulas come from the random grammar, normalized, so
+no data folder is needed. ``--build N`` also times an end-to-end ``DatasetCache.build`` of N
+formulas with the default renderer mix (process start-up included). Prints one JSON document.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ def dpi_for(seed: int) -> int:
     return int(round(np.random.default_rng(seed).uniform(60, 140) / 10) * 10)
 
 
-def tex_rate(font: str, formulas: list[str], workers: int, batch: int) -> tuple[float, int]:
-    renderer = TexRenderer(font)
+def tex_rate(
+    font: str, formulas: list[str], workers: int, batch: int, engine: str = "dvi"
+) -> tuple[float, int]:
+    renderer = TexRenderer(font, engine="pdf" if engine == "pdf" else "dvi")
     jobs = [(c, dpi_for(i)) for i, c in enumerate(chunks(formulas, batch))]
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -111,6 +114,9 @@ def main() -> None:
         for f in fonts
     }
     report["tex"] = tex
+    report["tex_pdf_cm"] = median_of(
+        lambda: tex_rate("cm", formulas, args.workers, args.batch, "pdf"), args.repeats
+    )
     report["tex_median_over_fonts"] = statistics.median(v["formulas_per_s"] for v in tex.values())
     report["mathtext"] = median_of(
         lambda: mathtext_rate(formulas, args.workers, args.batch), args.repeats

@@ -34,7 +34,12 @@ import platformdirs
 
 from scipix.errors import StoreError
 from scipix.training.mathtext import MATHTEXT_FONTS, MathtextRenderer
-from scipix.training.render import RenderOutcome, TexRenderer, available_tex_fonts
+from scipix.training.render import (
+    RenderOutcome,
+    TexRenderer,
+    available_tex_fonts,
+    tex_font_works,
+)
 
 MAGIC = b"SCPXSHD1"
 _FOOTER = struct.Struct("<Q8s")  # index offset, magic
@@ -62,8 +67,9 @@ class RendererSpec:
     def usable_fonts(self) -> tuple[str, ...]:
         if self.renderer == "mathtext":
             return tuple(f for f in self.fonts if f in MATHTEXT_FONTS) or MATHTEXT_FONTS
-        available = available_tex_fonts(self.engine)
-        return tuple(f for f in self.fonts if f in available) if self.fonts else available
+        if not self.fonts:
+            return available_tex_fonts(self.engine)
+        return tuple(f for f in self.fonts if tex_font_works(f, self.engine))
 
 
 #: Matched-scale defaults: TeX in every font (dvipng), the im2latex look (pdflatex, bolder

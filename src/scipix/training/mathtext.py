@@ -9,6 +9,7 @@ renderer per process (the dataset cache renders in worker processes).
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +31,8 @@ _REFUSE = re.compile(r"\\(begin|end|not|displaylimits|atop|over|choose|color|box
 def _parser() -> Any:
     from matplotlib.mathtext import MathTextParser
 
+    # layout warnings ("Underful Vlist ...") on stderr for every tight box: not our business
+    logging.getLogger("matplotlib._mathtext").setLevel(logging.ERROR)
     return MathTextParser("agg")
 
 

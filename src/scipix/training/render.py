@@ -366,18 +366,19 @@ _BOLDEN = np.ones((2, 2), np.uint8)
 _BROKEN_PAGE = re.compile(r"\[(\d+)[^\]]*?(?:unable to draw|not found|could not be found)")
 
 
-@functools.cache
 def available_tex_fonts(engine: Engine = "dvi") -> tuple[str, ...]:
-    """The catalogue fonts this TeX installation renders correctly (probed once per process)."""
-    if shutil.which("latex" if engine == "dvi" else "pdflatex") is None:
-        return ()
+    """The catalogue fonts this TeX installation renders correctly (each probed once)."""
+    return tuple(name for name in TEX_FONTS if tex_font_works(name, engine))
+
+
+@functools.cache
+def tex_font_works(name: str, engine: Engine = "dvi") -> bool:
+    """Whether ``name`` renders a probe formula with all its glyphs (cached per process)."""
+    if name not in TEX_FONTS or shutil.which("latex" if engine == "dvi" else "pdflatex") is None:
+        return False
     probe = [r"E(v)=\sum_{i=1}^{n}\alpha_{i}^{2}+\frac{\mathcal{A}}{\sqrt{x}}\mathbb{R}\Gamma"]
-    found = []
-    for name in TEX_FONTS:
-        outcome = TexRenderer(name, engine=engine, timeout_s=30.0).render(probe, DEFAULT_DPI)[0]
-        if outcome.image is not None and _plausible(outcome.image):
-            found.append(name)
-    return tuple(found)
+    outcome = TexRenderer(name, engine=engine, timeout_s=30.0).render(probe, DEFAULT_DPI)[0]
+    return outcome.image is not None and _plausible(outcome.image)
 
 
 def _plausible(image: np.ndarray) -> bool:
