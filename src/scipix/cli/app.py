@@ -22,6 +22,7 @@ from scipix.cli.config import config_app
 from scipix.cli.doctor import doctor
 from scipix.cli.eval import eval_command
 from scipix.cli.keys import keys_app
+from scipix.cli.latex import latex_app
 from scipix.cli.ocr import ocr
 from scipix.cli.serve import serve
 from scipix.cli.train import train_app
@@ -42,6 +43,7 @@ app.command("ocr")(ocr)
 app.command("batch")(batch)
 app.command("eval")(eval_command)
 app.add_typer(train_app, name="train")
+app.add_typer(latex_app, name="latex")
 
 
 def version_callback(value: bool) -> None:

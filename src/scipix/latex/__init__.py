@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from scipix.latex.asciimath import to_asciimath
+from scipix.latex.html import to_html
+from scipix.latex.mathml import to_mathml
+from scipix.latex.mmd import to_mmd
 from scipix.latex.nodes import Node
 from scipix.latex.normalize import NormalizeOptions, detokenize, model_tokens, normalize
 from scipix.latex.parser import parse
@@ -18,6 +22,10 @@ __all__ = [
     "model_tokens",
     "normalize",
     "parse",
+    "to_asciimath",
+    "to_html",
+    "to_mathml",
+    "to_mmd",
     "tokenize",
     "validate",
 ]
