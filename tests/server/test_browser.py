@@ -91,12 +91,12 @@ def test_dropping_an_image_shows_its_latex_and_mathml(
         page.wait_for_selector("#status.ok, #status.error", timeout=60_000)
         assert page.get_attribute("#status", "class") == "ok", page.text_content("#status")
         latex = page.input_value("#latex")
+        page.screenshot(path=str(screenshot_dir(tmp_path) / "web-page-result.png"), full_page=True)
+        assert same_latex(latex, expected), latex
+        assert page.text_content("#confidence").strip().endswith("%")
         math_height = page.evaluate(
             "document.querySelector('#rendered math').getBoundingClientRect().height"
         )
-        assert page.text_content("#confidence").strip().endswith("%")
-        page.screenshot(path=str(screenshot_dir(tmp_path) / "web-page-result.png"), full_page=True)
-        assert same_latex(latex, expected), latex
         assert math_height > 10  # MathML laid out by Chromium itself
         assert page.text_content("#mathml").startswith("<math")
         assert page.text_content("#asciimath")

@@ -90,8 +90,8 @@
     page.requestId = body.request_id || null;
     page.originalLatex = latex;
     $("latex").value = latex;
-    $("mathml").textContent = mathml;
-    $("asciimath").textContent = dataOf(body, "asciimath");
+    $("mathml").textContent = mathml || "(not available for this LaTeX)";
+    $("asciimath").textContent = dataOf(body, "asciimath") || "(not available for this LaTeX)";
     $("request-id").textContent = body.request_id || "";
     const rendered = $("rendered");
     rendered.replaceChildren();
@@ -100,7 +100,7 @@
       math.setAttribute("display", "block");
       rendered.appendChild(math);
     } else {
-      rendered.textContent = body.text || latex || "(nothing recognized)";
+      rendered.textContent = latex || body.text || "(nothing recognized)";
     }
     const confidence = typeof body.confidence === "number" ? body.confidence : null;
     $("confidence-meter").value = confidence === null ? 0 : confidence;
