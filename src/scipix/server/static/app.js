@@ -90,8 +90,10 @@
     page.requestId = body.request_id || null;
     page.originalLatex = latex;
     $("latex").value = latex;
-    $("mathml").textContent = mathml || "(not available for this LaTeX)";
-    $("asciimath").textContent = dataOf(body, "asciimath") || "(not available for this LaTeX)";
+    for (const [id, value] of [["mathml", mathml], ["asciimath", dataOf(body, "asciimath")]]) {
+      $(id).dataset.value = value;
+      $(id).textContent = value || "(not available for this LaTeX)";
+    }
     $("request-id").textContent = body.request_id || "";
     const rendered = $("rendered");
     rendered.replaceChildren();
@@ -200,7 +202,7 @@
     document.querySelectorAll("button[data-copy]").forEach((button) => {
       button.addEventListener("click", () => {
         const source = $(button.dataset.copy);
-        copyText(source.value !== undefined ? source.value : source.textContent, button);
+        copyText(source.value !== undefined ? source.value : source.dataset.value || "", button);
       });
     });
     $("app-id").value = localStorage.getItem("scipix.app_id") || "";
