@@ -59,7 +59,10 @@ def screenshot_dir(tmp_path: Path) -> Path:
 
 
 def open_page(browser: Any, url: str, key: Credentials | None) -> tuple[Any, list[str]]:
-    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    context = browser.new_context(
+        viewport={"width": 1000, "height": 900}, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     if key is not None:
@@ -100,6 +103,8 @@ def test_dropping_an_image_shows_its_latex_and_mathml(
         assert math_height > 10  # MathML laid out by Chromium itself
         assert page.text_content("#mathml").startswith("<math")
         assert page.text_content("#asciimath")
+        page.click("button[data-copy='latex']")
+        assert page.evaluate("navigator.clipboard.readText()") == latex
 
         page.fill("#latex", "x^{2}+2")
         page.click("#submit-correction")
