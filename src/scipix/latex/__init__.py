@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scipix.latex.asciimath import to_asciimath
+from scipix.latex.equivalence import Equivalence, equivalent
 from scipix.latex.html import to_html
 from scipix.latex.mathml import to_mathml
 from scipix.latex.mmd import to_mmd
@@ -13,12 +14,14 @@ from scipix.latex.tokenizer import Token, tokenize
 from scipix.latex.validate import LatexIssue, check, validate
 
 __all__ = [
+    "Equivalence",
     "LatexIssue",
     "Node",
     "NormalizeOptions",
     "Token",
     "check",
     "detokenize",
+    "equivalent",
     "model_tokens",
     "normalize",
     "parse",
