@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -15,6 +16,10 @@ HAS_TEX = shutil.which("latex") is not None and shutil.which("dvipng") is not No
 HAS_PDFTEX = shutil.which("pdflatex") is not None and shutil.which("pdftoppm") is not None
 needs_tex = pytest.mark.skipif(not HAS_TEX, reason="needs TeX Live (latex, dvipng)")
 needs_pdftex = pytest.mark.skipif(not HAS_PDFTEX, reason="needs pdflatex and pdftoppm")
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+needs_matplotlib = pytest.mark.skipif(
+    not HAS_MATPLOTLIB, reason="needs matplotlib: pip install 'scipix[train]'"
+)
 
 #: A handful of formulas covering the constructs the renderers must draw.
 FORMULAS = [

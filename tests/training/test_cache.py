@@ -13,7 +13,7 @@ import pytest
 from scipix.errors import StoreError
 from scipix.training.cache import DatasetCache, RendererSpec, read_shard_index, write_shard
 
-from .conftest import FORMULAS, MATRIX_FORMULAS, needs_tex
+from .conftest import FORMULAS, MATRIX_FORMULAS, needs_matplotlib, needs_tex
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ MATHTEXT = (RendererSpec("mathtext", fonts=("cm", "stix")),)
 TEX = (RendererSpec("tex", fonts=("cm",)),)
 
 
+@needs_matplotlib
 def test_build_then_read_every_sample(tmp_path: Path) -> None:
     cache = DatasetCache(tmp_path / "cache")
     report = cache.build([Item(f) for f in FORMULAS], MATHTEXT, n_workers=0, shard_size=4)
@@ -41,6 +42,7 @@ def test_build_then_read_every_sample(tmp_path: Path) -> None:
         assert cache.image(i).shape == cache.size(i)
 
 
+@needs_matplotlib
 def test_a_rerun_renders_nothing_and_more_formulas_add_shards(tmp_path: Path) -> None:
     root = tmp_path / "cache"
     first = DatasetCache(root).build([Item(f) for f in FORMULAS[:3]], MATHTEXT, n_workers=0)
@@ -57,6 +59,7 @@ def test_a_rerun_renders_nothing_and_more_formulas_add_shards(tmp_path: Path) ->
     assert copies.rendered == len(FORMULAS) and copies.cached == len(FORMULAS)
 
 
+@needs_matplotlib
 def test_failures_are_counted_and_not_retried(tmp_path: Path) -> None:
     root = tmp_path / "cache"
     items = [Item(FORMULAS[0]), Item(MATRIX_FORMULAS[0]), Item(r"\nosuchcommand x")]
@@ -69,6 +72,7 @@ def test_failures_are_counted_and_not_retried(tmp_path: Path) -> None:
     assert again.rendered == again.failed == 0 and again.cached == 3
 
 
+@needs_matplotlib
 def test_a_partial_shard_is_never_read(tmp_path: Path) -> None:
     root = tmp_path / "cache"
     DatasetCache(root).build([Item(f) for f in FORMULAS], MATHTEXT, n_workers=0)
@@ -88,6 +92,7 @@ def test_shard_round_trip(tmp_path: Path) -> None:
     assert data[records[1]["offset"] : records[1]["offset"] + 3] == b"678"
 
 
+@needs_matplotlib
 def test_the_cache_pickles_for_loader_workers(tmp_path: Path) -> None:
     cache = DatasetCache(tmp_path / "cache")
     cache.build([Item(f) for f in FORMULAS], MATHTEXT, n_workers=0)

@@ -9,9 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from .conftest import Cli, needs_tex
+from .conftest import Cli, needs_matplotlib, needs_tex
 
 
+@needs_matplotlib
 def test_train_data_renders_a_sample_set_and_a_contact_sheet(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "data"
     args = ("train", "data", "--n", "12", "--out", str(out), "--source", "generator")

@@ -18,7 +18,7 @@ from scipix.training.render import (
     unsafe_reason,
 )
 
-from .conftest import FORMULAS, MATRIX_FORMULAS, needs_pdftex, needs_tex
+from .conftest import FORMULAS, MATRIX_FORMULAS, needs_matplotlib, needs_pdftex, needs_tex
 
 
 def assert_tightly_cropped(image: np.ndarray, margin: int = DEFAULT_MARGIN) -> None:
@@ -123,6 +123,7 @@ def test_crop_to_ink_keeps_a_margin_and_refuses_blank() -> None:
     assert cropped is not None and cropped.shape == (16, 11)
 
 
+@needs_matplotlib
 @pytest.mark.parametrize("font", MATHTEXT_FONTS)
 def test_mathtext_renders_tightly_cropped(font: str) -> None:
     outcomes = MathtextRenderer(font).render(FORMULAS, dpi=100)
@@ -132,6 +133,7 @@ def test_mathtext_renders_tightly_cropped(font: str) -> None:
         assert_tightly_cropped(outcome.image)
 
 
+@needs_matplotlib
 def test_mathtext_refuses_what_it_cannot_draw_faithfully() -> None:
     outcomes = MathtextRenderer("cm").render([*MATRIX_FORMULAS, r"\unknowncommand", "x"])
     assert [o.image is None for o in outcomes] == [True, True, True, False]
