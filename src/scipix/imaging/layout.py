@@ -18,6 +18,10 @@ LINE_GAP = 0.3
 #: A band thinner than this many glyph heights (bar, accent) joins a neighbour this close.
 THIN_BAND = 0.45
 THIN_GAP = 0.9
+#: A band of at most this many parts, centred on a component this many glyph heights tall in
+#: the neighbouring band, is that operator's limit (``\sum_{i=1}^n``).
+LIMIT_PARTS = 6
+BIG_OPERATOR = 1.5
 
 
 @dataclass(frozen=True)
@@ -56,13 +60,9 @@ def find_lines(boxes: Boxes) -> list[Line]:
         a, b = band - 1, band
         gap = tops[b] - bottoms[a]
         thin = min(bottoms[b] - tops[b], bottoms[a] - tops[a])
-        # a lone limit or index (above/below a big operator) sits within its neighbour's width
-        small = min(sizes[a], sizes[b]) <= 2 and (
-            (lefts[b] >= lefts[a] and rights[b] <= rights[a])
-            or (lefts[a] >= lefts[b] and rights[a] <= rights[b])
-        )
         joined = gap <= LINE_GAP * typical
-        joined |= (thin < THIN_BAND * typical or small) and gap <= THIN_GAP * typical
+        if not joined and gap <= THIN_GAP * typical:
+            joined = thin < THIN_BAND * typical or is_limit(boxes, labels, a, b, typical)
         line += 0 if joined else 1
         merged[band] = line
     line_of = merged[labels]
@@ -71,6 +71,20 @@ def find_lines(boxes: Boxes) -> list[Line]:
         members = np.flatnonzero(line_of == k)
         result.append(Line(boxes.select(members).bounds(), members))
     return result
+
+
+def is_limit(boxes: Boxes, labels: IntArray, a: int, b: int, typical: float) -> bool:
+    """Whether one of two adjacent bands is a short limit or index centred on a big operator
+    (a sum, an integral) of the other band."""
+    for small, big in ((a, b), (b, a)):
+        members = labels == small
+        if int(members.sum()) > LIMIT_PARTS:
+            continue
+        centre = (boxes.x[members].min() + boxes.x1[members].max()) / 2.0
+        other = (labels == big) & (boxes.h >= BIG_OPERATOR * typical)
+        if bool(((boxes.x[other] <= centre) & (centre <= boxes.x1[other])).any()):
+            return True
+    return False
 
 
 def split_at(boxes: Boxes, members: IntArray, cuts: list[tuple[int, int]]) -> list[IntArray]:

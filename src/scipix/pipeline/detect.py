@@ -92,7 +92,8 @@ def prose_flags(words: Sequence[Word]) -> list[bool]:
 
 
 def prose_runs(words: Sequence[Word]) -> list[list[Word]]:
-    """Maximal runs of prose words; a run of one word needs 4+ letters to count as text."""
+    """Maximal runs of prose words. A run of one short word counts only in a line that also
+    has a longer run (so a lone ``ab`` in a formula stays math)."""
     runs: list[list[Word]] = []
     current: list[Word] = []
     for word, flag in zip(words, prose_flags(words), strict=True):
@@ -104,7 +105,9 @@ def prose_runs(words: Sequence[Word]) -> list[list[Word]]:
         current = []
     if current:
         runs.append(current)
-    return [r for r in runs if len(r) >= 2 or len(r[0].text.strip(".,;:!?")) >= 4]
+    strong = [len(r) >= 2 or len(r[0].text.strip(".,;:!?")) >= 4 for r in runs]
+    # a short lone word ("Let x be ...") is prose when the line has real prose too
+    return [r for r, ok in zip(runs, strong, strict=True) if ok or any(strong)]
 
 
 def union(boxes: Sequence[Box]) -> Box:

@@ -143,11 +143,11 @@ class _LocalRun:
 
     def feed(self) -> None:
         try:
-            for job in self.jobs:
+            for n, job in enumerate(self.jobs):  # the runtime numbers envelopes itself
                 while not self.slots.acquire(timeout=0.1):
                     if self.stop.is_set():
                         return
-                if not self.put(self.queues[0], Envelope.of(job)):
+                if not self.put(self.queues[0], Envelope(n, job.tag, Owned(job))):
                     return
         except BaseException as exc:  # the input iterator failed: report it after the rest
             self.feed_error = exc

@@ -1,0 +1,150 @@
+"""``scipix ocr`` and ``scipix batch`` as a user runs them, on bad input (no model needed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from imaging.drawing import encode, text_line
+
+
+def run(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": str(cwd), "XDG_CONFIG_HOME": str(cwd / ".config")}
+    env.pop("SCIPIX_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "scipix", *args],
+        cwd=cwd,
+        env=env,
+        input=stdin.decode("latin-1") if stdin is not None else None,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def bomb() -> bytes:
+    """The header of a 30000×30000 PNG (decoding never starts, so the rest may be short)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", 30000, 30000, 1, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 3751 * 100)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def bad_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "scans"
+    d.mkdir()
+    good = text_line("x + 1 = 2")
+    (d / "a_empty.png").write_bytes(b"")
+    (d / "b_notes.png").write_text("not an image\n")
+    jpeg = encode(good, "JPEG", quality=90)
+    (d / "c_truncated.jpg").write_bytes(jpeg[: len(jpeg) // 2])
+    (d / "d_bomb.png").write_bytes(bomb())
+    (d / "e_blank.png").write_bytes(encode(np.full((100, 300), 255, np.uint8), "PNG"))
+    (d / "f_broken_link.png").symlink_to(d / "missing.png")
+    (d / "g_locked.png").write_bytes(encode(good, "PNG"))
+    (d / "g_locked.png").chmod(0)
+    (d / "readme.txt").write_text("not picked: wrong suffix")
+    return d
+
+
+EXPECTED = {
+    "a_empty.png": "image_missing",
+    "b_notes.png": "image_decode_error",
+    "c_truncated.jpg": "image_decode_error",
+    "d_bomb.png": "image_max_size",
+    "e_blank.png": "image_no_content",
+    "f_broken_link.png": "image_missing",
+}
+
+
+def test_ocr_reports_each_bad_file_on_stderr_and_in_json(bad_dir: Path, tmp_path: Path) -> None:
+    names = sorted(EXPECTED)
+    result = run("ocr", *[str(bad_dir / n) for n in names], "--format", "json", cwd=tmp_path)
+    assert result.returncode == 1
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["image"] for r in records] == [str(bad_dir / n) for n in names]
+    assert [r["error_info"]["id"] for r in records] == [EXPECTED[n] for n in names]
+    for name in names:
+        assert f"{bad_dir / name}: {EXPECTED[name]}:" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+
+
+def test_ocr_reads_stdin(tmp_path: Path) -> None:
+    result = run("ocr", "-", "--format", "json", cwd=tmp_path, stdin=b"")
+    assert result.returncode == 1
+    record = json.loads(result.stdout)
+    assert record["image"] == "-" and record["error_info"]["id"] == "image_missing"
+
+
+def test_batch_goes_on_past_bad_files(bad_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    result = run("batch", str(bad_dir), "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 1
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    got = {Path(r["image"]).name: r["error_info"]["id"] for r in records}
+    assert len(records) == 7 and "readme.txt" not in got
+    for name, error_id in EXPECTED.items():
+        assert got[name] == error_id
+    if os.geteuid() != 0:  # root can read a file without permissions
+        assert got["g_locked.png"] == "image_missing"
+    assert "failed: image_missing" in result.stderr and "mean confidence" in result.stderr
+
+
+def test_batch_resume_skips_done_images_and_repairs_a_torn_line(
+    bad_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "results.jsonl"
+    run("batch", str(bad_dir), "--out", str(out), cwd=tmp_path)
+    lines = out.read_text().splitlines()
+    out.write_text("\n".join(lines[:3]) + "\n" + lines[3][:25])  # killed mid-write
+    refused = run("batch", str(bad_dir), "--out", str(out), cwd=tmp_path)
+    assert refused.returncode == 2 and "--resume" in refused.stderr
+    result = run("batch", str(bad_dir), "--out", str(out), "--resume", cwd=tmp_path)
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    images = [Path(r["image"]).name for r in records]
+    hashed = [r for r in records if "image_hash" in r]
+    assert len(hashed) == len({r["image_hash"] for r in hashed})  # nothing done twice
+    assert sorted(images) == [*sorted(EXPECTED), "g_locked.png"]  # the torn one done again
+    assert "skipped" in result.stderr
+
+
+def test_killed_batch_leaves_valid_json_lines_and_resumes(tmp_path: Path) -> None:
+    d = tmp_path / "many"
+    d.mkdir()
+    count = 120
+    for i in range(count):  # distinct blank pages: fast to fail, each its own hash
+        cv2.imwrite(str(d / f"{i:03d}.png"), np.full((900 + i, 1200), 255, np.uint8))
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ, "HOME": str(tmp_path)}
+    cmd = [sys.executable, "-m", "scipix", "batch", str(d), "--out", str(out), "--workers", "1"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not out.exists() or out.read_text().count("\n") < 10):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    written = out.read_text().splitlines()
+    assert 10 <= len(written) < count
+    assert all(json.loads(line)["error_info"]["id"] == "image_no_content" for line in written)
+    result = run("batch", str(d), "--out", str(out), "--resume", cwd=tmp_path)
+    assert result.returncode == 1  # every image failed (blank), but the batch finished
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(records) == count and len({r["image_hash"] for r in records}) == count

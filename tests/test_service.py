@@ -1,0 +1,130 @@
+"""The Scipix façade: options, errors raised or carried as data, order, lazy imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scipix.errors import (
+    ImageDecodeError,
+    ImageMissingError,
+    ImageNoContentError,
+    ImageTooLargeError,
+    ScipixError,
+    UnknownFormatError,
+    ValueOutOfRangeError,
+)
+from scipix.recognition.recognizer import packaged_model_dir
+from scipix.schema import RecognizeOptions, Region
+from scipix.service import Scipix
+from scipix.settings import Settings
+
+HAS_MODEL = (packaged_model_dir() / "encoder.onnx").is_file()
+
+
+@pytest.fixture(scope="module")
+def service() -> Scipix:
+    return Scipix(Settings())
+
+
+def test_import_scipix_is_light_and_scipix_is_lazy() -> None:
+    code = (
+        "import sys, scipix\n"
+        "assert 'onnxruntime' not in sys.modules and 'scipix.service' not in sys.modules\n"
+        "from scipix import Scipix\n"
+        "assert Scipix.__module__ == 'scipix.service'\n"
+        "assert 'onnxruntime' not in sys.modules and 'rapidocr' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_bad_input_raises_the_matching_error(service: Scipix, tmp_path: Path) -> None:
+    with pytest.raises(ImageMissingError):
+        service.recognize(b"")
+    with pytest.raises(ImageDecodeError):
+        service.recognize(b"plain text, no image")
+    with pytest.raises(ImageNoContentError):
+        service.recognize(np.full((100, 300), 255, dtype=np.uint8))
+    with pytest.raises(ImageMissingError):
+        service.recognize(tmp_path / "nope.png")
+
+
+def test_limits_come_from_settings() -> None:
+    settings = Settings()
+    settings.preprocessing.max_pixels = 1000
+    with pytest.raises(ImageTooLargeError):
+        Scipix(settings).recognize(np.zeros((100, 100), dtype=np.uint8))
+
+
+def test_recognize_many_keeps_order_and_carries_errors(service: Scipix) -> None:
+    blank = np.full((80, 200), 255, dtype=np.uint8)
+    inputs = [b"", b"not an image", blank, b"", blank]
+    results = list(service.recognize_many(inputs, workers=2))
+    ids = [r.error_info.id if r.error_info else None for r in results]
+    assert ids == [
+        "image_missing",
+        "image_decode_error",
+        "image_no_content",
+        "image_missing",
+        "image_no_content",
+    ]
+    assert len({r.request_id for r in results}) == 5
+    body = results[2].to_mathpix()
+    assert body["error_info"]["id"] == "image_no_content" and body["image_width"] == 200
+    assert set(body) == {"request_id", "error", "error_info", "image_width", "image_height"}
+
+
+def test_settings_fill_options_the_caller_left_unset() -> None:
+    settings = Settings()
+    settings.ocr.math_inline_delimiters = ("$", "$")
+    settings.ocr.beam_width = 5
+    sp = Scipix(settings)
+    opts = sp.effective_options(RecognizeOptions())
+    assert opts.math_inline_delimiters == ("$", "$") and opts.beam_width == 5
+    mine = sp.effective_options(
+        RecognizeOptions(math_inline_delimiters=("\\(", "\\)"), beam_width=2)
+    )
+    assert mine.math_inline_delimiters == ("\\(", "\\)") and mine.beam_width == 2
+
+
+def test_invalid_options_are_options_errors() -> None:
+    with pytest.raises(UnknownFormatError) as info:
+        RecognizeOptions(formats=("text", "latex_simplified"))  # type: ignore[arg-type]
+    assert info.value.error_id == "opts_unknown_format"
+    with pytest.raises(ValueOutOfRangeError):
+        RecognizeOptions.model_validate({"confidence_threshold": 1.5})
+
+
+def test_region_outside_the_image_is_an_options_error(service: Scipix) -> None:
+    img = np.full((100, 100), 255, dtype=np.uint8)
+    opts = RecognizeOptions(region=Region(top_left_x=500, top_left_y=0, width=10, height=10))
+    with pytest.raises(ValueOutOfRangeError, match="outside"):
+        service.recognize(img, opts)
+
+
+def test_preprocess_is_available_for_inspection(service: Scipix) -> None:
+    img = np.full((200, 400), 255, dtype=np.uint8)
+    img[90:110, 50:350] = 0
+    prep = service.preprocess(img)
+    assert prep.page.height < 60 and prep.original_width == 400
+
+
+def test_closed_service_refuses_work() -> None:
+    sp = Scipix(Settings())
+    sp.close()
+    with pytest.raises(ScipixError, match="closed"):
+        sp.recognize(b"")
+
+
+@pytest.mark.skipif(HAS_MODEL, reason="checks the error while the packaged model is absent")
+def test_missing_model_is_a_model_error_per_image(service: Scipix) -> None:
+    img = np.full((60, 200), 255, dtype=np.uint8)
+    img[20:40, 20:180:30] = 0
+    results = list(service.recognize_many([img, b""]))
+    assert results[0].error_info is not None
+    assert results[0].error_info.id == "model_unavailable"
+    assert results[1].error_info is not None and results[1].error_info.id == "image_missing"
