@@ -46,14 +46,10 @@ def find_lines(boxes: Boxes) -> list[Line]:
     typical = glyph_height(boxes)
     labels = group_intervals(boxes.y, boxes.y1)
     count = int(labels.max()) + 1
-    big = np.iinfo(np.int64).max
-    tops, lefts = np.full(count, big), np.full(count, big)
-    bottoms, rights = np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.int64)
+    tops = np.full(count, np.iinfo(np.int64).max)
+    bottoms = np.zeros(count, dtype=np.int64)
     np.minimum.at(tops, labels, boxes.y)
     np.maximum.at(bottoms, labels, boxes.y1)
-    np.minimum.at(lefts, labels, boxes.x)
-    np.maximum.at(rights, labels, boxes.x1)
-    sizes = np.bincount(labels, minlength=count)
     merged = np.zeros(count, dtype=np.int64)
     line = 0
     for band in range(1, count):
