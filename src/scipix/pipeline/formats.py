@@ -3,52 +3,53 @@
 from __future__ import annotations
 
 import html
-import importlib
-from collections.abc import Callable
-from typing import cast
 
-from scipix.errors import LatexError, ScipixError
-
-#: ``Result.data`` type -> the LaTeX core converter that produces it.
-CONVERTERS = {
-    "mathml": "to_mathml",
-    "asciimath": "to_asciimath",
-    "html": "to_html",
-}
+from scipix.errors import LatexError
+from scipix.latex import normalize, to_asciimath, to_html, to_mathml, to_mmd
 
 
 def canonical(latex: str) -> str:
     """The canonical spelling of ``latex`` (unchanged when it does not parse)."""
-    from scipix.latex import normalize
-
     try:
         return normalize(latex)
     except LatexError:
         return latex
 
 
-def converter(kind: str) -> Callable[[str], str]:
-    module = importlib.import_module("scipix.latex")
-    name = CONVERTERS[kind]
-    found = getattr(module, name, None)
-    if found is None:
-        raise ScipixError(f"this scipix build has no {kind} output (scipix.latex.{name})")
-    return cast(Callable[[str], str], found)
-
-
 def convert(latex: str, kind: str) -> str | None:
-    """``latex`` as ``kind`` (latex, mathml, asciimath, html); None when it cannot be converted."""
-    if kind == "latex":
-        return latex
+    """``latex`` as ``kind`` (latex, mathml, asciimath, html); None when it cannot be converted
+    (the recognizer's best hypothesis may be invalid LaTeX)."""
     try:
-        return converter(kind)(latex)
+        if kind == "latex":
+            return latex
+        if kind == "mathml":
+            return to_mathml(latex)
+        if kind == "asciimath":
+            return to_asciimath(latex)
+        if kind == "html":
+            return to_html(latex)
     except LatexError:
         return None
+    raise ValueError(f"unknown representation {kind!r}")
+
+
+def inline_math(latex: str, delimiters: tuple[str, str]) -> str:
+    """Inline math as Mathpix writes it in ``text``: ``\\( x^{2} \\)`` (spaces inside)."""
+    return f"{delimiters[0]} {latex} {delimiters[1]}"
+
+
+def display_math(latex: str, delimiters: tuple[str, str]) -> str:
+    """A formula on its own line of a page: the display delimiters on their own lines."""
+    try:
+        return to_mmd(latex, display=True, display_delimiters=delimiters)
+    except LatexError:
+        return f"{delimiters[0]}\n{latex}\n{delimiters[1]}"
 
 
 def math_html(latex: str, display: bool) -> str:
-    """One formula for the ``html`` output: rendered HTML when the core can, else the LaTeX."""
-    rendered = convert(latex, "html")
-    body = rendered if rendered is not None else html.escape(latex)
-    cls = "math-block" if display else "math-inline"
-    return f'<span class="{cls}">{body}</span>'
+    """One formula for the ``html`` output: MathML in a span/div, else the escaped LaTeX."""
+    try:
+        return to_html(latex, display=display)
+    except LatexError:
+        cls, tag = ("math-display", "div") if display else ("math-inline", "span")
+        return f'<{tag} class="{cls}">{html.escape(latex)}</{tag}>'

@@ -19,7 +19,7 @@ from scipix.errors import ConfidenceError, ImageNoContentError
 from scipix.imaging.components import find_components
 from scipix.imaging.orientation import baseline_alignment
 from scipix.imaging.preprocess import Preprocessed
-from scipix.pipeline.formats import canonical, convert, math_html
+from scipix.pipeline.formats import canonical, convert, display_math, inline_math, math_html
 from scipix.pipeline.job import Box, Job, Layout, Reading, Region
 from scipix.schema import DataItem, LineData, RecognizeOptions, Result, WordData
 
@@ -71,9 +71,13 @@ def markdown(layout: Layout, by_region: dict[int, Piece], opts: RecognizeOptions
     for members in layout.lines:
         present = [by_region[i] for i in members if i in by_region]
         alone = len(present) == 1 and present[0].reading is not None
-        display = alone and not layout.single_formula
-        left, right = opts.math_display_delimiters if display else opts.math_inline_delimiters
-        parts = [p.value if p.reading is None else f"{left} {p.value} {right}" for p in present]
+        if alone and not layout.single_formula:
+            lines.append(display_math(present[0].value, opts.math_display_delimiters))
+            continue
+        parts = [
+            p.value if p.reading is None else inline_math(p.value, opts.math_inline_delimiters)
+            for p in present
+        ]
         if parts:
             lines.append(" ".join(parts))
     return "\n".join(lines)
@@ -177,8 +181,7 @@ def line_data(
             )
             continue
         rd = piece.reading
-        left, right = opts.math_inline_delimiters
-        text = piece.value if rd is None else f"{left} {piece.value} {right}"
+        text = piece.value if rd is None else inline_math(piece.value, opts.math_inline_delimiters)
         conf = rd.confidence if rd else r.confidence
         rate = rd.confidence_rate if rd else r.confidence
         items.append(
