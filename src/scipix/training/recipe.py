@@ -12,7 +12,6 @@ checkpoint; a resumed run keeps it.
 from __future__ import annotations
 
 import time
-import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,14 +24,22 @@ import numpy as np
 import torch
 
 from scipix.errors import ConfigError, LatexError
-from scipix.latex import NormalizeOptions, detokenize, model_tokens
+from scipix.latex import NormalizeOptions, model_tokens
 from scipix.recognition.preprocess import GrayImage, InputSpec
 from scipix.training.augment import augment
-from scipix.training.cache import DEFAULT_RENDERERS, DatasetCache
+from scipix.training.cache import DEFAULT_RENDERERS, BuildReport, DatasetCache
 from scipix.training.config import TrainConfig
+from scipix.training.corpus import (
+    Corpus,
+    Formula,
+    PairedSplit,
+    build_vocab,
+    generated_formulas,
+    load_corpora,
+    load_paired,
+)
 from scipix.training.dataset import Mixture, MixtureStream, Sample
 from scipix.training.export import STATE_FILE
-from scipix.training.generator import FormulaGenerator
 from scipix.training.trainer import (
     TrainState,
     evaluate,
@@ -43,39 +50,10 @@ from scipix.training.trainer import (
     train_steps,
 )
 
-#: Labels as the recognizer learns them: one spelling, no layout-only noise.
-LABEL_OPTIONS = NormalizeOptions.for_labels(drop_text_spaces=True)
 PAIRED_SETS = ("im2latex_val", "crohme", "hand")
-SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
-VAL_PERCENT = 5
-
-
-def label_tokens(latex: str) -> tuple[str, ...] | None:
-    try:
-        return tuple(model_tokens(latex, LABEL_OPTIONS))
-    except LatexError:
-        return None
-
-
-def in_val(key: str) -> bool:
-    """The deterministic validation split: about VAL_PERCENT % of keys, by a stable hash."""
-    return zlib.crc32(key.encode("utf-8")) % 100 < VAL_PERCENT
-
-
-Pairs = list[tuple[Path, tuple[str, ...]]]
-
-
-def load_pairs(folder: Path, max_tokens: int) -> tuple[Pairs, Pairs]:
-    """(train, val) (image, tokens) pairs of a labels.tsv + images/ set; bad labels skipped."""
-    train: Pairs = []
-    val: Pairs = []
-    for line in (folder / "labels.tsv").read_text(encoding="utf-8").splitlines():
-        name, _, latex = line.partition("\t")
-        toks = label_tokens(latex)
-        if not toks or len(toks) > max_tokens:
-            continue
-        (val if in_val(name) else train).append((folder / "images" / name, toks))
-    return train, val
+#: im2latex_val images are the im2latex test style: never augmented, to keep them matched.
+MATCHED_SETS = ("im2latex_val",)
+LABEL_OPTIONS = NormalizeOptions.for_labels()
 
 
 def read_gray(path: Path) -> GrayImage:
@@ -83,6 +61,14 @@ def read_gray(path: Path) -> GrayImage:
     if image is None:
         raise OSError(f"cannot read {path}")
     return np.asarray(image, dtype=np.uint8)
+
+
+def label_tokens(latex: str) -> tuple[str, ...] | None:
+    """Model tokens of an already normalized label (None if it does not parse)."""
+    try:
+        return tuple(model_tokens(latex, LABEL_OPTIONS))
+    except LatexError:
+        return None
 
 
 @dataclass
@@ -93,67 +79,90 @@ class Data:
     summary: dict[str, Any]
 
 
-def encoder_for(tokens: Sequence[str]) -> Callable[[Sequence[str]], tuple[int, ...]]:
+@dataclass
+class Sources:
+    """The corpora and paired sets, split once (a formula is on the same side everywhere)."""
+
+    corpus: Corpus
+    paired: dict[str, PairedSplit]
+
+    @classmethod
+    def load(cls, cfg: TrainConfig) -> Sources:
+        root = cfg.data_root / "train"
+        return cls(load_corpora(root), {n: load_paired(root / n) for n in PAIRED_SETS})
+
+    def held_out(self) -> set[str]:
+        """Every validation formula: no rendered sample may carry one."""
+        keys = {f.latex for f in self.corpus.val}
+        for split in self.paired.values():
+            keys.update(latex for _, latex in split.val)
+        return keys
+
+    def vocabulary(self, min_count: int) -> list[str]:
+        lists: list[Sequence[str]] = [f.tokens for f in self.corpus.train]
+        for split in self.paired.values():
+            lists.extend(t for _, latex in split.train if (t := label_tokens(latex)))
+        return list(build_vocab(lists, min_count).tokens)
+
+
+def encoder_for(tokens: Sequence[str], max_tokens: int) -> Callable[[str], tuple[int, ...] | None]:
+    """Label -> token ids; None when it does not parse, is too long or has unknown tokens."""
     index = {t: i for i, t in enumerate(tokens)}
-    unk = index["<unk>"]
-    return lambda seq: tuple(index.get(t, unk) for t in seq)
+
+    def encode(latex: str) -> tuple[int, ...] | None:
+        toks = label_tokens(latex)
+        if not toks or len(toks) > max_tokens or any(t not in index for t in toks):
+            return None
+        return tuple(index[t] for t in toks)
+
+    return encode
 
 
-def paired(cfg: TrainConfig, name: str) -> tuple[Pairs, Pairs]:
-    return load_pairs(cfg.data_root / "train" / name, cfg.max_tokens)
+def paired_samples(
+    split: PairedSplit, name: str, encode: Callable[[str], tuple[int, ...] | None]
+) -> tuple[list[Sample], list[Sample]]:
+    out: tuple[list[Sample], list[Sample]] = ([], [])
+    for target, items in zip(out, (split.train, split.val), strict=True):
+        for path, latex in items:
+            ids = encode(latex)
+            if ids is not None:
+                target.append(Sample(partial(read_gray, path), ids, clean=name in MATCHED_SETS))
+    return out
 
 
-def rendered(cache: DatasetCache, max_tokens: int) -> list[tuple[int, tuple[str, ...]]]:
+def rendered_samples(
+    cache: DatasetCache, encode: Callable[[str], tuple[int, ...] | None], held_out: set[str]
+) -> list[Sample]:
     found = []
     for i in range(len(cache)):
-        toks = label_tokens(cache.label(i))
-        if toks and len(toks) <= max_tokens:
-            found.append((i, toks))
+        latex = cache.label(i)
+        if latex in held_out:
+            continue
+        ids = encode(latex)
+        if ids is not None:
+            found.append(Sample(partial(cache.image, i), ids))
     return found
 
 
-def fixed_vocabulary(cfg: TrainConfig) -> list[str]:
-    """Every training label's tokens (corpora and pairs), with the frequency cut-off."""
-    counts: Counter[str] = Counter()
-    for path in sorted((cfg.data_root / "train").glob("*.txt")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            counts.update(label_tokens(line) or ())
-    for name in PAIRED_SETS:
-        train, _ = paired(cfg, name)
-        for _, toks in train:
-            counts.update(toks)
-    kept = sorted(t for t, c in counts.items() if c >= cfg.min_count and t not in SPECIALS)
-    return [*SPECIALS, *kept]
-
-
 def build_data(cfg: TrainConfig, tokens: list[str] | None) -> Data:
-    tokens = tokens or fixed_vocabulary(cfg)
-    encode = encoder_for(tokens)
-    unk = tokens.index("<unk>")
-    sources: list[tuple[str, float, Sequence[Sample]]] = []
-    val: list[Sample] = []
-    summary: dict[str, Any] = {}
+    sources = Sources.load(cfg)
+    tokens = tokens or sources.vocabulary(cfg.min_count)
+    encode = encoder_for(tokens, cfg.max_tokens)
     weights = {s.name: s.weight for s in cfg.sources}
-    for name in PAIRED_SETS:
-        train_pairs, val_pairs = paired(cfg, name)
-        samples = [
-            Sample(partial(read_gray, p), ids, clean=name == "im2latex_val")
-            for p, t in train_pairs
-            if unk not in (ids := encode(t))
-        ]
-        sources.append((name, weights.get(name, 0.0), samples))
-        summary[name] = {"train": len(train_pairs), "val": len(val_pairs)}
-        if name == "im2latex_val":
-            val = [Sample(partial(read_gray, p), encode(t)) for p, t in val_pairs]
-            val = val[: cfg.val_size]
+    mixture: list[tuple[str, float, Sequence[Sample]]] = []
+    summary: dict[str, Any] = {}
+    val: list[Sample] = []
+    for name, split in sources.paired.items():
+        train, held = paired_samples(split, name, encode)
+        mixture.append((name, weights.get(name, 0.0), train))
+        summary[name] = {"train": len(train), "val": len(held)}
+        if name in MATCHED_SETS:
+            val = held[: cfg.val_size]
     cache = DatasetCache(cfg.cache_dir)
-    entries = rendered(cache, cfg.max_tokens)
-    samples = [
-        Sample(partial(cache.image, i), ids) for i, t in entries if unk not in (ids := encode(t))
-    ]
-    sources.append(("rendered", weights.get("rendered", 0.0), samples))
-    summary["rendered"] = {"train": len(entries), "cache": str(cache.root)}
-    return Data(Mixture(tuple(sources)), val, tokens, summary)
+    rendered = rendered_samples(cache, encode, sources.held_out())
+    mixture.append(("rendered", weights.get("rendered", 0.0), rendered))
+    summary["rendered"] = {"train": len(rendered), "cached": len(cache), "cache": str(cache.root)}
+    return Data(Mixture(tuple(mixture)), val, tokens, summary)
 
 
 def initial_state(
@@ -211,40 +220,20 @@ def run_training(
     return scores
 
 
-@dataclass(frozen=True)
-class RenderFormula:
-    latex: str
-    source: str
-
-
-def render_formulas(cfg: TrainConfig, per_corpus: int, generated: int) -> list[RenderFormula]:
-    """Formulas to render: up to ``per_corpus`` of each corpus (in label form) plus generated
-    ones, never one whose tokens equal a validation label of a paired set."""
-    held_out = {" ".join(t) for name in PAIRED_SETS for _, t in paired(cfg, name)[1]}
-    found: list[RenderFormula] = []
-    seen: set[str] = set()
-
-    def add(latex: str, source: str) -> bool:
-        toks = label_tokens(latex)
-        key = " ".join(toks) if toks else ""
-        if not toks or len(toks) > cfg.max_tokens or key in held_out or key in seen:
-            return False
-        seen.add(key)
-        found.append(RenderFormula(detokenize(toks), source))
-        return True
-
-    for path in sorted((cfg.data_root / "train").glob("*.txt")):
-        lines = path.read_text(encoding="utf-8").splitlines()
-        order = np.random.default_rng(cfg.seed).permutation(len(lines))
-        taken = 0
-        for i in order:
-            taken += add(lines[int(i)], path.stem)
-            if taken >= per_corpus:
-                break
-    generator = FormulaGenerator()
-    for latex in generator.sample(generated, seed=cfg.seed):
-        add(latex, "generator")
-    return found
+def render_formulas(cfg: TrainConfig, per_corpus: int, generated: int) -> list[Formula]:
+    """Training formulas to render: up to ``per_corpus`` of each corpus (a seeded sample of
+    its training split) plus ``generated`` ones from the grammar."""
+    corpus = load_corpora(cfg.data_root / "train")
+    rng = np.random.default_rng(cfg.seed)
+    chosen: list[Formula] = []
+    for source in sorted({f.source for f in corpus.train}):
+        formulas = [f for f in corpus.train if f.source == source]
+        order = rng.permutation(len(formulas))[:per_corpus]
+        chosen.extend(formulas[int(i)] for i in order)
+    held_out = {f.latex for f in corpus.val}
+    extra = generated_formulas(generated, seed=cfg.seed)
+    chosen.extend(f for f in extra if f.latex not in held_out)
+    return [f for f in chosen if len(f.tokens) <= cfg.max_tokens]
 
 
 def build_render_cache(
@@ -253,7 +242,7 @@ def build_render_cache(
     generated: int,
     workers: int,
     copies: int = 1,
-    progress: Callable[[Any], None] | None = None,
+    progress: Callable[[BuildReport], None] | None = None,
 ) -> dict[str, Any]:
     """Render (resuming) the training formulas into the dataset cache."""
     formulas = render_formulas(cfg, per_corpus, generated)
