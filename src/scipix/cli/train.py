@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from scipix.training.cache import RendererSpec
 
 train_app = typer.Typer(
-    help="Train the formula recognizer and render its training data.", no_args_is_help=True
+    help="Train the formula recognizer (resumable), export it, render its training data.",
+    invoke_without_command=True,
 )
 
 RENDERER_CHOICES = ("tex", "tex-pdf", "mathtext")
@@ -109,3 +110,72 @@ def data(
     console = stdout_console()
     for key, value in result.items():
         console.print(f"{key}: {value}", markup=False)
+
+
+@train_app.callback()
+def train(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Training config (TOML, flat keys).")
+    ] = None,
+    hours: Annotated[float, typer.Option("--hours", min=0.0, help="Wall-clock budget.")] = 1.0,
+    device: Annotated[str, typer.Option("--device", help="cpu or cuda.")] = "cpu",
+    run_dir: Annotated[
+        Path | None, typer.Option("--run-dir", help="Checkpoints and log (default runs/formula).")
+    ] = None,
+    data_root: Annotated[
+        Path | None, typer.Option("--data-root", help="Folder holding train/ (../shared/data).")
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume/--fresh",
+            help="Continue run-dir's last.pt (else the shipped weights); --fresh starts anew.",
+        ),
+    ] = True,
+) -> None:
+    """Train for --hours, resuming from the run's last checkpoint or the shipped weights.
+
+    Stop early by creating RUN_DIR/STOP; every checkpoint is written atomically.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from scipix.recognition.recognizer import packaged_model_dir
+    from scipix.training.config import load_train_config
+    from scipix.training.recipe import run_training
+
+    cfg = load_train_config(config, run_dir=run_dir, data_root=data_root)
+    if not resume and (cfg.run_dir / "last.pt").exists():
+        raise InputError(
+            f"{cfg.run_dir} already holds a checkpoint; choose another --run-dir for a fresh run"
+        )
+    console = stderr_console()
+    scores = run_training(
+        cfg,
+        hours,
+        shipped=packaged_model_dir() if resume else None,
+        device=device,
+        echo=lambda line: console.print(line, markup=False, highlight=False),
+    )
+    print_json({"run_dir": str(cfg.run_dir), "val": scores})
+
+
+@train_app.command("export")
+def export(
+    checkpoint: Annotated[
+        Path, typer.Option("--checkpoint", help="A training checkpoint (best.pt or last.pt).")
+    ] = Path("runs/formula/best.pt"),
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Model folder (default: the packaged weights).")
+    ] = None,
+    version: Annotated[str | None, typer.Option("--version", help="Model version name.")] = None,
+) -> None:
+    """Export a checkpoint to encoder.onnx, decoder.onnx and formula.state.pt."""
+    from scipix.recognition.recognizer import packaged_model_dir
+    from scipix.training.export import export_model
+
+    if not checkpoint.is_file():
+        raise InputError(f"no checkpoint {checkpoint}")
+    target = out or packaged_model_dir()
+    metadata = export_model(checkpoint, target, extra={"version": version} if version else None)
+    print_json({"out": str(target), "version": metadata["version"], "step": metadata["step"]})
