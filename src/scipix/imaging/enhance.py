@@ -19,6 +19,10 @@ MIN_INK_CONTRAST = 24
 
 
 def histogram(gray: Gray) -> NDArray[np.float64]:
+    """The 256-bin histogram of ``gray`` (of every other pixel each way for large images: the
+    percentiles taken from it do not need all of them)."""
+    if gray.size > 250_000:
+        gray = np.ascontiguousarray(gray[::2, ::2])
     hist = cv2.calcHist([gray], [0], None, [256], [0, 256])
     return np.asarray(hist, dtype=np.float64).ravel()
 
@@ -71,9 +75,11 @@ def clahe(gray: Gray, clip_limit: float = 2.0, tiles: int = 8) -> Gray:
     return np.asarray(engine.apply(gray), dtype=np.uint8)
 
 
-def denoise(gray: Gray, strength: float = 12.0) -> Gray:
-    """Non-local-means denoising: keeps thin strokes (fraction bars) that a median would erase."""
-    return np.asarray(cv2.fastNlMeansDenoising(gray, None, strength, 5, 13), dtype=np.uint8)
+def denoise(gray: Gray, strength: float = 30.0) -> Gray:
+    """Edge-preserving (bilateral) smoothing: flattens sensor and JPEG noise on the paper while
+    keeping thin strokes such as fraction bars, which a median filter would erase. (Non-local
+    means denoises better but costs about 20 times as much: seconds on a 12 MP photo.)"""
+    return np.asarray(cv2.bilateralFilter(gray, 5, strength, 5), dtype=np.uint8)
 
 
 def binarize(gray: Gray) -> Gray:
