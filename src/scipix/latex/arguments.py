@@ -220,7 +220,11 @@ class Reader:
     def check_delimiter(self, token: str, prefix: int) -> str:
         delim = token[prefix:]
         if delim not in DELIMITERS:
-            found = f"found {describe(delim)}" if delim else "found nothing usable"
+            following = self.toks[self.i + 1] if self.i + 1 < self.n else None
+            if delim:
+                found = f"found {describe(delim)}"
+            else:
+                found = f"found {describe(following)}" if following else "the formula ends"
             raise self.error(
                 f"{token[:prefix]} must be followed by a delimiter such as ( [ \\{{ | . or "
                 f"\\langle; {found}",
@@ -245,7 +249,8 @@ class Reader:
             raise self.missing(name, number, start)
         if t != "{":
             self.i += 1
-            return Text([Atom(t, self.pos[self.i - 1])], self.pos[self.i - 1])
+            atom = Atom("\\ " if t == "\\" else t, self.pos[self.i - 1])
+            return Text([atom], self.pos[self.i - 1])
         open_index = self.i
         self.i += 1
         self.enter()
@@ -286,7 +291,7 @@ class Reader:
                 items.append(node)
                 after_word = type(node) is Atom  # TeX skips spaces after a control word
             else:
-                items.append(Atom(t, self.pos[self.i]))
+                items.append(Atom("\\ " if t == "\\" else t, self.pos[self.i]))
                 self.i += 1
         raise self.error(
             "'{' of a text argument is never closed: expected '}'",

@@ -150,18 +150,15 @@ class Writer:
     def content(self, items: list[Node]) -> list[Node]:
         """A list's items as written: lossy options applied, sole inner braces dropped
         (``x^{{a}}`` is ``x^{a}`` in TeX)."""
-        while True:
-            if self.options.lossy:
-                items = self.prepare(items)
-            if (
-                len(items) == 1
-                and type(items[0]) is Group
-                and items[0].braced
-                and _unwrappable(items[0].items)
-            ):
-                items = items[0].items
-            else:
-                return items
+        lossy = self.options.lossy
+        if lossy:
+            items = self.prepare(items)
+        while len(items) == 1 and type(items[0]) is Group and items[0].braced:
+            inner = self.prepare(items[0].items) if lossy else items[0].items
+            if not _unwrappable(inner):
+                break
+            items = inner
+        return items
 
     def prepare(self, items: list[Node]) -> list[Node]:
         """Apply the lossy options to one math list."""

@@ -138,8 +138,7 @@ class Parser(Reader):
             elif t == "\\ensuremath":
                 start = self.i
                 self.i += 1
-                arg = self.parse_math_arg(t, 1, start)
-                items.extend(arg.items)
+                self.splice(items, self.parse_math_arg(t, 1, start).items, start)
             else:
                 c1 = t[1:2]
                 if c1 in "belrm" and t.startswith(
@@ -176,6 +175,27 @@ class Parser(Reader):
             op, num, start, dimen = infix
             return [Infix(op, Group(num), Group(items), dimen, start)]
         return items
+
+    def splice(self, items: list[Node], spliced: list[Node], index: int) -> None:
+        """Append ``\\ensuremath``'s content as TeX does: scripts and limits at its start attach
+        to what precedes it."""
+        for node in spliced:
+            if isinstance(node, Atom) and node.text in _LIMITS and items:
+                holder = self.script_holder(items)
+                holder.limits = node.text
+            elif isinstance(node, Scripts) and node.base is None and items:
+                holder = self.script_holder(items)
+                if (node.sub is not None and holder.sub is not None) or (
+                    (node.sup is not None or node.primes)
+                    and (holder.sup is not None or holder.primes)
+                ):
+                    raise self.error("double script: use braces", index, issue="double_script")
+                holder.sub = holder.sub or node.sub
+                holder.sup = holder.sup or node.sup
+                holder.primes = holder.primes or node.primes
+                holder.limits = node.limits or holder.limits
+            else:
+                items.append(node)
 
     def unicode_char(self, t: str, items: list[Node]) -> None:
         command = UNICODE_TO_COMMAND.get(t)
@@ -293,8 +313,8 @@ class Parser(Reader):
         what = "superscript" if self.toks[index] in ("^", "\\sp", "'") else "subscript"
         if self.i >= self.n:
             raise self.error(
-                f"missing {what} after {describe(self.toks[index])}",
-                index,
+                f"missing {what} after {describe(self.toks[index])}: the formula ends",
+                self.n,
                 issue="missing_argument",
             )
         t = self.toks[self.i]
@@ -317,10 +337,16 @@ class Parser(Reader):
                 raise self.error(f"{describe(t)} cannot be an unbraced argument; add braces")
             if t == "\\substack":
                 return self.parse_substack()
+            if t == "\\ensuremath":
+                start = self.i
+                self.i += 1
+                return Group(self.parse_math_arg(t, 1, start).items, True, self.pos[start])
             return self.parse_command(t)
         if t == "{":
             return self.parse_group()
         self.i += 1
+        if t == "\\":  # a backslash at the very end: TeX reads "\ "
+            return Atom("\\ ", self.pos[self.i - 1])
         if not t.isascii():
             return Atom(UNICODE_TO_COMMAND.get(t, t), self.pos[self.i - 1])
         return Atom(t, self.pos[self.i - 1])
@@ -424,8 +450,8 @@ class Parser(Reader):
             self.i -= 1
             if t.startswith("\\end{"):
                 raise self.error(
-                    f"{describe(t)} does not match {describe(toks[open_index])} at position "
-                    f"{self.pos[open_index]}",
+                    f"{describe(t)} does not match {describe(toks[open_index])} (opened at "
+                    f"position {self.pos[open_index]})",
                     issue="environment_mismatch",
                 )
             raise self.error(
