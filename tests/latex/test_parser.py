@@ -124,7 +124,8 @@ def test_a_long_valid_formula_is_fine() -> None:
     assert normalize(src).count("^{2}") == 5000
 
 
-ALPHABET = list("{}[]()^_'&$#%~\\ \nabx12+-=.,") + [
+ALPHABET = [
+    *"{}[]()^_'&$#%~\\ \nabx12+-=.,",
     "\\frac",
     "\\left(",
     "\\right)",
