@@ -194,6 +194,9 @@ class BatchRunner:
             result = await self.state.recognize(image, item.call.recognize)
         except ScipixError as error:
             return error.to_mathpix()
+        except Exception:  # one item's internal failure must not sink the batch
+            log.exception("batch item %r failed", item.key)
+            return ScipixError("Internal error while processing this item").to_mathpix()
         body = result.to_mathpix() if item.behavior == "text" else legacy_body(result, item.formats)
         await self.state.record(principal, "/v3/batch", item.call, body, started, result.request_id)
         return body
