@@ -28,7 +28,7 @@ from scipix.pipeline.detect import DetectAgent
 from scipix.pipeline.generate import GenerateAgent, ValidateAgent
 from scipix.pipeline.job import Envelope, Job
 from scipix.pipeline.message import Tag
-from scipix.pipeline.runtime import Agent, LocalRuntime, run_inline
+from scipix.pipeline.runtime import Agent, LocalRuntime, RunStats, run_inline
 from scipix.pipeline.text import TextRecognizer
 from scipix.schema import ErrorInfo, RecognizeOptions, Result, new_request_id
 from scipix.settings import Settings, get_settings
@@ -131,15 +131,17 @@ class Scipix:
         images: Iterable[ImageSource],
         options: RecognizeOptions | None = None,
         workers: int | None = None,
+        stats: RunStats | None = None,
     ) -> Iterator[Result]:
         """Recognize many images on ``workers`` threads per stage; results in input order,
-        failures as results with ``error``/``error_info`` (the batch always goes on)."""
+        failures as results with ``error``/``error_info`` (the batch always goes on).
+        ``stats`` (``pipeline.runtime.new_stats()``) collects per-agent counts and times."""
         self._check_open()
         opts = self.effective_options(options)
         perf = self.settings.performance
         runtime = LocalRuntime(workers or perf.workers, perf.queue_size)
         jobs = (self._job(i, image, opts) for i, image in enumerate(images))
-        for envelope in runtime.run(self.agents, jobs):
+        for envelope in runtime.run(self.agents, jobs, stats):
             yield self._result(envelope)
 
     @staticmethod

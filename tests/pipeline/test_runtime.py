@@ -81,3 +81,14 @@ def test_inline_runs_in_order_and_raises_the_first_error() -> None:
         run_inline([Square()], job(3))
     with pytest.raises(ScipixError, match="internal error in the square stage"):
         run_inline([Square()], job(5))
+
+
+def test_stats_are_shared_by_all_workers() -> None:
+    from scipix.pipeline.runtime import new_stats
+
+    stats = new_stats()
+    list(LocalRuntime(3, queue_size=4).run([Square(), Count()], (job(i) for i in range(30)), stats))
+    with stats.lock() as table:
+        assert (table["square"].done, table["square"].failed) == (28, 2)
+        assert table["count"].done == 28 and table["count"].failed == 0
+        assert table["square"].mean_ms > 0

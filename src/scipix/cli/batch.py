@@ -73,6 +73,7 @@ class Tally:
     skipped: int = 0
     failed: Counter[str] = field(default_factory=Counter)
     confidences: list[float] = field(default_factory=list)
+    stage_ms: dict[str, float] = field(default_factory=dict)
 
     def add(self, result: Result) -> None:
         if result.error_info is not None:
@@ -117,8 +118,12 @@ def batch(
             pending.append((name, digest))
             yield data
 
+    from scipix.pipeline.runtime import new_stats
+
+    stats = new_stats()
     with Scipix(state(ctx).settings()) as service, out.open("a", encoding="utf-8") as fh:
-        results = service.recognize_many(sources(), options_for(OutputFormat.json), workers)
+        opts = options_for(OutputFormat.json)
+        results = service.recognize_many(sources(), opts, workers, stats)
         with progress_bar() as bar:
             task = bar.add_task("recognizing", total=len(images))
             for i, result in enumerate(results):
@@ -129,6 +134,8 @@ def batch(
                 bar.update(task, completed=tally.skipped + i + 1)
             bar.update(task, completed=len(images))
         os.fsync(fh.fileno())
+    with stats.lock() as stages:
+        tally.stage_ms = {name: s.mean_ms for name, s in stages.items()}
     print_summary(tally, time.perf_counter() - started, out)
     if tally.failed:
         raise typer.Exit(EXIT_FAILED)
@@ -186,6 +193,8 @@ def print_summary(tally: Tally, seconds: float, out: Path) -> None:
     mean = sum(tally.confidences) / len(tally.confidences) if tally.confidences else None
     table.add_row("mean confidence", "-" if mean is None else f"{mean:.3f}")
     table.add_row("time", f"{seconds:.1f} s")
+    for stage, ms in tally.stage_ms.items():
+        table.add_row(f"  {stage} (mean per image)", f"{ms:.1f} ms")
     processed = tally.done + sum(tally.failed.values())
     if processed and seconds > 0:
         table.add_row("rate", f"{processed / seconds:.2f} img/s")

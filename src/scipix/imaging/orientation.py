@@ -12,7 +12,9 @@ needed a rotation at all (near 0 for an upright image), as Mathpix reports it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
@@ -41,7 +43,7 @@ class Orientation:
 
     degrees: int
     confidence: float
-    probabilities: dict[int, float]
+    probabilities: Mapping[int, float]
     flip_confidence: float
 
 
@@ -116,7 +118,7 @@ def detect_orientation(boxes: Boxes) -> Orientation:
     }
     turned = max((k for k in probabilities if k != 0), key=lambda k: probabilities[k])
     flip = max(p_up, 1.0 - p_up) if turned == 180 else max(p_right, 1.0 - p_right)
-    return Orientation(turned, 1.0 - probabilities[0], probabilities, flip)
+    return Orientation(turned, 1.0 - probabilities[0], MappingProxyType(probabilities), flip)
 
 
 def rotate_quarter(gray: Gray, degrees: int) -> Gray:

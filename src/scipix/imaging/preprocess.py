@@ -10,8 +10,9 @@ so a 12-megapixel photo costs about what a screenshot does; the page itself is t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TypeVar
 
 import numpy as np
@@ -76,7 +77,7 @@ class Preprocessed:
     inverted: bool
     crop_box: tuple[int, int, int, int]
     straight_size: tuple[int, int] = (0, 0)
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
     def to_source(self, points: np.ndarray) -> np.ndarray:
         """Points (x, y) of the cleaned page mapped back to the decoded image."""
@@ -167,7 +168,7 @@ def preprocess(page: Page, config: PreprocessConfig | None = None) -> Preprocess
         inverted=inverted,
         crop_box=box,
         straight_size=straight_size,
-        timings=timer.ms,
+        timings=MappingProxyType(timer.ms),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 from scipix.errors import ScipixError
 from scipix.imaging.decode import ImageSource
 from scipix.imaging.preprocess import Preprocessed
-from scipix.pipeline.message import Owned, Tag
+from scipix.pipeline.message import Owned, Shared, Tag
 from scipix.schema import RecognizeOptions, Result
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), in pixels of the cleaned page
@@ -74,14 +74,33 @@ class Job:
     tag: Tag
     source: ImageSource | None
     options: RecognizeOptions
-    prep: Preprocessed | None = None
-    layout: Layout | None = None
+    shared_prep: Shared[Preprocessed] | None = None
+    shared_layout: Shared[Layout] | None = None
     readings: dict[int, Reading] = field(default_factory=dict)
     result: Result | None = None
     version: str | None = None
     image_size: tuple[int, int] | None = None  # (width, height) of the decoded image
     flipped: bool = False  # turned 180° after recognition showed the page upside down
     timings: dict[str, float] = field(default_factory=dict)
+
+    # The cleaned page and its layout are immutable once made: they are held as Shared values
+    # (read-only arrays, frozen dataclasses), which later agents and the caller may read freely.
+
+    @property
+    def prep(self) -> Preprocessed | None:
+        return self.shared_prep.value if self.shared_prep is not None else None
+
+    @prep.setter
+    def prep(self, value: Preprocessed | None) -> None:
+        self.shared_prep = Shared(value) if value is not None else None
+
+    @property
+    def layout(self) -> Layout | None:
+        return self.shared_layout.value if self.shared_layout is not None else None
+
+    @layout.setter
+    def layout(self, value: Layout | None) -> None:
+        self.shared_layout = Shared(value) if value is not None else None
 
 
 @dataclass

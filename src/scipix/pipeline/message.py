@@ -14,6 +14,7 @@ import dataclasses
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -77,6 +78,10 @@ def freeze(value: Any) -> Any:
         return value
     if isinstance(value, tuple):
         return tuple(freeze(v) for v in value)
+    if isinstance(value, MappingProxyType):  # a read-only view: its values must be immutable
+        for v in value.values():
+            freeze(v)
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         params = getattr(type(value), "__dataclass_params__", None)
         if params is None or not params.frozen:

@@ -13,11 +13,46 @@ import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from scipix.errors import ScipixError
 from scipix.pipeline.job import Envelope, Job
-from scipix.pipeline.message import Owned
+from scipix.pipeline.message import Mutable, Owned
+
+
+@dataclass
+class StageStats:
+    """What one agent did in a run: items done and failed, and milliseconds spent."""
+
+    done: int = 0
+    failed: int = 0
+    ms: float = 0.0
+
+    @property
+    def mean_ms(self) -> float:
+        n = self.done + self.failed
+        return self.ms / n if n else 0.0
+
+
+#: Per-agent statistics, shared by all the workers of a run (a ``Mutable``: updated under lock).
+RunStats = Mutable[dict[str, StageStats]]
+
+
+def new_stats() -> RunStats:
+    return Mutable({})
+
+
+def record(stats: RunStats | None, name: str, ms: float, failed: bool) -> None:
+    if stats is None:
+        return
+    with stats.lock() as table:
+        entry = table.setdefault(name, StageStats())
+        entry.ms += ms
+        if failed:
+            entry.failed += 1
+        else:
+            entry.done += 1
 
 
 class Agent(Protocol):
@@ -30,8 +65,11 @@ class Agent(Protocol):
 
 
 class Runtime(Protocol):
-    def run(self, agents: Sequence[Agent], jobs: Iterable[Job]) -> Iterator[Envelope]:
-        """Every job through every agent; envelopes come back in input order."""
+    def run(
+        self, agents: Sequence[Agent], jobs: Iterable[Job], stats: RunStats | None = None
+    ) -> Iterator[Envelope]:
+        """Every job through every agent; envelopes come back in input order; ``stats`` (if
+        given) collects what each agent did."""
         ...
 
     def close(self) -> None: ...
@@ -44,20 +82,24 @@ def internal_error(agent: Agent, exc: Exception) -> ScipixError:
     )
 
 
-def step(agent: Agent, envelope: Envelope) -> Envelope:
+def step(agent: Agent, envelope: Envelope, stats: RunStats | None = None) -> Envelope:
     """Run one agent on one envelope; failures become error envelopes, never exceptions."""
     if envelope.error is not None or envelope.job is None:
         return envelope
     job = envelope.job.take()
     start = time.perf_counter()
+    error: ScipixError | None = None
     try:
         job = agent.process(job)
     except ScipixError as exc:
-        return Envelope(envelope.seq, envelope.tag, None, exc, image_size(job))
+        error = exc
     except Exception as exc:  # a bug in one item must not stop the batch
-        return Envelope(envelope.seq, envelope.tag, None, internal_error(agent, exc), None)
-    finally:
-        job.timings[agent.name] = (time.perf_counter() - start) * 1000.0
+        error = internal_error(agent, exc)
+    ms = (time.perf_counter() - start) * 1000.0
+    job.timings[agent.name] = ms
+    record(stats, agent.name, ms, error is not None)
+    if error is not None:
+        return Envelope(envelope.seq, envelope.tag, None, error, image_size(job))
     return Envelope(envelope.seq, envelope.tag, Owned(job))
 
 
@@ -92,8 +134,11 @@ class LocalRuntime:
         self.queue_size = max(1, queue_size)
         self.max_in_flight = max(self.queue_size, 2 * self.workers)
 
-    def run(self, agents: Sequence[Agent], jobs: Iterable[Job]) -> Iterator[Envelope]:
-        return _LocalRun(agents, jobs, self.workers, self.queue_size, self.max_in_flight).results()
+    def run(
+        self, agents: Sequence[Agent], jobs: Iterable[Job], stats: RunStats | None = None
+    ) -> Iterator[Envelope]:
+        run = _LocalRun(agents, jobs, self.workers, self.queue_size, self.max_in_flight, stats)
+        return run.results()
 
     def close(self) -> None:
         """Nothing is held between runs: each run's threads end with it."""
@@ -107,8 +152,10 @@ class _LocalRun:
         workers: int,
         queue_size: int,
         max_in_flight: int,
+        stats: RunStats | None,
     ) -> None:
         self.agents = list(agents)
+        self.stats = stats
         self.jobs = jobs
         self.workers = workers
         self.queues: list[queue.Queue[object]] = [
@@ -170,7 +217,7 @@ class _LocalRun:
                         self.put(outbox, _STOP)
                 return
             assert isinstance(item, Envelope)
-            self.put(outbox, step(agent, item))
+            self.put(outbox, step(agent, item, self.stats))
 
     def last_to_stop(self, index: int) -> bool:
         with self.stop_lock:
