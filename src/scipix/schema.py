@@ -117,6 +117,7 @@ class PreprocessSwitches(OptionsModel):
     clahe: bool | None = None
     denoise: bool | None = None
     binarize: bool | None = None
+    exif_orientation: bool | None = None
 
 
 class RecognizeOptions(OptionsModel):

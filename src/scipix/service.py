@@ -89,6 +89,7 @@ class Scipix:
                 clahe=pre.clahe,
                 denoise=pre.denoise,
                 binarize=pre.binarize,
+                exif_orientation=pre.exif_orientation,
             ),
             DecodeLimits(max_pixels=pre.max_pixels, max_bytes=pre.max_bytes),
         )
@@ -164,8 +165,9 @@ class Scipix:
         """Only decode and clean an image (what the Preprocess agent does), for inspection."""
         agent = self.agents[0]
         assert isinstance(agent, PreprocessAgent)
-        page = decode_image(image, agent.defaults.limits)
-        return preprocess(page, agent.defaults.for_options(self.effective_options(options)))
+        config = agent.defaults.for_options(self.effective_options(options))
+        page = decode_image(image, agent.defaults.limits, config.exif_orientation)
+        return preprocess(page, config)
 
     # -- life cycle ----------------------------------------------------------------------------
 

@@ -174,9 +174,12 @@ def test_exif_orientation_is_undone(sample: np.ndarray) -> None:
     img = Image.fromarray(np.ascontiguousarray(np.rot90(sample, 1)))  # stored turned CCW
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to display"
-    page = decode_image(encode(img, "JPEG", quality=95, exif=exif.tobytes()))
+    data = encode(img, "JPEG", quality=95, exif=exif.tobytes())
+    page = decode_image(data)
     assert page.exif_rotation == -90
     assert page.gray.shape == sample.shape
+    kept = decode_image(data, exif_orientation=False)  # as stored (what Mathpix does)
+    assert kept.exif_rotation == 0 and kept.gray.shape == sample.shape[::-1]
 
 
 def test_transparent_png_is_composited_on_white(sample: np.ndarray) -> None:

@@ -188,8 +188,11 @@ def read_source(path: Path, limits: DecodeLimits) -> bytes:
         raise ImageMissingError(f"cannot read {path}: {reason}", path=str(path)) from exc
 
 
-def decode_image(source: ImageSource, limits: DecodeLimits | None = None) -> Page:
-    """Decode ``source`` into a gray :class:`Page` (see the module docstring for what is done)."""
+def decode_image(
+    source: ImageSource, limits: DecodeLimits | None = None, exif_orientation: bool = True
+) -> Page:
+    """Decode ``source`` into a gray :class:`Page` (see the module docstring for what is done);
+    ``exif_orientation=False`` keeps the pixels as stored, whatever the EXIF tag says."""
     limits = limits or DecodeLimits()
     if isinstance(source, np.ndarray):
         return page_from_array(source, limits)
@@ -201,10 +204,10 @@ def decode_image(source: ImageSource, limits: DecodeLimits | None = None) -> Pag
         data = read_source(Path(source), limits)
     else:
         data = bytes(source)
-    return decode_bytes(data, limits)
+    return decode_bytes(data, limits, exif_orientation)
 
 
-def decode_bytes(data: bytes, limits: DecodeLimits) -> Page:
+def decode_bytes(data: bytes, limits: DecodeLimits, exif_orientation: bool = True) -> Page:
     if not data:
         raise ImageMissingError("the image is empty (0 bytes)")
     if len(data) > limits.max_bytes:
@@ -222,7 +225,7 @@ def decode_bytes(data: bytes, limits: DecodeLimits) -> Page:
         check_pixels(img.width, img.height, limits)
         frames = int(getattr(img, "n_frames", 1))
         img.seek(0)
-        orientation = int(img.getexif().get(0x0112, 1)) if fmt != "gif" else 1
+        orientation = int(img.getexif().get(0x0112, 1)) if exif_orientation else 1
         img.load()
         gray = pil_to_gray(img)
     except Image.DecompressionBombError as exc:

@@ -55,6 +55,8 @@ class PreprocessConfig:
     clahe: bool = False
     denoise: bool = False
     binarize: bool = False
+    #: Undo the EXIF orientation tag while decoding (Mathpix's server ignores it).
+    exif_orientation: bool = True
     #: Rotate only when the probability that the page is turned reaches this (Mathpix: 0.99).
     rotate_threshold: float = 0.99
     #: Long side of the copy that orientation, skew and crop are measured on.

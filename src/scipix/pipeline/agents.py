@@ -70,12 +70,13 @@ class PreprocessAgent:
     def process(self, job: Job) -> Job:
         if job.source is None:
             raise ImageNoContentError("no image was given")
-        page = decode_image(job.source, self.defaults.limits)
+        config = self.defaults.for_options(job.options)
+        page = decode_image(job.source, self.defaults.limits, config.exif_orientation)
         job.source = None  # the encoded bytes are not needed any more
         job.image_size = (page.width, page.height)
         if job.options.region is not None:
             page = crop_region(page, job.options.region)
-        job.prep = preprocess(page, self.defaults.for_options(job.options))
+        job.prep = preprocess(page, config)
         return job
 
 

@@ -61,6 +61,7 @@ class PreprocessingSettings(Section):
     clahe: bool = Field(False, description="Local contrast equalization.")
     denoise: bool = False
     binarize: bool = False
+    exif_orientation: bool = Field(True, description="Undo the EXIF orientation tag.")
     max_pixels: int = Field(40_000_000, ge=1, description="Refused before decoding above this.")
     max_bytes: int = Field(20_000_000, ge=1, description="Largest encoded image accepted.")
 
