@@ -104,16 +104,24 @@ def to_asciimath(src: str) -> str:
     return AsciiMathWriter().row(parse(src).items)
 
 
+_OPERATOR_CHARS = frozenset("+-*/<>=!:|.~^_@&%'\\`")
+
+
+def _wordlike(char: str) -> bool:
+    return char.isalnum() or char == '"'
+
+
 def _join(parts: list[str]) -> str:
+    """Parts with a space only where they would otherwise merge (``x in``, ``- >``)."""
     out: list[str] = []
     for part in parts:
         if not part:
             continue
         if out:
-            prev = out[-1][-1]
-            first = part[0]
-            glue = prev in "([{_^" or first in ")]}_^,(["
-            if not glue and (prev.isalnum() == first.isalnum()):
+            prev, first = out[-1][-1], part[0]
+            if (_wordlike(prev) and _wordlike(first)) or (
+                prev in _OPERATOR_CHARS and first in _OPERATOR_CHARS
+            ):
                 out.append(" ")
         out.append(part)
     return "".join(out)
@@ -154,7 +162,17 @@ class AsciiMathWriter:
                         k += 1
                     else:
                         break
-                out.append("".join(digits))
+                number = "".join(digits)
+                following = items[k] if k < len(items) else None
+                if (
+                    isinstance(following, Scripts)
+                    and isinstance(following.base, Atom)
+                    and following.base.text.isdigit()
+                ):
+                    out.append(self.scripts(following, number + following.base.text))
+                    k += 1
+                else:
+                    out.append(number)
                 continue
             out.append(self.node(node))
             k += 1
@@ -199,8 +217,10 @@ class AsciiMathWriter:
             return ""
         return text
 
-    def scripts(self, node: Scripts) -> str:
+    def scripts(self, node: Scripts, base_text: str | None = None) -> str:
         base = self.node(node.base) if node.base is not None else '""'
+        if base_text is not None:
+            base = base_text
         out = base + "'" * node.primes
         if node.sub is not None:
             out += "_" + self.group(node.sub.items)
@@ -226,8 +246,11 @@ class AsciiMathWriter:
                 return inner * 2
             return f"{_FONTS[name]}{self.paren(args[0])}"
         if name in ("\\mathrm", "\\operatorname", "\\mathup"):
-            word = self.row(args[0].items) if isinstance(args[0], Group) else ""
-            return word if word in _FUNCTIONS or not word.isalpha() else f'"{word}"'
+            parts = self.parts(args[0].items) if isinstance(args[0], Group) else []
+            word = "".join(parts)
+            if not word.isalpha():
+                return _join(parts)
+            return word if word in _FUNCTIONS else f'"{word}"'
         if name in ("\\overset", "\\underset", "\\stackrel"):
             return f"{name[1:]}{self.paren(args[0])}{self.paren(args[1])}"
         if name in _ARROWS:

@@ -31,7 +31,9 @@ from scipix.latex.parser import parse
 from scipix.latex.symbols import SYMBOLS
 
 NAMESPACE = "http://www.w3.org/1998/Math/MathML"
-APPLY = "<mo>\u2061</mo>"
+APPLY = '<mo lspace="0" rspace="0.1667em">\u2061</mo>'
+APPLY_TIGHT = '<mo lspace="0" rspace="0">\u2061</mo>'
+_OPENING = frozenset("([") | {"\\{", "\\langle", "\\lbrace", "\\lbrack", "\\lfloor", "\\lceil"}
 
 _CHAR_OPERATORS = {"-": "−", "*": "∗", "'": "′", ":": ":", "~": "\u00a0"}
 _FENCE_CHARS = frozenset("()[]")
@@ -149,7 +151,7 @@ class MathMLWriter(LayoutMixin):
             if element:
                 out.append(element)
                 if k + 1 < n and _is_function(node):
-                    out.append(APPLY)
+                    out.append(APPLY_TIGHT if _opens(items[k + 1]) else APPLY)
             k += 1
         return out
 
@@ -172,7 +174,18 @@ class MathMLWriter(LayoutMixin):
             else:
                 break
             k += 1
-        out.append(f"<mn>{styled_text(''.join(digits), self.variant)}</mn>")
+        number = "".join(digits)
+        following = items[k] if k < n else None
+        if (
+            isinstance(following, Scripts)
+            and isinstance(following.base, Atom)
+            and following.base.text.isdigit()
+        ):  # 10^{-3}: the script belongs to the whole number
+            whole = Scripts(Atom(number + following.base.text), following.sub, following.sup)
+            whole.primes = following.primes
+            out.append(self.scripts(whole))
+            return k + 1
+        out.append(f"<mn>{styled_text(number, self.variant)}</mn>")
         return k
 
     def word(self, items: list[Node], k: int, out: list[str]) -> int:
@@ -247,6 +260,8 @@ class MathMLWriter(LayoutMixin):
     def atom(self, text: str) -> str:
         if len(text) == 1:
             return self.char(text)
+        if text.isdigit():
+            return f"<mn>{styled_text(text, self.variant)}</mn>"
         symbol = SYMBOLS.get(text)
         if symbol is not None:
             if symbol.kind == "ord" and symbol.unicode.isalpha() and self.variant:
@@ -273,10 +288,10 @@ class MathMLWriter(LayoutMixin):
             return f"<mn>{styled_text(c, self.variant)}</mn>"
         if c == "~":
             return '<mspace width="0.333em"></mspace>'
-        if c in _FENCE_CHARS:
-            return mo(c, ' stretchy="false"')
-        if c == "|":
-            return mo(c, ' stretchy="false"')
+        if c in _FENCE_CHARS or c == "|":
+            return mo(c, ' stretchy="false" lspace="0" rspace="0"')
+        if c in "/.@":
+            return mo(c, ' lspace="0" rspace="0"')
         return mo(_CHAR_OPERATORS.get(c, c))
 
     # -------------------------------------------------------------- text
@@ -332,6 +347,17 @@ class MathMLWriter(LayoutMixin):
     def texts(self, arguments: list[Text], variant: str | None) -> str:
         parts = [self.text(arg.items, variant) for arg in arguments]
         return "".join(parts) if len(parts) <= 1 else "<mrow>" + "".join(parts) + "</mrow>"
+
+
+def _opens(node: Node) -> bool:
+    """Does ``node`` start with an opening delimiter (no space after a function name then)?"""
+    if isinstance(node, Atom):
+        return node.text in _OPENING
+    if isinstance(node, Scripts):
+        return node.base is not None and _opens(node.base)
+    if isinstance(node, Command):
+        return node.name.startswith(("\\big", "\\Big"))
+    return isinstance(node, Delimited)
 
 
 def _is_function(node: Node) -> bool:

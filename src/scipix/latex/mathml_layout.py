@@ -260,11 +260,13 @@ class LayoutMixin:
     def modulo(self, name: str, arg: Arg) -> str:
         space = '<mspace width="1em"></mspace>'
         inner = f'<mi>mod</mi><mspace width="0.333em"></mspace>{self.arg(arg)}'
+        tight = ' stretchy="false" lspace="0" rspace="0"'
+        opening, closing = mo("(", tight), mo(")", tight)
         if name == "\\mod":
             return f"<mrow>{space}{inner}</mrow>"
         if name == "\\pod":
-            return f"<mrow>{space}{mo('(')}{self.arg(arg)}{mo(')')}</mrow>"
-        return f"<mrow>{space}{mo('(')}{inner}{mo(')')}</mrow>"
+            return f"<mrow>{space}{opening}{self.arg(arg)}{closing}</mrow>"
+        return f"<mrow>{space}{opening}{inner}{closing}</mrow>"
 
     def genfrac(self, args: list[Arg]) -> str:
         left = delimiter_char("".join(args[0].tokens)) if isinstance(args[0], Raw) else ""
@@ -275,7 +277,7 @@ class LayoutMixin:
         return self.fenced(left, fraction, right) if left or right else fraction
 
     def fenced(self, left: str, body: str, right: str) -> str:
-        attributes = ' fence="true" stretchy="true" symmetric="true"'
+        attributes = ' fence="true" stretchy="true" symmetric="true" lspace="0" rspace="0"'
         opening = mo(left, attributes + ' form="prefix"') if left else ""
         closing = mo(right, attributes + ' form="postfix"') if right else ""
         return f"<mrow>{opening}{body}{closing}</mrow>"

@@ -35,9 +35,11 @@ class Symbol:
                 return f'<mi mathvariant="normal">{text}</mi>'
             if self.unicode.isalpha():
                 return f"<mi>{text}</mi>"
-            return f"<mi>{text}</mi>" if self.unicode in _MI_SYMBOLS else f"<mo>{text}</mo>"
+            if self.unicode in _MI_SYMBOLS:
+                return f"<mi>{text}</mi>"
+            return f'<mo lspace="0" rspace="0">{text}</mo>'
         if self.kind in ("open", "close"):
-            return f'<mo stretchy="false">{text}</mo>'
+            return f'<mo stretchy="false" lspace="0" rspace="0">{text}</mo>'
         if self.kind == "space":
             return f'<mspace width="{self.unicode}em"></mspace>'
         if self.kind in ("accent", "under", "font"):
@@ -518,8 +520,8 @@ _TABLE = r"""
 \max max fn max
 \min min fn min
 \Pr Pr fn Pr
-\hat ^ accent hat
-\widehat ^ accent hat
+\hat ˆ accent hat
+\widehat ̂ accent hat
 \check ˇ accent
 \widecheck ˇ accent
 \tilde ~ accent tilde
