@@ -24,7 +24,7 @@ def test_every_symbol_has_its_forms() -> None:
 
 
 def test_every_symbol_command_converts() -> None:
-    for name, symbol in SYMBOLS.items():
+    for name in SYMBOLS:
         if name.startswith("\\") and name[1:].isalpha():
             src = f"{name}{{x}}" if name in ARG_SPECS and ARG_SPECS[name] == "m" else name
             ET.fromstring(to_mathml(src))
