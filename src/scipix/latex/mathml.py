@@ -26,9 +26,10 @@ from scipix.latex.nodes import (
     Scripts,
     Text,
 )
-from scipix.latex.normalize import Writer, detokenize
+from scipix.latex.normalize import detokenize
 from scipix.latex.parser import parse
 from scipix.latex.symbols import SYMBOLS
+from scipix.latex.writer import Writer
 
 NAMESPACE = "http://www.w3.org/1998/Math/MathML"
 APPLY = '<mo lspace="0" rspace="0.1667em">\u2061</mo>'

@@ -13,8 +13,9 @@ from typing import Any
 import sympy
 
 from scipix.latex.nodes import Atom, Command, Delimited, Group, Node, Scripts
-from scipix.latex.normalize import Writer, detokenize
+from scipix.latex.normalize import detokenize
 from scipix.latex.symbols import SYMBOLS
+from scipix.latex.writer import Writer
 
 
 class UnsupportedError(ValueError):
