@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from itertools import accumulate
+from operator import add, sub
 
 from scipix.errors import LatexError
 
@@ -49,7 +50,16 @@ _PIECE = re.compile(
     re.DOTALL,
 )
 
-_SPACE_CHARS = frozenset(" \t\r\n\f\v")
+#: The same tokens, each with the whitespace before it (the parser's fast path).
+_SPACED_TOKEN = re.compile(
+    r"(\s*)(\\(?:begin|end)\s*\{\s*[A-Za-z]+\*?\s*\}"
+    r"|\\(?:left|right|middle)(?![A-Za-z])\s*(?:\\[A-Za-z]+|\\[^A-Za-z\s]|[^\s\\{}%])?"
+    r"|\\[A-Za-z]+"
+    r"|\\[^A-Za-z]?"
+    r"|\S)",
+    re.DOTALL,
+)
+_SQUEEZED = frozenset({"\\b", "\\e", "\\l", "\\r", "\\m"})
 
 
 def check_length(src: str) -> None:
@@ -77,11 +87,33 @@ class Lexed:
     """The tokens the parser reads: whitespace and comments dropped, positions and the
     "whitespace came before" flag (which text mode needs) kept in parallel lists."""
 
-    __slots__ = ("ends", "spaced", "src", "starts", "texts")
+    __slots__ = ("spaced", "src", "starts", "texts")
 
     def __init__(self, src: str) -> None:
         check_length(src)
         self.src = src
+        if "%" in src:
+            self.lex_with_comments(src)
+            return
+        pairs = _SPACED_TOKEN.findall(src)
+        spaces: tuple[str, ...] = ()
+        texts: tuple[str, ...] = ()
+        if pairs:
+            spaces, texts = zip(*pairs, strict=True)
+        lengths = list(map(len, texts))
+        ends = list(accumulate(map(add, map(len, spaces), lengths)))
+        self.starts = list(map(sub, ends, lengths))
+        self.starts.append(len(src))
+        self.spaced = list(map(bool, spaces))
+        self.spaced.append(len(src) > (ends[-1] if ends else 0))
+        self.texts = list(texts)
+        if "\\begin" in src or "\\end" in src or "\\left" in src or "\\right" in src:
+            self.texts = [_squeeze(t) if t[:2] in _SQUEEZED else t for t in self.texts]
+        elif "\\middle" in src:
+            self.texts = [_squeeze(t) if t[:2] == "\\m" else t for t in self.texts]
+
+    def lex_with_comments(self, src: str) -> None:
+        """The slow path: comments (``%`` to the end of the line) are dropped."""
         pieces = _PIECE.findall(src)
         offsets = list(accumulate(map(len, pieces), initial=0))
         texts: list[str] = []
@@ -90,7 +122,7 @@ class Lexed:
         space = False
         for k, piece in enumerate(pieces):
             first = piece[0]
-            if first in _SPACE_CHARS:
+            if first.isspace():
                 space = True
                 continue
             if first == "%":
@@ -106,7 +138,6 @@ class Lexed:
         self.texts = texts
         self.starts = starts
         self.spaced = spaced
-        self.ends = offsets
 
 
 def _squeeze(piece: str) -> str:
@@ -134,7 +165,7 @@ def token_kind(text: str) -> str:
     char_kind = _CHAR_KINDS.get(first)
     if char_kind is not None:
         return char_kind
-    if first in _SPACE_CHARS:
+    if first.isspace():
         return "space"
     if first.isdigit() and first.isascii():
         return "digit"
