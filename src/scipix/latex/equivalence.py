@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from scipix.errors import LatexError
+from scipix.latex.nodes import Group
 from scipix.latex.normalize import NormalizeOptions, normalize
 from scipix.latex.parser import parse
 
@@ -43,33 +44,38 @@ def equivalent(a: str, b: str, timeout_s: float = 2.0) -> Equivalence:
         return Equivalence(False, "none", f"does not parse: {exc.message}")
     if canonical_a == canonical_b:
         return Equivalence(True, "exact", "same canonical form")
+    outcome = _run_with_timeout(parse(a), parse(b), timeout_s)
+    if outcome is None:
+        return Equivalence(False, "none", f"symbolic comparison timed out after {timeout_s} s")
+    return outcome
+
+
+def symbolic(tree_a: Group, tree_b: Group) -> Equivalence:
+    """Convert both trees to SymPy and compare them (no time limit: run it in a child)."""
     from scipix.latex.sympy_tree import UnsupportedError, to_sympy
 
     try:
-        expr_a = to_sympy(parse(a))
-        expr_b = to_sympy(parse(b))
+        expr_a = to_sympy(tree_a)
+        expr_b = to_sympy(tree_b)
     except (UnsupportedError, TypeError, ValueError, ZeroDivisionError) as exc:
         return Equivalence(False, "none", f"not comparable symbolically ({exc})")
-    outcome = _run_with_timeout(expr_a, expr_b, timeout_s)
-    if outcome is None:
-        return Equivalence(False, "none", f"symbolic comparison timed out after {timeout_s} s")
-    equal, reason = outcome
+    equal, reason = compare(expr_a, expr_b)
     return Equivalence(equal, "symbolic", reason)
 
 
-def _run_with_timeout(a: Any, b: Any, timeout_s: float) -> tuple[bool, str] | None:
-    """``compare(a, b)`` in a forked child, or None when it does not finish in time."""
+def _run_with_timeout(a: Group, b: Group, timeout_s: float) -> Equivalence | None:
+    """``symbolic(a, b)`` in a forked child, or None when it does not finish in time."""
     try:
         context = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform: compare in-process, unguarded
-        return compare(a, b)
+        return symbolic(a, b)
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(a, b, sender), daemon=True)
     child.start()
     sender.close()
     try:
         if receiver.poll(timeout_s):
-            result: tuple[bool, str] = receiver.recv()
+            result: Equivalence = receiver.recv()
             return result
         return None
     except EOFError:
@@ -81,11 +87,11 @@ def _run_with_timeout(a: Any, b: Any, timeout_s: float) -> tuple[bool, str] | No
         child.join(1.0)
 
 
-def _child(a: Any, b: Any, sender: Any) -> None:
+def _child(a: Group, b: Group, sender: Any) -> None:
     try:
-        sender.send(compare(a, b))
+        sender.send(symbolic(a, b))
     except Exception as exc:  # report, never hang the parent
-        sender.send((False, f"comparison failed: {type(exc).__name__}"))
+        sender.send(Equivalence(False, "none", f"comparison failed: {type(exc).__name__}"))
     finally:
         sender.close()
 

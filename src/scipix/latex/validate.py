@@ -15,6 +15,8 @@ from scipix.latex.commands import ENVIRONMENTS, KNOWN_COMMANDS
 from scipix.latex.parser import Parser
 from scipix.latex.tokenizer import check_length
 
+#: Distinct unknown commands that get a "did you mean" hint (the search is slow).
+_MAX_HINTS = 20
 _STRUCTURAL_PREFIXES = ("\\begin{", "\\end{", "\\left", "\\right", "\\middle")
 
 
@@ -42,6 +44,7 @@ def validate(src: str) -> list[LatexIssue]:
         return [_issue(exc)]
     parser = Parser(src)
     issues: list[LatexIssue] = []
+    hints: dict[str, str] = {}
     try:
         parser.parse_root()
     except LatexError as exc:
@@ -61,7 +64,12 @@ def validate(src: str) -> list[LatexIssue]:
                 )
             continue
         if text not in KNOWN_COMMANDS:
-            issues.append(LatexIssue("unknown_command", _unknown(text, position), position))
+            hint = hints.get(text)
+            if hint is None:
+                hint = _hint(text) if len(hints) < _MAX_HINTS else ""
+                hints[text] = hint
+            message = f"unknown command '{text}' (at position {position}){hint}"
+            issues.append(LatexIssue("unknown_command", message, position))
     issues.sort(key=lambda issue: issue.position)
     return issues
 
@@ -77,7 +85,6 @@ def _issue(exc: LatexError) -> LatexIssue:
     return LatexIssue(str(exc.detail.get("issue") or "syntax"), exc.message, exc.position or 0)
 
 
-def _unknown(command: str, position: int) -> str:
+def _hint(command: str) -> str:
     close = difflib.get_close_matches(command, KNOWN_COMMANDS, n=1, cutoff=0.8)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"unknown command '{command}' (at position {position}){hint}"
+    return f"; did you mean '{close[0]}'?" if close else ""
