@@ -153,3 +153,19 @@ def test_a_killed_server_leaves_a_sound_database(
     _proc, url = start_server()  # type: ignore[operator]
     again = httpx.get(f"{url}/v3/ocr-usage", headers=headers)
     assert again.status_code == 200
+
+
+def test_two_worker_processes_share_keys_limits_and_batches(
+    env: dict[str, str], start_server: object
+) -> None:
+    made = scipix(env, "keys", "create", "--name", "w", "--rate-limit", "6", "--json")
+    key = json.loads(made.stdout)
+    headers = {"app_id": key["app_id"], "app_key": key["app_key"]}
+    _proc, url = start_server("--workers", "2")  # type: ignore[operator]
+    # A new connection for each request, so that both processes answer some of them.
+    made_batch = httpx.post(f"{url}/v3/batch", json={"urls": {"a": "data:,x"}}, headers=headers)
+    batch = made_batch.json()["batch_id"]
+    answers = [httpx.get(f"{url}/v3/batch/{batch}", headers=headers) for _ in range(6)]
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(200) == 5 and statuses.count(429) == 1  # one limit for both workers
+    assert all(a.json()["keys"] == ["a"] for a in answers if a.status_code == 200)
