@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 #: Below this confidence a single formula that might be upside down is also read turned 180°.
 FLIP_CHECK_BELOW = 0.6
-#: The turned reading must be this much more confident to win.
-FLIP_MARGIN = 0.1
+#: The turned reading must be this much more probable per token (and no weaker overall) to win.
+FLIP_MARGIN = 0.05
 #: Four or more letters in a row, twice: the "formula" is probably a line of prose.
 _LETTER_RUN = re.compile(r"(?:[A-Za-z]\s*){4,}")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
@@ -78,6 +78,15 @@ class PreprocessAgent:
             page = crop_region(page, job.options.region)
         job.prep = preprocess(page, config)
         return job
+
+
+def flipped_reads_better(upright: Reading, turned: Reading) -> bool:
+    """Whether the reading of the page turned 180° is clearly the better one: more probable per
+    token (a stable measure) and not weaker at its weakest token."""
+    return (
+        turned.confidence_rate >= upright.confidence_rate + FLIP_MARGIN
+        and turned.confidence >= upright.confidence
+    )
 
 
 def looks_like_prose(latex: str) -> bool:
@@ -158,7 +167,7 @@ class RecognizeAgent:
             return
         turned = np.ascontiguousarray(np.rot90(prep.page.gray, 2))
         other = self.read([turned], job.options)[0]
-        if other is not None and other.confidence >= reading.confidence + FLIP_MARGIN:
+        if other is not None and flipped_reads_better(reading, other):
             job.readings = {0: other}
             mask = read_only(np.ascontiguousarray(np.rot90(prep.mask, 2)))
             job.prep = replace(prep, page=replace(prep.page, gray=read_only(turned)), mask=mask)
