@@ -172,6 +172,8 @@ class RecognizeAgent:
             mask = read_only(np.ascontiguousarray(np.rot90(prep.mask, 2)))
             job.prep = replace(prep, page=replace(prep.page, gray=read_only(turned)), mask=mask)
             job.flipped = True
+            total = reading.confidence_rate + other.confidence_rate
+            job.flip_evidence = other.confidence_rate / total if total > 0 else 1.0
 
     def check_prose(self, job: Job) -> None:
         reading = job.readings[0]

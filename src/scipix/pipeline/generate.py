@@ -132,7 +132,7 @@ class GenerateAgent:
             image_width=job.image_size[0] if job.image_size else prep.original_width,
             image_height=job.image_size[1] if job.image_size else prep.original_height,
             auto_rotate_degrees=rotation_degrees(prep.rotation + (180 if job.flipped else 0)),
-            auto_rotate_confidence=round(prep.rotate_confidence, 6),
+            auto_rotate_confidence=round(max(prep.rotate_confidence, job.flip_evidence), 6),
             version=job.version,
         )
         if opts.wants("text"):

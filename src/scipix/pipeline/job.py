@@ -81,6 +81,7 @@ class Job:
     version: str | None = None
     image_size: tuple[int, int] | None = None  # (width, height) of the decoded image
     flipped: bool = False  # turned 180° after recognition showed the page upside down
+    flip_evidence: float = 0.0  # the turned reading's share of the two readings' probability
     timings: dict[str, float] = field(default_factory=dict)
 
     # The cleaned page and its layout are immutable once made: they are held as Shared values
