@@ -135,17 +135,39 @@ def build_metadata(payload: dict[str, Any], extra: dict[str, Any]) -> dict[str, 
     }
 
 
+def quantize_int8(path: Path) -> None:
+    """Dynamic int8 quantization of the MatMul/Gemm weights (activations stay float)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = path.with_suffix(".int8.onnx")
+    quantize_dynamic(
+        str(path), str(tmp), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"]
+    )
+    tmp.replace(path)
+
+
 def export_model(
-    checkpoint: Path, out_dir: Path, extra: dict[str, Any] | None = None, fp16: bool = True
+    checkpoint: Path,
+    out_dir: Path,
+    extra: dict[str, Any] | None = None,
+    fp16: bool = True,
+    int8: bool = False,
 ) -> dict[str, Any]:
-    """Write ``encoder.onnx``, ``decoder.onnx`` and ``formula.state.pt`` into ``out_dir``."""
+    """Write ``encoder.onnx``, ``decoder.onnx`` and ``formula.state.pt`` into ``out_dir``.
+
+    Weights are stored as float16 (``fp16``), or the matrix weights as int8 (``int8``; the
+    rest then stays float32)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     model, payload = load_weights(checkpoint)
-    metadata = build_metadata(payload, extra or {})
+    metadata = build_metadata(
+        payload, {**(extra or {}), "weights": "int8" if int8 else ("fp16" if fp16 else "fp32")}
+    )
     export_encoder(model, out_dir / "encoder.onnx")
     export_decoder(model, out_dir / "decoder.onnx")
     for name in ("encoder.onnx", "decoder.onnx"):
-        attach_metadata(out_dir / name, metadata, fp16)
+        if int8:
+            quantize_int8(out_dir / name)
+        attach_metadata(out_dir / name, metadata, fp16 and not int8)
     state = {
         "ema": {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()},
         "model_config": payload["model_config"],
