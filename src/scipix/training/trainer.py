@@ -204,9 +204,10 @@ def train_steps(
         images, tokens = images_cpu.to(device), tokens_cpu.to(device)
         for group in state.optimizer.param_groups:
             group["lr"] = learning_rate(cfg, state.step)
-        logits = model(images, tokens[:, :-1])
+        with torch.autocast(images.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            logits = model(images, tokens[:, :-1])
         loss = F.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]),
+            logits.float().reshape(-1, logits.shape[-1]),
             tokens[:, 1:].reshape(-1),
             ignore_index=PAD,
             label_smoothing=cfg.label_smoothing,
