@@ -2,7 +2,7 @@
 
 An image is dropped on the page (a real ``drop`` event carrying a ``File``), pasted (a real
 ``paste`` event) or picked; the page must show the LaTeX, render the MathML natively, and send a
-correction. Screenshots go to ``$SCIPIX_SCREENSHOT_DIR`` (or the test's tmp dir).
+correction. Screenshots go to ``$SCREENSHOT_DIR`` (or the test's tmp dir).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def browser() -> Iterator[Any]:
 
 
 def screenshot_dir(tmp_path: Path) -> Path:
-    chosen = Path(os.environ.get("SCIPIX_SCREENSHOT_DIR", tmp_path))
+    chosen = Path(os.environ.get("SCREENSHOT_DIR", tmp_path))
     chosen.mkdir(parents=True, exist_ok=True)
     return chosen
 
