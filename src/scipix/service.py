@@ -61,10 +61,18 @@ class Scipix:
         if self._formula is None:
             with self._lock:
                 if self._formula is None:
-                    from scipix.recognition import FormulaRecognizer
+                    from scipix.recognition import BeamConfig, FormulaRecognizer
 
                     ocr, runtime = self.settings.ocr, self.settings.runtime
-                    self._formula = FormulaRecognizer.load(ocr.model_dir, threads=runtime.threads)
+                    beam = BeamConfig(
+                        beam_width=ocr.beam_width,
+                        n_best=ocr.n_best,
+                        max_tokens=ocr.max_tokens,
+                        length_penalty=ocr.length_penalty,
+                    )
+                    self._formula = FormulaRecognizer.load(
+                        ocr.model_dir, threads=runtime.threads, beam=beam
+                    )
         return self._formula
 
     def text_recognizer(self) -> TextRecognizer:
