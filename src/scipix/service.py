@@ -29,7 +29,7 @@ from scipix.pipeline.generate import GenerateAgent, ValidateAgent
 from scipix.pipeline.job import Envelope, Job
 from scipix.pipeline.message import Tag
 from scipix.pipeline.runtime import Agent, LocalRuntime, RunStats, run_inline
-from scipix.pipeline.text import TextRecognizer
+from scipix.recognition.text import TextRecognizer
 from scipix.schema import ErrorInfo, RecognizeOptions, Result, new_request_id
 from scipix.settings import Settings, get_settings
 

@@ -13,7 +13,7 @@ from scipix.imaging.components import find_components
 from scipix.imaging.enhance import ink_mask
 from scipix.pipeline.detect import detect_layout, prose_flags, prose_runs
 from scipix.pipeline.job import Word
-from scipix.pipeline.text import TextLine, TextRecognizer
+from scipix.recognition.text import TextLine, TextRecognizer
 
 
 def words(*texts: str) -> list[Word]:

@@ -18,7 +18,7 @@ from scipix.imaging.page import Gray, Page, read_only
 from scipix.imaging.preprocess import PreprocessConfig, preprocess
 from scipix.pipeline.detect import line_regions
 from scipix.pipeline.job import Job, Layout, Reading, Region
-from scipix.pipeline.text import TextRecognizer
+from scipix.recognition.text import TextRecognizer
 from scipix.schema import RecognizeOptions
 from scipix.schema import Region as RegionOption
 

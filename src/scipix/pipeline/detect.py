@@ -17,7 +17,7 @@ from scipix.errors import ImageNoContentError
 from scipix.imaging.components import Boxes, find_components
 from scipix.imaging.layout import Line, find_lines, glyph_height, split_at
 from scipix.pipeline.job import Box, Job, Layout, Region, Word
-from scipix.pipeline.text import TextLine, TextRecognizer
+from scipix.recognition.text import TextLine, TextRecognizer
 
 #: Words that look like prose but are mathematics.
 MATH_WORDS = frozenset(

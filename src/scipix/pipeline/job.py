@@ -15,18 +15,10 @@ from scipix.errors import ScipixError
 from scipix.imaging.decode import ImageSource
 from scipix.imaging.preprocess import Preprocessed
 from scipix.pipeline.message import Owned, Shared, Tag
+from scipix.recognition.text import Box, Word
 from scipix.schema import RecognizeOptions, Result
 
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), in pixels of the cleaned page
-
-
-@dataclass(frozen=True)
-class Word:
-    """A word read by the text OCR."""
-
-    text: str
-    confidence: float
-    box: Box
+__all__ = ["Box", "Envelope", "Job", "Layout", "Reading", "Region", "Word"]
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""Inference only (numpy + ONNX Runtime; never torch): the formula recognizer and its input."""
+"""Inference only (numpy + ONNX Runtime; never torch): the formula recognizer and its input,
+and the packaged text OCR."""
 
 from __future__ import annotations
 
 from scipix.recognition.beam import BeamConfig
 from scipix.recognition.preprocess import InputSpec, prepare_image
 from scipix.recognition.recognizer import FormulaRecognizer, Hypothesis, Recognition
+from scipix.recognition.text import TextLine, TextRecognizer, Word
 
 __all__ = [
     "BeamConfig",
@@ -12,5 +14,8 @@ __all__ = [
     "Hypothesis",
     "InputSpec",
     "Recognition",
+    "TextLine",
+    "TextRecognizer",
+    "Word",
     "prepare_image",
 ]

@@ -19,7 +19,8 @@ import numpy as np
 
 from scipix.errors import ModelError
 from scipix.imaging.page import Gray
-from scipix.pipeline.job import Box, Word
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), in pixels
 
 #: The model files rapidocr 3.x ships (det, rec: PP-OCRv6 small; cls: mobile v2).
 MODEL_FILES = {
@@ -27,6 +28,15 @@ MODEL_FILES = {
     "Rec": "PP-OCRv6_rec_small.onnx",
     "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word read by the text OCR."""
+
+    text: str
+    confidence: float
+    box: Box
 
 
 @dataclass(frozen=True)
