@@ -43,14 +43,18 @@ class Scipix:
     """Scientific OCR: images in, Mathpix-shaped results out (see the module docstring)."""
 
     def __init__(
-        self, settings: Settings | None = None, recognizer: FormulaRecognizer | None = None
+        self,
+        settings: Settings | None = None,
+        recognizer: FormulaRecognizer | None = None,
+        text: TextRecognizer | None = None,
     ) -> None:
-        """``recognizer``: an already loaded formula recognizer to share (default: load the
-        model named by ``settings.ocr.model_dir`` on first use)."""
+        """``recognizer``, ``text``: an already loaded formula recognizer and text OCR to share
+        (default: load the model named by ``settings.ocr.model_dir`` and the packaged text OCR
+        on first use)."""
         self.settings = settings if settings is not None else get_settings()
         self._lock = threading.Lock()
         self._formula: FormulaRecognizer | None = recognizer
-        self._text: TextRecognizer | None = None
+        self._text: TextRecognizer | None = text
         self._closed = False
         self.agents = self._build_agents()
 

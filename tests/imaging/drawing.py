@@ -30,6 +30,21 @@ def formula(tex: str, dpi: int = 200, size: int = 20, pad: int = 24) -> Gray:
     return np.pad(gray, pad, constant_values=255)
 
 
+def mixed_line(source: str, dpi: int = 150, size: int = 20, pad: int = 20) -> Gray:
+    """A line of prose with inline formulas (``$...$``), rendered by matplotlib's mathtext."""
+    pytest.importorskip("matplotlib", reason="formula rendering needs matplotlib ([train] extra)")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import mathtext
+    from matplotlib.font_manager import FontProperties
+
+    buf = io.BytesIO()
+    mathtext.math_to_image(source, buf, prop=FontProperties(size=size), dpi=dpi, format="png")
+    gray = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L"))
+    return np.pad(gray, pad, constant_values=255)
+
+
 def text_line(text: str, size: int = 32, pad: int = 16) -> Gray:
     """A line of printed text (PIL's built-in scalable font), black on white."""
     font = ImageFont.load_default(size=size)

@@ -4,6 +4,7 @@ prose/math regions; the packaged text OCR reads offline."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -11,8 +12,10 @@ import pytest
 from imaging.drawing import formula, stack, text_line
 from scipix.imaging.components import find_components
 from scipix.imaging.enhance import ink_mask
-from scipix.pipeline.detect import detect_layout, prose_flags, prose_runs
+from scipix.imaging.layout import Line
+from scipix.pipeline.detect import detect_layout
 from scipix.pipeline.job import Word
+from scipix.pipeline.prose import prose_flags, prose_runs, read_lines
 from scipix.recognition.text import TextLine, TextRecognizer
 
 
@@ -36,8 +39,8 @@ def test_prose_runs_need_two_words_or_a_long_one() -> None:
 def test_a_formula_crop_is_one_math_region_and_needs_no_text_ocr() -> None:
     gray = formula(r"\sum_{n=1}^{\infty} \frac{1}{n^2} = \frac{\pi^2}{6}")
 
-    def no_ocr() -> list[TextLine]:
-        raise AssertionError("the text OCR must not run for a one-line page")
+    def no_ocr(*_: object) -> list[TextLine]:
+        raise AssertionError("the text OCR must not run for a formula crop")
 
     layout = detect_layout(find_components(ink_mask(gray)), no_ocr)
     assert layout.single_formula
@@ -75,7 +78,15 @@ def test_text_ocr_reads_offline(reader: TextRecognizer, monkeypatch: pytest.Monk
 def test_mixed_page_splits_into_a_text_line_and_two_math_lines(
     reader: TextRecognizer, mixed_page: np.ndarray
 ) -> None:
-    layout = detect_layout(find_components(ink_mask(mixed_page)), lambda: reader.read(mixed_page))
+    boxes = find_components(ink_mask(mixed_page))
+    asked: list[list[int]] = []
+
+    def read(lines: Sequence[Line], chosen: Sequence[int]) -> list[TextLine]:
+        asked.append(list(chosen))
+        return read_lines(reader, mixed_page, boxes, lines, chosen)
+
+    layout = detect_layout(boxes, read)
+    assert asked == [[0]]  # one call, for the text line only
     assert len(layout.lines) == 3
     kinds = [[layout.regions[i].kind for i in line] for line in layout.lines]
     assert kinds == [["text"], ["math"], ["math"]]

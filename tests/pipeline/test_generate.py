@@ -3,44 +3,20 @@ so the Mathpix shape of results is checked whether or not the real model is inst
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pytest
 
 from imaging.drawing import formula, stack, text_line
+from pipeline.scripted import ScriptedRecognizer
 from scipix.errors import ConfidenceError
 from scipix.latex import model_tokens
-from scipix.recognition import Hypothesis, Recognition
 from scipix.schema import DataOptions, RecognizeOptions, Region
 from scipix.service import Scipix
 from scipix.settings import Settings
 
 LATEX = "a^{2}+b^{2}=c^{2}"
-
-
-class ScriptedRecognizer:
-    """Answers each crop with the next (latex, confidence) of its script (last one repeats)."""
-
-    version = "scripted-1"
-
-    def __init__(self, script: Sequence[tuple[str, float]]) -> None:
-        self.script = list(script)
-        self.calls = 0
-        self.shapes: list[tuple[int, ...]] = []
-
-    def recognize(self, images: Sequence[np.ndarray], **_: Any) -> list[Recognition]:
-        out = []
-        for image in images:
-            self.shapes.append(image.shape)
-            latex, conf = self.script[min(self.calls, len(self.script) - 1)]
-            self.calls += 1
-            tokens = tuple(model_tokens(latex))
-            probs = (conf,) * len(tokens)
-            hyp = Hypothesis(latex, tokens, float(np.log(conf)), probs, True)
-            out.append(Recognition(latex, conf, conf, probs, (hyp,), True))
-        return out
 
 
 def service(*script: tuple[str, float], **ocr: Any) -> tuple[Scipix, ScriptedRecognizer]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -16,8 +15,8 @@ from scipix.imaging.decode import DecodeLimits, decode_image
 from scipix.imaging.layout import find_lines
 from scipix.imaging.page import Gray, Page, read_only
 from scipix.imaging.preprocess import PreprocessConfig, preprocess
-from scipix.pipeline.detect import line_regions
 from scipix.pipeline.job import Job, Layout, Reading, Region
+from scipix.pipeline.prose import line_regions, looks_like_prose, read_lines, resplit
 from scipix.recognition.text import TextRecognizer
 from scipix.schema import RecognizeOptions
 from scipix.schema import Region as RegionOption
@@ -29,9 +28,6 @@ if TYPE_CHECKING:
 FLIP_CHECK_BELOW = 0.6
 #: The turned reading must be this much more probable per token (and no weaker overall) to win.
 FLIP_MARGIN = 0.05
-#: Four or more letters in a row, twice: the "formula" is probably a line of prose.
-_LETTER_RUN = re.compile(r"(?:[A-Za-z]\s*){4,}")
-_COMMAND = re.compile(r"\\[A-Za-z]+")
 
 
 @dataclass(frozen=True)
@@ -89,10 +85,6 @@ def flipped_reads_better(upright: Reading, turned: Reading) -> bool:
     )
 
 
-def looks_like_prose(latex: str) -> bool:
-    return len(_LETTER_RUN.findall(_COMMAND.sub(" ", latex))) >= 2
-
-
 def crop(gray: Gray, region: Region) -> Gray:
     x0, y0, x1, y1 = region.box
     return np.ascontiguousarray(gray[y0:y1, x0:x1])
@@ -107,9 +99,9 @@ def to_reading(rec: Recognition) -> Reading:
 
 
 class RecognizeAgent:
-    """Read every math region with the formula recognizer (batched), plus two checks for a
-    single-formula page: read it turned 180° when its orientation is uncertain and the reading
-    weak, and hand it to the text OCR when the "formula" reads like prose."""
+    """Read every math region with the formula recognizer (batched), plus two checks: a
+    single-formula page is read turned 180° too when its orientation is uncertain and the reading
+    weak; a line not yet read by the text OCR goes to it when its reading is weak (``weak``)."""
 
     name = "recognize"
 
@@ -153,7 +145,7 @@ class RecognizeAgent:
         job.version = self.formula().version
         if layout.single_formula and 0 in job.readings:
             self.check_flip(job)
-            self.check_prose(job)
+        self.check_prose(job)
         return job
 
     def check_flip(self, job: Job) -> None:
@@ -176,23 +168,35 @@ class RecognizeAgent:
             job.flip_evidence = other.confidence_rate / total if total > 0 else 1.0
 
     def check_prose(self, job: Job) -> None:
-        reading = job.readings[0]
-        if self.text is None or not (
-            looks_like_prose(reading.latex) or reading.confidence < self.low_confidence
-        ):
+        """Hand to the text OCR (in one call) the lines it has not read whose formula reading is
+        weak: it reads like prose, or the line's shape is unsure and the reading's confidence
+        low. A line where the OCR finds prose is split, and its math parts are read again."""
+        layout, prep = job.layout, job.prep
+        if self.text is None or layout is None or prep is None or job.flipped:
             return
-        prep = job.prep
-        assert prep is not None
+        chosen = [i for i in range(len(layout.lines)) if self.weak(layout, i, job.readings)]
+        if not chosen:
+            return
         boxes = find_components(prep.mask)
         lines = find_lines(boxes)
-        if len(lines) != 1:
-            return
-        text = self.text().read(prep.page.gray)
-        regions = line_regions(lines[0], 0, boxes, text)
-        if not any(r.kind == "text" for r in regions):
-            return
-        indexed = tuple(replace(r, index=i) for i, r in enumerate(regions))
-        job.layout = Layout(indexed, (tuple(range(len(indexed))),))
-        math = [r for r in indexed if r.kind == "math"]
-        found = self.read([crop(prep.page.gray, r) for r in math], job.options)
-        job.readings = {r.index: rd for r, rd in zip(math, found, strict=True) if rd is not None}
+        if len(lines) != len(layout.lines):
+            return  # not the lines Detect saw (cannot happen: the same mask, the same rules)
+        text = read_lines(self.text(), prep.page.gray, boxes, lines, chosen)
+        split = {i: line_regions(lines[i], i, boxes, text) for i in chosen}
+        job.layout, moved = resplit(layout, split, frozenset(chosen))
+        readings = {moved[i]: rd for i, rd in job.readings.items() if i in moved}
+        fresh = [r for r in job.layout.regions if r.kind == "math" and r.index not in readings]
+        found = self.read([crop(prep.page.gray, r) for r in fresh], job.options)
+        readings.update({r.index: rd for r, rd in zip(fresh, found, strict=True) if rd is not None})
+        job.readings = readings
+
+    def weak(self, layout: Layout, line: int, readings: dict[int, Reading]) -> bool:
+        """Whether a line is one math region, unread by the text OCR, read weakly as a formula."""
+        members = layout.lines[line]
+        if line in layout.read or len(members) != 1 or members[0] not in readings:
+            return False
+        kind = layout.kinds[line] if line < len(layout.kinds) else "unsure"
+        reading = readings[members[0]]
+        if kind == "text" or looks_like_prose(reading.latex):
+            return True
+        return kind == "unsure" and reading.confidence < self.low_confidence

@@ -15,6 +15,7 @@ from scipix.errors import ScipixError
 from scipix.imaging.decode import ImageSource
 from scipix.imaging.preprocess import Preprocessed
 from scipix.pipeline.message import Owned, Shared, Tag
+from scipix.pipeline.triage import LineKind
 from scipix.recognition.text import Box, Word
 from scipix.schema import RecognizeOptions, Result
 
@@ -36,10 +37,14 @@ class Region:
 
 @dataclass(frozen=True)
 class Layout:
-    """The regions of a page in reading order; ``lines`` groups region indices by line."""
+    """The regions of a page in reading order; ``lines`` groups region indices by line,
+    ``kinds`` is each line's shape (``math``, ``text`` or ``unsure``: see ``triage.py``) and
+    ``read`` the lines the text OCR has read (never read twice)."""
 
     regions: tuple[Region, ...]
     lines: tuple[tuple[int, ...], ...]
+    kinds: tuple[LineKind, ...] = ()
+    read: frozenset[int] = frozenset()
 
     @property
     def single_formula(self) -> bool:

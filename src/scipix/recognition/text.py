@@ -5,6 +5,12 @@ never downloads anything (rapidocr would fetch a model only when its file is mis
 first and raise :class:`~scipix.errors.ModelError` instead). RapidOCR's ``__call__`` rewrites its
 configuration when given per-call parameters, so every parameter is fixed at construction and
 calls are serialized by a lock.
+
+Scale: RapidOCR's default detector input enlarges the shorter side of every image to 736 pixels,
+which makes a one-line crop of 60 x 600 pixels an image of 736 x 7360: about a second per line,
+and worse reading (the detector then splits lines). Here the detector sees the image at its own
+size (cut down only past ``MAX_SIDE``), rescaled only when its glyphs are smaller or larger than
+the detector reads well: 60 to 100 ms per line on one core, the same text read.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from scipix.errors import ModelError
 from scipix.imaging.page import Gray
+from scipix.recognition.preprocess import glyph_height as measure_glyphs
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), in pixels
 
@@ -28,6 +36,12 @@ MODEL_FILES = {
     "Rec": "PP-OCRv6_rec_small.onnx",
     "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
+#: The detector's input is cut down to this longest side (never enlarged by RapidOCR).
+MAX_SIDE = 2000
+#: Glyph heights (pixels) read well as they are; outside, the image is scaled to TARGET_GLYPH.
+GLYPH_RANGE = (6.0, 32.0)
+TARGET_GLYPH = 16.0
+INK_THRESHOLD = 200
 
 
 @dataclass(frozen=True)
@@ -57,11 +71,24 @@ def packaged_models() -> Path:
     return Path(spec.origin).parent / "models"
 
 
-def polygon_box(points: Any) -> Box:
-    arr = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+def polygon_box(points: Any, scale: float = 1.0) -> Box:
+    """The bounding box of a polygon found in an image scaled by ``scale``, in the original
+    image's pixels."""
+    arr = np.asarray(points, dtype=np.float64).reshape(-1, 2) / scale
     x0, y0 = np.floor(arr.min(axis=0)).astype(int)
     x1, y1 = np.ceil(arr.max(axis=0)).astype(int)
     return int(x0), int(y0), int(x1), int(y1)
+
+
+def scale_for(gray: Gray, glyph_height: float | None) -> float:
+    """The factor that brings glyphs into GLYPH_RANGE (1.0 when they are in it already)."""
+    if glyph_height is None:
+        glyph_height = measure_glyphs(gray, INK_THRESHOLD)
+    low, high = GLYPH_RANGE
+    if glyph_height is None or low <= glyph_height <= high:
+        return 1.0
+    factor = TARGET_GLYPH / glyph_height
+    return float(min(factor, MAX_SIDE / max(gray.shape)))
 
 
 class TextRecognizer:
@@ -81,6 +108,8 @@ class TextRecognizer:
             "Global.log_level": "error",
             "Global.use_cls": False,
             "Global.return_word_box": True,
+            "Det.limit_type": "max",
+            "Det.limit_side_len": MAX_SIDE,
             "EngineConfig.onnxruntime.intra_op_num_threads": threads if threads > 0 else -1,
         }
         for stage, name in MODEL_FILES.items():
@@ -91,8 +120,15 @@ class TextRecognizer:
             raise ModelError(f"cannot load the text OCR models from {models}: {exc}") from exc
         self.lock = threading.Lock()
 
-    def read(self, gray: Gray) -> list[TextLine]:
-        """The text lines of ``gray`` (dark text on light paper), top to bottom."""
+    def read(self, gray: Gray, glyph_height: float | None = None) -> list[TextLine]:
+        """The text lines of ``gray`` (dark text on light paper), top to bottom. ``glyph_height``:
+        the typical glyph height in pixels, when the caller knows it (else it is measured)."""
+        factor = scale_for(gray, glyph_height)
+        if factor != 1.0:
+            h, w = gray.shape
+            size = (max(1, round(w * factor)), max(1, round(h * factor)))
+            shrink = cv2.INTER_AREA if factor < 1.0 else cv2.INTER_CUBIC
+            gray = np.asarray(cv2.resize(gray, size, interpolation=shrink), dtype=np.uint8)
         rgb = np.repeat(gray[:, :, None], 3, axis=2)
         with self.lock:
             out: Any = self.engine(rgb)  # det + rec: a RapidOCROutput
@@ -103,9 +139,9 @@ class TextRecognizer:
         for i, (box, text, score) in enumerate(zip(out.boxes, out.txts, out.scores, strict=True)):
             words = words_per_line[i] if i < len(words_per_line) else ()
             parsed = tuple(
-                Word(str(w[0]), float(w[1]), polygon_box(w[2]))
+                Word(str(w[0]), float(w[1]), polygon_box(w[2], factor))
                 for w in words
                 if w and w[2] is not None
             )
-            lines.append(TextLine(str(text), float(score), polygon_box(box), parsed))
+            lines.append(TextLine(str(text), float(score), polygon_box(box, factor), parsed))
         return sorted(lines, key=lambda ln: (ln.box[1], ln.box[0]))

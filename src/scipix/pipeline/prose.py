@@ -1,0 +1,226 @@
+"""Prose in a line: read chosen lines with the text OCR, and split a line into prose (text) and
+mathematics (math) regions from the words it read.
+
+The text OCR reads only the lines it is given (see ``triage.py`` for which): one call per page on
+the band of rows that holds them, with the ink of every other line in that band blanked, so no
+pixel is read twice. In each line, runs of prose words become text regions and what lies between
+them (the ink the OCR did not read as words) becomes math regions for the formula recognizer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from scipix.imaging.components import Boxes
+from scipix.imaging.layout import Line, glyph_height, split_at
+from scipix.imaging.page import Gray
+from scipix.pipeline.job import Box, Layout, Region, Word
+from scipix.recognition.text import TextLine, TextRecognizer
+
+#: Words that look like prose but are mathematics.
+MATH_WORDS = frozenset(
+    [
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "sinh",
+        "cosh",
+        "tanh",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "log",
+        "ln",
+        "lg",
+        "exp",
+        "lim",
+        "limsup",
+        "liminf",
+        "max",
+        "min",
+        "sup",
+        "inf",
+        "det",
+        "dim",
+        "ker",
+        "arg",
+        "deg",
+        "gcd",
+        "lcm",
+        "mod",
+        "dx",
+        "dy",
+        "dz",
+        "dt",
+        "du",
+        "dv",
+    ]
+)
+#: Single letters that are words rather than variables (inside a run of prose).
+PROSE_LETTERS = frozenset({"a", "A", "I"})
+#: Prose words need at least this OCR confidence.
+MIN_WORD_CONFIDENCE = 0.8
+#: Four or more letters in a row, twice: a "formula" reading that is probably prose.
+_LETTER_RUN = re.compile(r"(?:[A-Za-z]\s*){4,}")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+#: Margin around the band given to the text OCR, in glyph heights.
+BAND_MARGIN = 0.5
+
+
+def looks_like_prose(latex: str) -> bool:
+    """Whether the formula recognizer's reading looks like words rather than mathematics."""
+    return len(_LETTER_RUN.findall(_COMMAND.sub(" ", latex))) >= 2
+
+
+def is_latin_word(text: str) -> bool:
+    core = text.strip(".,;:!?\"'()[]")
+    if not core or not core.replace("-", "").replace("'", "").isalpha():
+        return False
+    return all(c.isascii() or unicodedata.name(c, "").startswith("LATIN") for c in core)
+
+
+def prose_flags(words: Sequence[Word]) -> list[bool]:
+    """Which words are prose: Latin words of 2+ letters that are not math names; single
+    letters only when they are ordinary words (a, A, I) between prose words."""
+    core = [w.text.strip(".,;:!?\"'()[]") for w in words]
+    flags = [
+        is_latin_word(w.text)
+        and len(c) >= 2
+        and c.lower() not in MATH_WORDS
+        and w.confidence >= MIN_WORD_CONFIDENCE
+        for w, c in zip(words, core, strict=True)
+    ]
+    for i, c in enumerate(core):
+        if c in PROSE_LETTERS and 0 < i < len(words) - 1 and flags[i - 1] and flags[i + 1]:
+            flags[i] = True
+    return flags
+
+
+def prose_runs(words: Sequence[Word]) -> list[list[Word]]:
+    """Maximal runs of prose words. A run of one short word counts only in a line that also
+    has a longer run (so a lone ``ab`` in a formula stays math)."""
+    runs: list[list[Word]] = []
+    current: list[Word] = []
+    for word, flag in zip(words, prose_flags(words), strict=True):
+        if flag:
+            current.append(word)
+            continue
+        if current:
+            runs.append(current)
+        current = []
+    if current:
+        runs.append(current)
+    strong = [len(r) >= 2 or len(r[0].text.strip(".,;:!?")) >= 4 for r in runs]
+    # a short lone word ("Let x be ...") is prose when the line has real prose too
+    return [r for r, ok in zip(runs, strong, strict=True) if ok or any(strong)]
+
+
+def union(boxes: Sequence[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def words_in(line: Line, text: Sequence[TextLine]) -> list[Word]:
+    """The OCR words whose centre lies in the line's box, left to right."""
+    x0, y0, x1, y1 = line.box
+    found = []
+    for tl in text:
+        for w in tl.words:
+            cx, cy = (w.box[0] + w.box[2]) / 2.0, (w.box[1] + w.box[3]) / 2.0
+            if x0 <= cx <= x1 and y0 <= cy <= y1:
+                found.append(w)
+    return sorted(found, key=lambda w: w.box[0])
+
+
+def line_regions(line: Line, index: int, boxes: Boxes, text: Sequence[TextLine]) -> list[Region]:
+    """The math and text regions of one line, left to right (indices filled in later)."""
+    runs = prose_runs(words_in(line, text)) if text else []
+    if not runs:
+        return [Region(0, "math", line.box, index)]
+    regions = []
+    for run in runs:
+        box = union([w.box for w in run])
+        clipped = (box[0], line.box[1], box[2], line.box[3])
+        joined = " ".join(w.text for w in run)
+        conf = float(np.mean([w.confidence for w in run]))
+        regions.append(Region(0, "text", clipped, index, joined, conf, tuple(run)))
+    typical = glyph_height(boxes.select(line.members))
+    spans = [(r.box[0], r.box[2]) for r in regions]
+    for members in split_at(boxes, line.members, spans):
+        part = boxes.select(members)
+        if int(part.h.max()) < 0.35 * typical:
+            continue  # stray punctuation or specks between words
+        x0, _, x1, _ = part.bounds()
+        regions.append(Region(0, "math", (x0, line.box[1], x1, line.box[3]), index))
+    return sorted(regions, key=lambda r: r.box[0])
+
+
+def read_lines(
+    reader: TextRecognizer, gray: Gray, boxes: Boxes, lines: Sequence[Line], chosen: Sequence[int]
+) -> list[TextLine]:
+    """The text OCR of the lines ``chosen`` (indices into ``lines``), in one call: the band of
+    rows from the first to the last of them (with a margin), the ink of the other lines that
+    reach into it blanked. Boxes come back in page pixels."""
+    if not chosen:
+        return []
+    picked = set(chosen)
+    members = np.concatenate([lines[i].members for i in chosen])
+    typical = glyph_height(boxes.select(members))
+    margin = round(BAND_MARGIN * typical)
+    height, width = gray.shape
+    x0 = max(0, min(lines[i].box[0] for i in chosen) - margin)
+    y0 = max(0, min(lines[i].box[1] for i in chosen) - margin)
+    x1 = min(width, max(lines[i].box[2] for i in chosen) + margin)
+    y1 = min(height, max(lines[i].box[3] for i in chosen) + margin)
+    band = np.array(gray[y0:y1, x0:x1], dtype=np.uint8)
+    for k, line in enumerate(lines):
+        if k in picked or line.box[3] <= y0 or line.box[1] >= y1:
+            continue
+        other = boxes.select(line.members)
+        for bx, by, bw, bh in zip(other.x, other.y, other.w, other.h, strict=True):
+            band[max(0, by - y0) : max(0, by + bh - y0), max(0, bx - x0) : max(0, bx + bw - x0)] = (
+                255
+            )
+    return [shifted(tl, x0, y0) for tl in reader.read(band, typical)]
+
+
+def shifted(line: TextLine, dx: int, dy: int) -> TextLine:
+    def move(b: Box) -> Box:
+        return b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy
+
+    words = tuple(Word(w.text, w.confidence, move(w.box)) for w in line.words)
+    return TextLine(line.text, line.confidence, move(line.box), words)
+
+
+def resplit(
+    layout: Layout, split: Mapping[int, Sequence[Region]], read: frozenset[int]
+) -> tuple[Layout, dict[int, int]]:
+    """``layout`` with the regions of the lines in ``split`` replaced by the given ones (when
+    they hold prose) and the lines ``read`` marked as read; also the new index of every region
+    kept from ``layout``."""
+    regions: list[Region] = []
+    grouped: list[tuple[int, ...]] = []
+    moved: dict[int, int] = {}
+    for line, members in enumerate(layout.lines):
+        first = len(regions)
+        parts = split.get(line, ())
+        if any(r.kind == "text" for r in parts):
+            regions.extend(replace(r, index=first + k) for k, r in enumerate(parts))
+        else:
+            for i in members:
+                moved[i] = len(regions)
+                regions.append(replace(layout.regions[i], index=len(regions)))
+        grouped.append(tuple(range(first, len(regions))))
+    return Layout(tuple(regions), tuple(grouped), layout.kinds, layout.read | read), moved

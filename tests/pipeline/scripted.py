@@ -1,0 +1,46 @@
+"""Test doubles for the pipeline: a scripted formula recognizer and a text OCR that counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from scipix.latex import model_tokens
+from scipix.recognition import Hypothesis, Recognition, TextLine, TextRecognizer
+
+
+class ScriptedRecognizer:
+    """Answers each crop with the next (latex, confidence) of its script (last one repeats)."""
+
+    version = "scripted-1"
+
+    def __init__(self, script: Sequence[tuple[str, float]]) -> None:
+        self.script = list(script)
+        self.calls = 0
+        self.shapes: list[tuple[int, ...]] = []
+
+    def recognize(self, images: Sequence[np.ndarray], **_: Any) -> list[Recognition]:
+        out = []
+        for image in images:
+            self.shapes.append(image.shape)
+            latex, conf = self.script[min(self.calls, len(self.script) - 1)]
+            self.calls += 1
+            tokens = tuple(model_tokens(latex))
+            probs = (conf,) * len(tokens)
+            hyp = Hypothesis(latex, tokens, float(np.log(conf)), probs, True)
+            out.append(Recognition(latex, conf, conf, probs, (hyp,), True))
+        return out
+
+
+class CountingTextRecognizer(TextRecognizer):
+    """The real text OCR, recording the shape of every image it is asked to read."""
+
+    def __init__(self) -> None:
+        super().__init__(threads=1)
+        self.shapes: list[tuple[int, ...]] = []
+
+    def read(self, gray: np.ndarray, glyph_height: float | None = None) -> list[TextLine]:
+        self.shapes.append(gray.shape)
+        return super().read(gray, glyph_height)
