@@ -14,6 +14,7 @@ from scipix.errors import (
     ImageMissingError,
     ImageNoContentError,
     ImageTooLargeError,
+    ModelError,
     ScipixError,
     UnknownFormatError,
     ValueOutOfRangeError,
@@ -128,3 +129,28 @@ def test_missing_model_is_a_model_error_per_image(service: Scipix) -> None:
     assert results[0].error_info is not None
     assert results[0].error_info.id == "model_unavailable"
     assert results[1].error_info is not None and results[1].error_info.id == "image_missing"
+
+
+def test_warm_up_loads_the_models_and_reads_once() -> None:
+    from pipeline.scripted import CountingTextRecognizer, ScriptedRecognizer
+
+    reader = CountingTextRecognizer()
+    sp = Scipix(Settings(), recognizer=ScriptedRecognizer([("x", 0.9)]), text=reader)  # type: ignore[arg-type]
+    sp.warm_up()
+    assert len(reader.shapes) == 1  # the text OCR's slow first call is paid now
+    settings = Settings()
+    settings.ocr.text_ocr = False
+    quiet = CountingTextRecognizer()
+    Scipix(settings, recognizer=ScriptedRecognizer([("x", 0.9)]), text=quiet).warm_up()  # type: ignore[arg-type]
+    assert quiet.shapes == []
+    sp.close()
+    with pytest.raises(ScipixError, match="closed"):
+        sp.warm_up()
+
+
+@pytest.mark.skipif(HAS_MODEL, reason="checks the error while the packaged model is absent")
+def test_warm_up_reports_a_missing_model_at_once() -> None:
+    settings = Settings()
+    settings.ocr.text_ocr = False
+    with pytest.raises(ModelError, match="no formula model"):
+        Scipix(settings).warm_up()

@@ -87,6 +87,16 @@ class Scipix:
                     self._text = TextRecognizer(threads=self.settings.runtime.threads)
         return self._text
 
+    def warm_up(self) -> None:
+        """Load the models now rather than on the first request (a server calls this once, at
+        start): the formula recognizer and, when ``ocr.text_ocr`` is on, the text OCR, which
+        also reads one small line (its first call is slower than later ones). Raises
+        :class:`~scipix.errors.ModelError` when a model cannot be loaded."""
+        self._check_open()
+        self.formula_recognizer()
+        if self.settings.ocr.text_ocr:
+            self.text_recognizer().warm_up()
+
     @property
     def version(self) -> str:
         return self.formula_recognizer().version

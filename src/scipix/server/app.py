@@ -62,7 +62,7 @@ def _lifespan(settings: Settings, service: RecognitionService | None) -> Any:
         try:
             if svc is None:
                 svc = await anyio.to_thread.run_sync(build_service, settings)
-            await anyio.to_thread.run_sync(svc.formula_recognizer)  # load the model once, now
+            await anyio.to_thread.run_sync(svc.warm_up)  # load the models once, now
         except ModelError as exc:
             log.error("recognition is unavailable: %s", exc.message)
             model_error = exc

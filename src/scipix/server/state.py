@@ -28,8 +28,8 @@ class RecognitionService(Protocol):
 
     def recognize(self, image: bytes, options: RecognizeOptions) -> Result: ...
 
-    def formula_recognizer(self) -> object:
-        """Load the formula model now (else on first use); ModelError when unavailable."""
+    def warm_up(self) -> None:
+        """Load the models now (else on first use); ModelError when unavailable."""
         ...
 
     def close(self) -> None: ...
