@@ -92,6 +92,14 @@ def test_settings_fill_options_the_caller_left_unset() -> None:
     assert mine.math_inline_delimiters == ("\\(", "\\)") and mine.beam_width == 2
 
 
+def test_default_formats() -> None:
+    assert RecognizeOptions().formats == ("text", "latex_styled")
+    for empty in (None, [], {}, ()):
+        assert RecognizeOptions.from_request({"formats": empty}).formats == ("text", "latex_styled")
+    assert RecognizeOptions.from_request({"formats": "html"}).formats == ("html",)
+    assert RecognizeOptions(formats=("text", "text", "data")).formats == ("text", "data")
+
+
 def test_invalid_options_are_options_errors() -> None:
     with pytest.raises(UnknownFormatError) as info:
         RecognizeOptions(formats=("text", "latex_simplified"))  # type: ignore[arg-type]

@@ -35,8 +35,11 @@ from scipix.errors import (
     ValueOutOfRangeError,
 )
 
-#: The ``formats`` of ``/v3/text`` (an empty list means ``["text"]``).
+#: The ``formats`` of ``/v3/text``.
 TEXT_FORMATS = ("text", "data", "html", "latex_styled")
+#: What a call that names no ``formats`` (or an empty list) gets, as from Mathpix: the text and,
+#: for an image that is one equation, ``latex_styled`` (mpxpy's ``latex_styled()`` relies on it).
+DEFAULT_FORMATS = ("text", "latex_styled")
 #: The ``type`` values of ``Result.data`` items we produce.
 DATA_TYPES = ("latex", "mathml", "asciimath", "html", "svg", "tsv", "table_html")
 
@@ -123,7 +126,7 @@ class PreprocessSwitches(OptionsModel):
 class RecognizeOptions(OptionsModel):
     """What one recognition call should produce (Mathpix ``/v3/text`` options)."""
 
-    formats: tuple[str, ...] = ("text",)
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     data_options: DataOptions = Field(default_factory=DataOptions)
     math_inline_delimiters: tuple[str, str] = ("\\(", "\\)")
     math_display_delimiters: tuple[str, str] = ("\\[", "\\]")
@@ -140,6 +143,8 @@ class RecognizeOptions(OptionsModel):
     @field_validator("formats", mode="before")
     @classmethod
     def _known_formats(cls, value: Any) -> Any:
+        if value is None or value == {}:
+            return DEFAULT_FORMATS
         if isinstance(value, str):
             value = (value,)
         if not isinstance(value, list | tuple):
@@ -150,7 +155,7 @@ class RecognizeOptions(OptionsModel):
                 f"unknown format {unknown[0]!r}; valid formats: {', '.join(TEXT_FORMATS)}",
                 formats=[str(f) for f in unknown],
             )
-        return tuple(dict.fromkeys(value)) or ("text",)
+        return tuple(dict.fromkeys(value)) or DEFAULT_FORMATS
 
     @field_validator("region", mode="before")
     @classmethod

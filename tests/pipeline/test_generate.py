@@ -53,11 +53,20 @@ def test_single_formula_has_the_mathpix_shape() -> None:
 
 def test_only_requested_fields_appear() -> None:
     sp, _ = service()
-    body = sp.recognize(formula(LATEX)).to_mathpix()
+    body = sp.recognize(formula(LATEX), RecognizeOptions(formats=("text",))).to_mathpix()
     assert set(body) == {
         "request_id", "text", "confidence", "confidence_rate", "is_printed", "is_handwritten",
         "image_width", "image_height", "auto_rotate_degrees", "auto_rotate_confidence", "version",
     }  # fmt: skip
+
+
+def test_no_formats_means_text_and_latex_styled_as_from_mathpix() -> None:
+    sp, _ = service()
+    for options in (None, RecognizeOptions.from_request({"formats": []})):
+        body = sp.recognize(formula(LATEX), options).to_mathpix()
+        assert body["text"] == f"\\( {LATEX} \\)" and body["latex_styled"] == LATEX
+    page = stack([text_line("Solve the following equations."), formula(LATEX), formula("y+1")])
+    assert "latex_styled" not in sp.recognize(page).to_mathpix()  # not one equation
 
 
 def test_delimiters_and_rm_spaces() -> None:

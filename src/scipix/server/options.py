@@ -44,9 +44,6 @@ ACCEPTED_NOT_APPLIED = frozenset(
     }
 )
 
-#: What ``/v3/text`` returns when the request names no ``formats``.
-DEFAULT_FORMATS = ("text", "latex_styled")
-
 _NOT_RECOGNIZE = SERVER_OPTIONS | ACCEPTED_NOT_APPLIED | {"src", "file", "url"}
 
 
@@ -94,11 +91,7 @@ def server_options(options: dict[str, Any], principal: Principal) -> dict[str, A
 def text_options(options: dict[str, Any], principal: Principal) -> CallOptions:
     """The options of a ``/v3/text`` request (``src`` already removed)."""
     server = server_options(options, principal)
-    sent = dict(options)
-    if options.get("formats") in (None, [], {}):
-        # Mathpix answers a request without formats with text and, for an image that is one
-        # equation, latex_styled (its examples T1/T2; mpxpy's latex_styled() relies on it).
-        options = {**options, "formats": list(DEFAULT_FORMATS)}
+    sent = dict(options)  # no formats: text + latex_styled (RecognizeOptions' default)
     recognize = RecognizeOptions.from_request(options, ignore=_NOT_RECOGNIZE)
     return CallOptions(
         recognize=recognize,
