@@ -193,6 +193,14 @@ class DataItem(BaseModel):
 Point = tuple[int, int]
 
 
+class Candidate(BaseModel):
+    """One of the n-best readings of a formula (``n_best`` > 1), best first."""
+
+    latex: str
+    confidence: float
+    confidence_rate: float
+
+
 class LineData(BaseModel):
     """One line (or region) of the image: Mathpix's ``line_data`` item."""
 
@@ -208,6 +216,9 @@ class LineData(BaseModel):
     low_confidence: bool | None = None
     error_id: str | None = None
     conversion_output: bool = True
+    candidates: list[Candidate] | None = Field(
+        None, description="A math line's n-best readings, best first (when n_best > 1)."
+    )
 
 
 class WordData(BaseModel):
@@ -248,6 +259,11 @@ class Result(BaseModel):
     word_data: list[WordData] | None = None
     data: list[DataItem] | None = None
     html: str | None = None
+    candidates: list[Candidate] | None = Field(
+        None,
+        description="When n_best > 1: the n-best readings of the formula whose LaTeX `latex` "
+        "gives (the image's one formula, else its first math line), best first.",
+    )
     version: str | None = None
     error: str | None = None
     error_info: ErrorInfo | None = None

@@ -12,26 +12,40 @@ from scipix.recognition import Hypothesis, Recognition, TextLine, TextRecognizer
 
 
 class ScriptedRecognizer:
-    """Answers each crop with the next (latex, confidence) of its script (last one repeats)."""
+    """Answers each crop with the next (latex, confidence) of its script (last one repeats);
+    with ``n_best`` > 1, the ``alternatives`` follow as further hypotheses."""
 
     version = "scripted-1"
 
-    def __init__(self, script: Sequence[tuple[str, float]]) -> None:
+    def __init__(
+        self,
+        script: Sequence[tuple[str, float]],
+        alternatives: Sequence[tuple[str, float]] = (),
+    ) -> None:
         self.script = list(script)
+        self.alternatives = list(alternatives)
         self.calls = 0
         self.shapes: list[tuple[int, ...]] = []
 
-    def recognize(self, images: Sequence[np.ndarray], **_: Any) -> list[Recognition]:
+    def recognize(
+        self, images: Sequence[np.ndarray], n_best: int = 1, **_: Any
+    ) -> list[Recognition]:
         out = []
         for image in images:
             self.shapes.append(image.shape)
             latex, conf = self.script[min(self.calls, len(self.script) - 1)]
             self.calls += 1
-            tokens = tuple(model_tokens(latex))
-            probs = (conf,) * len(tokens)
-            hyp = Hypothesis(latex, tokens, float(np.log(conf)), probs, True)
-            out.append(Recognition(latex, conf, conf, probs, (hyp,), True))
+            hyps = [hypothesis(latex, conf)]
+            hyps += [hypothesis(a, c) for a, c in self.alternatives[: n_best - 1]]
+            best = hyps[0]
+            out.append(Recognition(latex, conf, conf, best.token_probs, tuple(hyps), True))
         return out
+
+
+def hypothesis(latex: str, conf: float) -> Hypothesis:
+    tokens = tuple(model_tokens(latex))
+    probs = (conf,) * len(tokens)
+    return Hypothesis(latex, tokens, float(np.log(conf)), probs, True)
 
 
 class CountingTextRecognizer(TextRecognizer):

@@ -127,3 +127,18 @@ def test_region_crops_the_input_and_keeps_its_coordinates() -> None:
     xs, ys = [p[0] for p in line.cnt], [p[1] for p in line.cnt]
     assert 580 <= min(xs) <= 605 and 280 <= min(ys) <= 305
     assert fake.shapes[0][0] < 110
+
+
+def test_n_best_readings_are_candidates() -> None:
+    fake = ScriptedRecognizer([(LATEX, 0.9)], [("a^{2}+b^{2}=c", 0.4), ("a^2+b^2=c^2", 0.3)])
+    sp = Scipix(Settings(), recognizer=fake)  # type: ignore[arg-type]
+    opts = RecognizeOptions(n_best=3, include_line_data=True)
+    result = sp.recognize(formula(LATEX), opts)
+    assert result.latex_styled == LATEX
+    got = [(c.latex, c.confidence) for c in result.candidates or ()]
+    assert got == [(LATEX, 0.9), ("a^{2}+b^{2}=c", 0.4)]  # the third is spelled like the first
+    (line,) = result.line_data or ()
+    assert line.candidates == result.candidates
+    body = sp.recognize(formula(LATEX), RecognizeOptions(n_best=2)).to_mathpix()
+    assert [c["latex"] for c in body["candidates"]] == [LATEX, "a^{2}+b^{2}=c"]
+    assert "candidates" not in sp.recognize(formula(LATEX)).to_mathpix()  # n_best 1

@@ -15,14 +15,14 @@ from scipix.imaging.decode import DecodeLimits, decode_image
 from scipix.imaging.layout import find_lines
 from scipix.imaging.page import Gray, Page, read_only
 from scipix.imaging.preprocess import PreprocessConfig, preprocess
-from scipix.pipeline.job import Job, Layout, Reading, Region
+from scipix.pipeline.job import Alternative, Job, Layout, Reading, Region
 from scipix.pipeline.prose import line_regions, looks_like_prose, read_lines, resplit
 from scipix.recognition.text import TextRecognizer
 from scipix.schema import RecognizeOptions
 from scipix.schema import Region as RegionOption
 
 if TYPE_CHECKING:
-    from scipix.recognition import FormulaRecognizer, Recognition
+    from scipix.recognition import FormulaRecognizer, Hypothesis, Recognition
 
 #: Below this confidence a single formula that might be upside down is also read turned 180°.
 FLIP_CHECK_BELOW = 0.6
@@ -90,11 +90,18 @@ def crop(gray: Gray, region: Region) -> Gray:
     return np.ascontiguousarray(gray[y0:y1, x0:x1])
 
 
+def alternative(hyp: Hypothesis) -> Alternative:
+    probs = hyp.token_probs or (0.0,)
+    return Alternative(hyp.latex, float(min(probs)), float(np.mean(probs)), hyp.tokens)
+
+
 def to_reading(rec: Recognition) -> Reading:
+    """The pipeline's reading; its alternatives are the n-best list with the chosen one first."""
     best = next((h for h in rec.hypotheses if h.latex == rec.latex), None)
-    alternatives = tuple(h.latex for h in rec.hypotheses if h is not best)
+    ranked = ([best] if best is not None else []) + [h for h in rec.hypotheses if h is not best]
     rate = float(np.mean(rec.token_probs)) if rec.token_probs else 0.0
     tokens = best.tokens if best is not None else ()
+    alternatives = tuple(alternative(h) for h in ranked)
     return Reading(rec.latex, float(rec.confidence), rate, bool(rec.valid), alternatives, tokens)
 
 

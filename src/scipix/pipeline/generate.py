@@ -21,7 +21,7 @@ from scipix.imaging.orientation import baseline_alignment
 from scipix.imaging.preprocess import Preprocessed
 from scipix.pipeline.formats import canonical, convert, display_math, inline_math, math_html
 from scipix.pipeline.job import Box, Job, Layout, Reading, Region
-from scipix.schema import DataItem, LineData, RecognizeOptions, Result, WordData
+from scipix.schema import Candidate, DataItem, LineData, RecognizeOptions, Result, WordData
 
 DATA_FLAGS = {
     "latex": "include_latex",
@@ -53,6 +53,11 @@ class Piece:
     reading: Reading | None
 
 
+def spelled(latex: str, tokens: tuple[str, ...], opts: RecognizeOptions) -> str:
+    """The LaTeX as the options ask: canonical, or with ``rm_spaces`` off, spaced tokens."""
+    return canonical(latex) if opts.rm_spaces or not tokens else " ".join(tokens)
+
+
 def pieces(layout: Layout, readings: dict[int, Reading], opts: RecognizeOptions) -> list[Piece]:
     found = []
     for r in layout.regions:
@@ -60,9 +65,22 @@ def pieces(layout: Layout, readings: dict[int, Reading], opts: RecognizeOptions)
             found.append(Piece(r, r.text, None))
         elif r.index in readings:
             rd = readings[r.index]
-            latex = canonical(rd.latex) if opts.rm_spaces or not rd.tokens else " ".join(rd.tokens)
-            found.append(Piece(r, latex, rd))
+            found.append(Piece(r, spelled(rd.latex, rd.tokens, opts), rd))
     return found
+
+
+def candidates(piece: Piece, opts: RecognizeOptions) -> list[Candidate] | None:
+    """The n-best readings of a math piece (None unless more than one was asked for); readings
+    spelled alike are listed once."""
+    if opts.n_best <= 1 or piece.reading is None:
+        return None
+    found: dict[str, Candidate] = {}
+    for alt in piece.reading.alternatives:
+        latex = spelled(alt.latex, alt.tokens, opts)
+        if latex not in found:
+            conf, rate = round(alt.confidence, 6), round(alt.confidence_rate, 6)
+            found[latex] = Candidate(latex=latex, confidence=conf, confidence_rate=rate)
+    return list(found.values())
 
 
 def markdown(layout: Layout, by_region: dict[int, Piece], opts: RecognizeOptions) -> str:
@@ -143,6 +161,9 @@ class GenerateAgent:
             result.data = data_items(found, opts)
         if opts.wants("html"):
             result.html = page_html(layout, by_region)
+        first_math = next((p for p in found if p.reading is not None), None)
+        if first_math is not None:
+            result.candidates = candidates(first_math, opts)
         offset = (opts.region.top_left_x, opts.region.top_left_y) if opts.region else (0, 0)
         if opts.include_line_data:
             result.line_data = line_data(job, layout, by_region, offset)
@@ -192,6 +213,7 @@ def line_data(
                 text=text,
                 confidence=round(conf, 6),
                 confidence_rate=round(rate, 6),
+                candidates=candidates(piece, opts),
             )
         )
     return items

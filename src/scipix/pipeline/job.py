@@ -19,7 +19,7 @@ from scipix.pipeline.triage import LineKind
 from scipix.recognition.text import Box, Word
 from scipix.schema import RecognizeOptions, Result
 
-__all__ = ["Box", "Envelope", "Job", "Layout", "Reading", "Region", "Word"]
+__all__ = ["Alternative", "Box", "Envelope", "Job", "Layout", "Reading", "Region", "Word"]
 
 
 @dataclass(frozen=True)
@@ -52,14 +52,25 @@ class Layout:
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """One of the recognizer's n-best readings of a math region."""
+
+    latex: str
+    confidence: float  # the weakest token's probability
+    confidence_rate: float  # the mean token probability
+    tokens: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reading:
-    """The recognizer's reading of one math region."""
+    """The recognizer's reading of one math region; ``alternatives``: its n-best list, best
+    first, starting with this reading (empty or one long when only one was asked for)."""
 
     latex: str
     confidence: float
     confidence_rate: float
     valid: bool
-    alternatives: tuple[str, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
     tokens: tuple[str, ...] = ()
 
 

@@ -3,7 +3,9 @@
 Recognition is the same as ``/v3/text``; only the shapes differ. Each requested ``formats`` entry
 becomes a top-level key (with none requested, the answer has ``latex``), confidence is
 ``latex_confidence``/``latex_confidence_rate``, and ``position``, ``detection_list`` and
-``detection_map`` describe the image.
+``detection_map`` describe the image. With ``n_best`` > 1 (``beam_size`` at least as large, or
+left to the settings), ``candidates`` lists the n-best readings, best first, each with the
+requested formats and its confidences.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from scipix.errors import OptionsError, UnknownFormatError, UnknownOcrError
-from scipix.schema import DataOptions, RecognizeOptions, Result
+from scipix.pipeline.formats import convert
+from scipix.schema import Candidate, DataOptions, RecognizeOptions, Result
 from scipix.server.auth import Principal
 from scipix.server.options import SERVER_OPTIONS, CallOptions, server_options
 
@@ -139,19 +142,38 @@ def legacy_body(result: Result, formats: tuple[str, ...]) -> dict[str, Any]:
             "is_printed": printed,
         },
     }
-    values: dict[str, Any] = {
+    values = _values(latex, _data(result, "mathml"), _data(result, "asciimath"))
+    if not formats:
+        body["latex"] = latex
+        body["latex_list"] = []
+    for fmt in formats:
+        body[fmt] = values[fmt]
+    if result.candidates:
+        body["candidates"] = [_candidate(c, formats) for c in result.candidates]
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _values(latex: str, mathml: str | None, asciimath: str | None) -> dict[str, Any]:
+    return {
         "text": f"\\( {latex} \\)",
         "text_display": f"\\[\n{latex}\n\\]",
         "latex_normal": latex,
         "latex_styled": latex,
         "latex_simplified": simplified(latex),
         "latex_list": [latex] if latex else [],
-        "mathml": _data(result, "mathml"),
-        "asciimath": _data(result, "asciimath"),
+        "mathml": mathml,
+        "asciimath": asciimath,
     }
-    if not formats:
-        body["latex"] = latex
-        body["latex_list"] = []
-    for fmt in formats:
-        body[fmt] = values[fmt]
+
+
+def _candidate(candidate: Candidate, formats: tuple[str, ...]) -> dict[str, Any]:
+    """One of the n-best readings (``n_best`` > 1) in the shape of the response: the requested
+    formats (``latex`` when none) and its confidences."""
+    latex = candidate.latex
+    mathml = convert(latex, "mathml") if "mathml" in formats else None
+    asciimath = convert(latex, "asciimath") if "asciimath" in formats else None
+    values = _values(latex, mathml, asciimath)
+    body: dict[str, Any] = {fmt: values[fmt] for fmt in formats} if formats else {"latex": latex}
+    body["latex_confidence"] = candidate.confidence
+    body["latex_confidence_rate"] = candidate.confidence_rate
     return {k: v for k, v in body.items() if v is not None}
