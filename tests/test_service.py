@@ -21,7 +21,7 @@ from scipix.errors import (
 )
 from scipix.recognition.recognizer import packaged_model_dir
 from scipix.schema import RecognizeOptions, Region
-from scipix.service import Scipix
+from scipix.service import Scipix, available_cores, intra_op_threads
 from scipix.settings import Settings
 
 HAS_MODEL = (packaged_model_dir() / "encoder.onnx").is_file()
@@ -162,3 +162,24 @@ def test_warm_up_reports_a_missing_model_at_once() -> None:
     settings.ocr.text_ocr = False
     with pytest.raises(ModelError, match="no formula model"):
         Scipix(settings).warm_up()
+
+
+def test_threads_share_the_cores_among_workers() -> None:
+    assert intra_op_threads(0, workers=2, cores=8) == 4
+    assert intra_op_threads(0, workers=3, cores=8) == 2
+    assert intra_op_threads(0, workers=16, cores=8) == 1
+    assert intra_op_threads(3, workers=2, cores=8) == 3  # set in settings: kept
+    settings = Settings()
+    assert Scipix(settings, workers=1).threads == available_cores()
+    assert Scipix(settings, workers=available_cores() * 2).threads == 1
+    settings.performance.workers = 2
+    assert Scipix(settings).threads == max(1, available_cores() // 2)
+    settings.runtime.threads = 5
+    assert Scipix(settings, workers=64).threads == 5
+
+
+@pytest.mark.skipif(not HAS_MODEL, reason="needs the packaged formula model")
+def test_the_model_is_loaded_with_the_shared_threads() -> None:
+    sp = Scipix(Settings(), workers=available_cores())
+    options = sp.formula_recognizer().encoder.get_session_options()
+    assert options.intra_op_num_threads == 1

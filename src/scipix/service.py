@@ -16,6 +16,7 @@ the five-agent pipeline (Preprocess → Detect → Recognize → Generate → Va
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,21 @@ if TYPE_CHECKING:
 __all__ = ["ImageSource", "Scipix"]
 
 
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def intra_op_threads(threads: int, workers: int, cores: int | None = None) -> int:
+    """``threads`` when set (> 0), else ``max(1, cores // workers)``."""
+    if threads > 0:
+        return threads
+    return max(1, (cores if cores is not None else available_cores()) // max(1, workers))
+
+
 class Scipix:
     """Scientific OCR: images in, Mathpix-shaped results out (see the module docstring)."""
 
@@ -47,11 +63,15 @@ class Scipix:
         settings: Settings | None = None,
         recognizer: FormulaRecognizer | None = None,
         text: TextRecognizer | None = None,
+        workers: int | None = None,
     ) -> None:
         """``recognizer``, ``text``: an already loaded formula recognizer and text OCR to share
         (default: load the model named by ``settings.ocr.model_dir`` and the packaged text OCR
-        on first use)."""
+        on first use). ``workers``: how many recognitions will run at once (default
+        ``performance.workers``); with ``runtime.threads`` 0 the cores are shared among them
+        (see :attr:`threads`)."""
         self.settings = settings if settings is not None else get_settings()
+        self.workers = workers if workers is not None else self.settings.performance.workers
         self._lock = threading.Lock()
         self._formula: FormulaRecognizer | None = recognizer
         self._text: TextRecognizer | None = text
@@ -67,7 +87,7 @@ class Scipix:
                 if self._formula is None:
                     from scipix.recognition import BeamConfig, FormulaRecognizer
 
-                    ocr, runtime = self.settings.ocr, self.settings.runtime
+                    ocr = self.settings.ocr
                     beam = BeamConfig(
                         beam_width=ocr.beam_width,
                         n_best=ocr.n_best,
@@ -75,7 +95,7 @@ class Scipix:
                         length_penalty=ocr.length_penalty,
                     )
                     self._formula = FormulaRecognizer.load(
-                        ocr.model_dir, threads=runtime.threads, beam=beam
+                        ocr.model_dir, threads=self.threads, beam=beam
                     )
         return self._formula
 
@@ -84,8 +104,14 @@ class Scipix:
         if self._text is None:
             with self._lock:
                 if self._text is None:
-                    self._text = TextRecognizer(threads=self.settings.runtime.threads)
+                    self._text = TextRecognizer(threads=self.threads)
         return self._text
+
+    @property
+    def threads(self) -> int:
+        """ONNX Runtime's intra-op threads per model: ``runtime.threads`` when set, else the
+        cores shared among the workers, so that N workers do not each start a thread per core."""
+        return intra_op_threads(self.settings.runtime.threads, self.workers)
 
     def warm_up(self) -> None:
         """Load the models now rather than on the first request (a server calls this once, at
@@ -162,7 +188,7 @@ class Scipix:
         self._check_open()
         opts = self.effective_options(options)
         perf = self.settings.performance
-        runtime = LocalRuntime(workers or perf.workers, perf.queue_size)
+        runtime = LocalRuntime(workers or self.workers, perf.queue_size)
         jobs = (self._job(i, image, opts) for i, image in enumerate(images))
         for envelope in runtime.run(self.agents, jobs, stats):
             yield self._result(envelope)

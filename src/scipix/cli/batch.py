@@ -121,7 +121,10 @@ def batch(
     from scipix.pipeline.runtime import new_stats
 
     stats = new_stats()
-    with Scipix(state(ctx).settings()) as service, out.open("a", encoding="utf-8") as fh:
+    with (
+        Scipix(state(ctx).settings(), workers=workers) as service,
+        out.open("a", encoding="utf-8") as fh,
+    ):
         opts = options_for(OutputFormat.json)
         results = service.recognize_many(sources(), opts, workers, stats)
         with progress_bar() as bar:

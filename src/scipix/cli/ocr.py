@@ -108,7 +108,7 @@ def ocr(
             yield data
 
     failed = 0
-    with Scipix(state(ctx).settings()) as service:
+    with Scipix(state(ctx).settings(), workers=workers) as service:
         results = service.recognize_many(sources(), options_for(fmt, line_data), workers)
         for i, result in enumerate(results):
             failed += report(files[i], digests[i], result, fmt, many=len(files) > 1)
