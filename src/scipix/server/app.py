@@ -42,7 +42,8 @@ def build_service(settings: Settings) -> RecognitionService:
     except ImportError as exc:
         raise ModelError(f"the recognition service cannot be imported: {exc}") from exc
 
-    service: RecognitionService = Scipix(settings)
+    # Each of the concurrent recognitions gets its share of the cores (no oversubscription).
+    service: RecognitionService = Scipix(settings, workers=inference_slots(settings))
     return service
 
 
