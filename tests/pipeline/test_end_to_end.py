@@ -65,11 +65,12 @@ def test_clean_formula(service: Scipix, clean: np.ndarray) -> None:
 def test_turned_formula_reads_like_the_upright_one(
     service: Scipix, clean: np.ndarray, turns: int, degrees: int
 ) -> None:
-    result = service.recognize(np.ascontiguousarray(np.rot90(clean, turns)), OPTIONS)
+    turned = np.ascontiguousarray(np.rot90(clean, turns))
+    result = service.recognize(turned, OPTIONS)
     assert result.auto_rotate_degrees == degrees
     assert result.latex_styled is not None
     assert normalize(result.latex_styled) == normalize(CLEAN)
-    assert result.image_width == clean.shape[0]  # the input's own size, turned
+    assert (result.image_width, result.image_height) == (turned.shape[1], turned.shape[0])
 
 
 def test_skewed_blurred_photo(service: Scipix) -> None:
