@@ -72,6 +72,7 @@ def _run_with_timeout(a: Group, b: Group, timeout_s: float) -> Equivalence | Non
     # Import SymPy here, once, so that forked children inherit it: the time limit is for the
     # comparison, not for a first import that takes seconds on a loaded machine.
     import sympy  # noqa: F401
+
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(a, b, sender), daemon=True)
     child.start()
