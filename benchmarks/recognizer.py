@@ -45,7 +45,7 @@ def rendered_images(n: int) -> list[np.ndarray]:
 
 
 def folder_images(folder: Path, n: int) -> list[np.ndarray]:
-    paths = sorted(folder.glob("*.png"))[:n]
+    paths = sorted(folder.rglob("*.png"))[:n]
     return [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths]
 
 

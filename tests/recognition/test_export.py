@@ -105,6 +105,25 @@ def test_fp16_storage_changes_outputs_negligibly(
     assert (tmp_path / "encoder.onnx").stat().st_size < 0.6 * (out / "encoder.onnx").stat().st_size
 
 
+def test_int8_decoder_keeps_greedy_choices_and_shrinks(
+    exported: tuple[Path, Path], tmp_path: Path
+) -> None:
+    checkpoint, out = exported
+    export_model(checkpoint, tmp_path, extra={"version": "test"}, fp16=True, int8=True)
+    beam = BeamConfig(beam_width=1, max_tokens=20)
+    full = FormulaRecognizer.load(out, beam=beam)
+    quantized = FormulaRecognizer.load(tmp_path, beam=beam)
+    images = formula_images()
+    prepared = full.prepare(images)
+    _, k, v = full.encode(prepared)
+    past = np.zeros((k.shape[0], k.shape[1], k.shape[2], 0, k.shape[4]), np.float32)
+    tokens = np.full((k.shape[1], 1), 1, np.int64)
+    logp32 = full.step(tokens, 0, k, v, past, past)[0]
+    logp8 = quantized.step(tokens, 0, k, v, past, past)[0]
+    assert np.abs(np.exp(logp32) - np.exp(logp8)).max() < 0.05
+    assert (tmp_path / "decoder.onnx").stat().st_size < 0.45 * (out / "decoder.onnx").stat().st_size
+
+
 def test_prepare_is_the_training_preparation(exported: tuple[Path, Path]) -> None:
     _, out = exported
     recognizer = FormulaRecognizer.load(out)

@@ -169,6 +169,14 @@ def export(
         Path | None, typer.Option("--out", help="Model folder (default: the packaged weights).")
     ] = None,
     version: Annotated[str | None, typer.Option("--version", help="Model version name.")] = None,
+    int8: Annotated[
+        bool,
+        typer.Option(
+            "--int8/--no-int8",
+            help="Decoder matrix weights in int8 (faster beams; check the BLEU cost with "
+            "benchmarks/beam_choice.py).",
+        ),
+    ] = True,
 ) -> None:
     """Export a checkpoint to encoder.onnx, decoder.onnx and formula.state.pt."""
     from scipix.recognition.recognizer import packaged_model_dir
@@ -177,5 +185,6 @@ def export(
     if not checkpoint.is_file():
         raise InputError(f"no checkpoint {checkpoint}")
     target = out or packaged_model_dir()
-    metadata = export_model(checkpoint, target, extra={"version": version} if version else None)
+    extra = {"version": version} if version else None
+    metadata = export_model(checkpoint, target, extra=extra, int8=int8)
     print_json({"out": str(target), "version": metadata["version"], "step": metadata["step"]})

@@ -155,19 +155,22 @@ def export_model(
 ) -> dict[str, Any]:
     """Write ``encoder.onnx``, ``decoder.onnx`` and ``formula.state.pt`` into ``out_dir``.
 
-    Weights are stored as float16 (``fp16``), or the matrix weights as int8 (``int8``; the
-    rest then stays float32)."""
+    Weights are stored as float16 (``fp16``). With ``int8`` the decoder's matrix weights are
+    quantized to int8 instead (dynamic quantization; the rest of the decoder stays float32):
+    the decoder runs once per token and beam, so that is where int8 pays (beam 3: 116 -> 90 ms
+    per formula for 0.1 BLEU point); the convolutional encoder gains nothing from it and keeps
+    its float16 storage."""
     out_dir.mkdir(parents=True, exist_ok=True)
     model, payload = load_weights(checkpoint)
-    metadata = build_metadata(
-        payload, {**(extra or {}), "weights": "int8" if int8 else ("fp16" if fp16 else "fp32")}
-    )
+    storage = "fp16" if fp16 else "fp32"
+    weights = {"encoder": storage, "decoder": "int8" if int8 else storage}
+    metadata = build_metadata(payload, {**(extra or {}), "weights": weights})
     export_encoder(model, out_dir / "encoder.onnx")
     export_decoder(model, out_dir / "decoder.onnx")
-    for name in ("encoder.onnx", "decoder.onnx"):
-        if int8:
-            quantize_int8(out_dir / name)
-        attach_metadata(out_dir / name, metadata, fp16 and not int8)
+    attach_metadata(out_dir / "encoder.onnx", metadata, fp16)
+    if int8:
+        quantize_int8(out_dir / "decoder.onnx")
+    attach_metadata(out_dir / "decoder.onnx", metadata, fp16 and not int8)
     state = {
         "ema": {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()},
         "model_config": payload["model_config"],

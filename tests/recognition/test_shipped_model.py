@@ -1,0 +1,106 @@
+"""The shipped formula model reads real rendered formulas (TeX, two sizes and two fonts)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scipix.errors import ImageNoContentError
+from scipix.latex import NormalizeOptions, equivalent, normalize
+from scipix.recognition import FormulaRecognizer
+from scipix.training.render import TexRenderer, tex_available
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.tex,
+    pytest.mark.skipif(not tex_available(), reason="needs TeX Live (scripts/setup.sh installs it)"),
+]
+
+FORMULAS = [
+    r"x^{2}+y^{2}=z^{2}",
+    r"\frac{a}{b}",
+    r"\sqrt{2}",
+    r"\sum_{i=1}^{n} i",
+    r"\begin{pmatrix} a & b \\ c & d \end{pmatrix}",
+    r"E=mc^{2}",
+    r"\alpha+\beta",
+    r"f(x)=x+1",
+]
+LABELS = NormalizeOptions.for_labels()
+#: (font, dpi): Computer Modern at two sizes and a Times-like font
+RENDERS = (("cm", 100), ("cm", 180), ("mathptmx", 120))
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> FormulaRecognizer:
+    return FormulaRecognizer.load()
+
+
+@pytest.fixture(scope="module")
+def renders() -> dict[tuple[str, int], np.ndarray]:
+    found = {}
+    for font, dpi in RENDERS:
+        outcomes = TexRenderer(font).render(FORMULAS, dpi=dpi)
+        for formula, outcome in zip(FORMULAS, outcomes, strict=True):
+            assert outcome.image is not None, outcome.error
+            found[(formula, dpi)] = outcome.image
+    return found
+
+
+def same(predicted: str, expected: str) -> bool:
+    if normalize(predicted, LABELS) == normalize(expected, LABELS):
+        return True
+    return equivalent(predicted, expected).level == "exact"
+
+
+#: the shipped model (val BLEU 0.76) does not yet read a small 2x2 pmatrix; strict, so the day it
+#: does, this marker has to go
+MATRIX_GAP = pytest.mark.xfail(strict=True, reason="model gap: 2x2 pmatrix not read yet (MODEL.md)")
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [pytest.param(f, marks=MATRIX_GAP) if "pmatrix" in f else f for f in FORMULAS],
+)
+def test_reads_each_formula_in_most_renders(
+    recognizer: FormulaRecognizer, renders: dict[tuple[str, int], np.ndarray], formula: str
+) -> None:
+    results = recognizer.recognize([renders[(formula, dpi)] for _, dpi in RENDERS])
+    right = [same(r.latex, formula) and r.valid for r in results]
+    assert sum(right) >= 2, [r.latex for r in results]
+
+
+def test_reads_larger_renders_and_another_font(
+    recognizer: FormulaRecognizer, renders: dict[tuple[str, int], np.ndarray]
+) -> None:
+    images = [renders[(f, dpi)] for dpi in (180, 120) for f in FORMULAS]
+    results = recognizer.recognize(images)
+    right = [same(r.latex, f) for r, f in zip(results, FORMULAS * 2, strict=True)]
+    assert sum(right) >= 0.75 * len(right), [r.latex for r in results]
+
+
+def test_noise_is_less_confident_than_formulas(
+    recognizer: FormulaRecognizer, renders: dict[tuple[str, int], np.ndarray]
+) -> None:
+    rng = np.random.default_rng(0)
+    noise = [
+        np.where(rng.random((60, 240)) < 0.08, 0, 255).astype(np.uint8),
+        (rng.random((80, 300)) * 255).astype(np.uint8),
+    ]
+    clean = recognizer.recognize([renders[(f, 100)] for f in FORMULAS])
+    noisy = recognizer.recognize(noise)
+    assert max(r.confidence for r in noisy) < np.median([r.confidence for r in clean])
+
+
+def test_blank_image_has_no_content(recognizer: FormulaRecognizer) -> None:
+    with pytest.raises(ImageNoContentError):
+        recognizer.recognize([np.full((64, 256), 255, np.uint8)])
+
+
+def test_n_best_alternatives_are_distinct(
+    recognizer: FormulaRecognizer, renders: dict[tuple[str, int], np.ndarray]
+) -> None:
+    [result] = recognizer.recognize([renders[(FORMULAS[0], 100)]], beam_width=4, n_best=3)
+    assert len(result.hypotheses) == 3
+    assert len({h.tokens for h in result.hypotheses}) == 3
+    assert result.hypotheses[0].score >= result.hypotheses[-1].score
