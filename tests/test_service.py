@@ -129,11 +129,13 @@ def test_closed_service_refuses_work() -> None:
         sp.recognize(b"")
 
 
-@pytest.mark.skipif(HAS_MODEL, reason="checks the error while the packaged model is absent")
-def test_missing_model_is_a_model_error_per_image(service: Scipix) -> None:
+def test_missing_model_is_a_model_error_per_image(tmp_path: Path) -> None:
+    settings = Settings()
+    settings.ocr.model_dir = tmp_path  # an empty folder: no encoder.onnx / decoder.onnx
+    settings.ocr.text_ocr = False
     img = np.full((60, 200), 255, dtype=np.uint8)
     img[20:40, 20:180:30] = 0
-    results = list(service.recognize_many([img, b""]))
+    results = list(Scipix(settings).recognize_many([img, b""]))
     assert results[0].error_info is not None
     assert results[0].error_info.id == "model_unavailable"
     assert results[1].error_info is not None and results[1].error_info.id == "image_missing"
@@ -156,9 +158,9 @@ def test_warm_up_loads_the_models_and_reads_once() -> None:
         sp.warm_up()
 
 
-@pytest.mark.skipif(HAS_MODEL, reason="checks the error while the packaged model is absent")
-def test_warm_up_reports_a_missing_model_at_once() -> None:
+def test_warm_up_reports_a_missing_model_at_once(tmp_path: Path) -> None:
     settings = Settings()
+    settings.ocr.model_dir = tmp_path
     settings.ocr.text_ocr = False
     with pytest.raises(ModelError, match="no formula model"):
         Scipix(settings).warm_up()
