@@ -220,10 +220,19 @@ def check_onnx_file(path: Path) -> Check:
             "re-export the model, or point ocr.model_dir at a good one",
         )
     meta = session.get_modelmeta()
-    version = meta.custom_metadata_map.get("model_version") or meta.version
+    version = model_version(meta.custom_metadata_map) or str(meta.version)
     size = path.stat().st_size / 1e6
     message = f"loads; version {version}; {size:.1f} MB; sha256 {digest}"
     return Check("model", path.name, "ok", message)
+
+
+def model_version(custom: dict[str, str]) -> str | None:
+    """The ``version`` of scipix's own metadata (ONNX's model_version field is left unset)."""
+    try:
+        version = json.loads(custom.get("scipix", "{}")).get("version")
+    except (ValueError, AttributeError):
+        return None
+    return str(version) if version else None
 
 
 def check_recognizer(settings: Settings) -> Check | None:
