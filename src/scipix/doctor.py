@@ -220,7 +220,8 @@ def check_onnx_file(path: Path) -> Check:
             "re-export the model, or point ocr.model_dir at a good one",
         )
     meta = session.get_modelmeta()
-    version = model_version(meta.custom_metadata_map) or str(meta.version)
+    custom = meta.custom_metadata_map
+    version = model_version(custom) or custom.get("model_version") or str(meta.version)
     size = path.stat().st_size / 1e6
     message = f"loads; version {version}; {size:.1f} MB; sha256 {digest}"
     return Check("model", path.name, "ok", message)
