@@ -12,9 +12,12 @@ import numpy as np
 from scipix.errors import ImageNoContentError, ValueOutOfRangeError
 from scipix.imaging.components import find_components
 from scipix.imaging.decode import DecodeLimits, decode_image
+from scipix.imaging.geometry import unturn_points
 from scipix.imaging.layout import find_lines
+from scipix.imaging.orientation import rotate_quarter
 from scipix.imaging.page import Gray, Page, read_only
 from scipix.imaging.preprocess import PreprocessConfig, preprocess
+from scipix.pipeline.detect import detect_layout
 from scipix.pipeline.job import Alternative, Job, Layout, Reading, Region
 from scipix.pipeline.prose import line_regions, looks_like_prose, read_lines, resplit
 from scipix.recognition.text import TextRecognizer
@@ -85,6 +88,26 @@ def flipped_reads_better(upright: Reading, turned: Reading) -> bool:
     )
 
 
+#: pages with at most this many lines, all math, are checked when pre-processing turned them
+FORMULA_LINES = 3
+
+
+def formula_only(layout: Layout) -> bool:
+    """A formula, not a page: a few lines, nothing but math."""
+    return len(layout.lines) <= FORMULA_LINES and all(r.kind == "math" for r in layout.regions)
+
+
+def unturned_box(
+    box: tuple[int, int, int, int], straight_size: tuple[int, int], degrees: int
+) -> tuple[int, int, int, int]:
+    """A crop box of the page turned by ``degrees`` as a box of the page before the turn."""
+    x0, y0, x1, y1 = box
+    corners = np.array([[x0, y0], [x1 - 1, y1 - 1]], dtype=np.float64)
+    pts = unturn_points(corners, straight_size[0], straight_size[1], degrees)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    return int(lo[0]), int(lo[1]), int(hi[0]) + 1, int(hi[1]) + 1
+
+
 def crop(gray: Gray, region: Region) -> Gray:
     x0, y0, x1, y1 = region.box
     return np.ascontiguousarray(gray[y0:y1, x0:x1])
@@ -102,7 +125,15 @@ def to_reading(rec: Recognition) -> Reading:
     rate = float(np.mean(rec.token_probs)) if rec.token_probs else 0.0
     tokens = best.tokens if best is not None else ()
     alternatives = tuple(alternative(h) for h in ranked)
-    return Reading(rec.latex, float(rec.confidence), rate, bool(rec.valid), alternatives, tokens)
+    return Reading(
+        rec.latex,
+        float(rec.confidence),
+        rate,
+        bool(rec.valid),
+        alternatives,
+        tokens,
+        rec.handwritten,
+    )
 
 
 class RecognizeAgent:
@@ -150,10 +181,51 @@ class RecognizeAgent:
         readings = self.read([crop(gray, r) for r in math], job.options)
         job.readings = {r.index: rd for r, rd in zip(math, readings, strict=True) if rd is not None}
         job.version = self.formula().version
-        if layout.single_formula and 0 in job.readings:
+        if prep.rotation and formula_only(layout) and job.readings:
+            self.check_rotation(job)
+        if job.layout is not None and job.layout.single_formula and 0 in job.readings:
             self.check_flip(job)
         self.check_prose(job)
         return job
+
+    def check_rotation(self, job: Job) -> None:
+        """A formula that pre-processing turned by its glyph geometry (weak evidence for short
+        formulas: a fraction is taller than wide, superscripts break baselines, a matrix's rows
+        look like lines) is read as it came too; the turn is kept only when it reads clearly
+        better (its readings' mean token probability against the unturned page's)."""
+        prep = job.prep
+        assert prep is not None
+        readings = list(job.readings.values())
+        turned_reading = Reading(
+            "",
+            min(r.confidence for r in readings),
+            float(np.mean([r.confidence_rate for r in readings])),
+            all(r.valid for r in readings),
+        )
+        back = -prep.rotation
+        gray = read_only(rotate_quarter(prep.page.gray, back))
+        as_given = self.read([gray], job.options)[0]
+        if as_given is None or flipped_reads_better(as_given, turned_reading):
+            return
+        mask = read_only(np.ascontiguousarray(np.rot90(prep.mask, (back // 90) % 4)))
+        total = as_given.confidence_rate + turned_reading.confidence_rate
+        share = turned_reading.confidence_rate / total if total > 0 else 0.0
+        orientation = prep.orientation
+        job.prep = replace(
+            prep,
+            page=replace(prep.page, gray=gray),
+            mask=mask,
+            rotation=0,
+            orientation=replace(orientation, confidence=share) if orientation else None,
+            crop_box=unturned_box(prep.crop_box, prep.straight_size, prep.rotation),
+        )
+        job.layout = detect_layout(find_components(mask))
+        if job.layout.single_formula:
+            job.readings = {0: as_given}
+            return
+        math = [r for r in job.layout.regions if r.kind == "math"]
+        again = self.read([crop(gray, r) for r in math], job.options)
+        job.readings = {r.index: rd for r, rd in zip(math, again, strict=True) if rd is not None}
 
     def check_flip(self, job: Job) -> None:
         prep, reading = job.prep, job.readings[0]
