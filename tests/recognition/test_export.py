@@ -124,6 +124,27 @@ def test_int8_decoder_keeps_greedy_choices_and_shrinks(
     assert (tmp_path / "decoder.onnx").stat().st_size < 0.45 * (out / "decoder.onnx").stat().st_size
 
 
+def test_style_probe_is_used_only_for_its_own_model(
+    exported: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import json
+    import shutil
+
+    _, out = exported
+    model = tmp_path / "model"
+    shutil.copytree(out, model)
+    d_model = 64
+    probe = {"model_version": "test", "weights": [0.5] * d_model, "bias": -0.1}
+    (model / "style.json").write_text(json.dumps(probe))
+    [result] = FormulaRecognizer.load(model).recognize([formula_images()[0]])
+    assert result.handwritten is not None and 0.0 < result.handwritten < 1.0
+    (model / "style.json").write_text(json.dumps({**probe, "model_version": "another"}))
+    [result] = FormulaRecognizer.load(model).recognize([formula_images()[0]])
+    assert result.handwritten is None
+    (model / "style.json").write_text("{not json")
+    assert FormulaRecognizer.load(model).style is None
+
+
 def test_prepare_is_the_training_preparation(exported: tuple[Path, Path]) -> None:
     _, out = exported
     recognizer = FormulaRecognizer.load(out)

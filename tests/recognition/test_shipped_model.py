@@ -104,3 +104,47 @@ def test_n_best_alternatives_are_distinct(
     assert len(result.hypotheses) == 3
     assert len({h.tokens for h in result.hypotheses}) == 3
     assert result.hypotheses[0].score >= result.hypotheses[-1].score
+
+
+def test_style_probe_calls_tex_renders_printed(
+    recognizer: FormulaRecognizer, renders: dict[tuple[str, int], np.ndarray]
+) -> None:
+    results = recognizer.recognize(list(renders.values()))
+    styles = [r.handwritten for r in results]
+    assert all(s is not None and 0.0 < s < 1.0 for s in styles), styles
+    printed = sum(s < 0.5 for s in styles if s is not None)
+    assert printed >= 0.75 * len(styles), styles
+
+
+def test_service_reports_a_tex_render_as_printed(
+    renders: dict[tuple[str, int], np.ndarray],
+) -> None:
+    from scipix.service import Scipix
+    from scipix.settings import Settings
+
+    settings = Settings()
+    settings.ocr.text_ocr = False
+    service = Scipix(settings)
+    results = [service.recognize(renders[(f, 180)]) for f in FORMULAS]
+    assert sum(r.is_printed and not r.is_handwritten for r in results) >= 6, [
+        (r.latex_styled, r.is_printed) for r in results
+    ]
+
+
+def test_upright_formulas_stay_upright_and_straight(
+    renders: dict[tuple[str, int], np.ndarray],
+) -> None:
+    """Glyph geometry is weak evidence on short formulas (a fraction is taller than wide, a
+    matrix's rows look like lines, a superscript breaks the baseline): the pipeline must not
+    turn or deskew clean upright renders, and the recognizer checks any turn it does make."""
+    from scipix.service import Scipix
+    from scipix.settings import Settings
+
+    settings = Settings()
+    settings.ocr.text_ocr = False
+    service = Scipix(settings)
+    images = list(renders.values())
+    turned = [service.recognize(im).auto_rotate_degrees for im in images]
+    assert turned.count(0) == len(images), turned
+    skews = [service.preprocess(im).skew for im in images]
+    assert sum(s == 0 for s in skews) >= 0.9 * len(images), skews

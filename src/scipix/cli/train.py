@@ -188,3 +188,37 @@ def export(
     extra = {"version": version} if version else None
     metadata = export_model(checkpoint, target, extra=extra, int8=int8)
     print_json({"out": str(target), "version": metadata["version"], "step": metadata["step"]})
+
+
+@train_app.command("style")
+def style(
+    data_root: Annotated[
+        Path, typer.Option("--data-root", help="Folder holding train/ (../shared/data).")
+    ] = Path("../shared/data"),
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Model folder (default: the packaged weights).")
+    ] = None,
+    per_set: Annotated[
+        int, typer.Option("--per-set", min=20, help="Images per set and split.")
+    ] = 600,
+) -> None:
+    """Fit the printed/handwritten probe (is_printed, is_handwritten) for the model; writes
+    style.json next to it and prints its held-out accuracy. Run again after each export."""
+    from scipix.recognition import FormulaRecognizer
+    from scipix.training.style import fit_style_probe, write_style_probe
+
+    if not (data_root / "train").is_dir():
+        raise InputError(
+            f"no {data_root / 'train'} (the folder with im2latex_val/, crohme/, hand/)"
+        )
+    recognizer = FormulaRecognizer.load(model)
+    probe = fit_style_probe(recognizer, data_root, per_set, echo=stderr_console().print)
+    path = write_style_probe(probe, recognizer.model_dir)
+    print_json(
+        {
+            "out": str(path),
+            "model_version": probe["model_version"],
+            "train": probe["train"],
+            "val": probe["val"],
+        }
+    )

@@ -72,6 +72,7 @@ class Reading:
     valid: bool
     alternatives: tuple[Alternative, ...] = ()
     tokens: tuple[str, ...] = ()
+    handwritten: float | None = None  # the style probe's probability (None: no probe)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ from scipix.recognition.preprocess import (
 ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder.onnx"
 METADATA_KEY = "scipix"
+#: printed/handwritten probe on the image embedding (``scipix train style``); optional
+STYLE_FILE = "style.json"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Recognition:
     token_probs: tuple[float, ...]
     hypotheses: tuple[Hypothesis, ...]
     valid: bool
+    #: probability that the crop is handwritten (the style probe); None without a probe
+    handwritten: float | None = None
 
 
 def packaged_model_dir() -> Path:
@@ -95,6 +99,29 @@ class FormulaRecognizer:
             eos=int(special["eos"]),
         )
         self.model_dir = model_dir
+        self.style = self.load_style(model_dir / STYLE_FILE)
+
+    def load_style(self, path: Path) -> tuple[npt.NDArray[np.float32], float] | None:
+        """The printed/handwritten probe, if one was fitted for this very model version."""
+        if not path.is_file():
+            return None
+        try:
+            probe = json.loads(path.read_text(encoding="utf-8"))
+            weights = np.asarray(probe["weights"], dtype=np.float32)
+            bias = float(probe["bias"])
+            same_model = probe.get("model_version") == self.version
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        d_model = int(self.metadata["model_config"]["d_model"])
+        return (weights, bias) if same_model and weights.shape == (d_model,) else None
+
+    def handwritten(self, embedding: npt.NDArray[np.float32]) -> list[float | None]:
+        """Per embedding row, the probe's probability of handwriting (None without a probe)."""
+        if self.style is None:
+            return [None] * len(embedding)
+        weights, bias = self.style
+        z = np.clip(embedding.astype(np.float64) @ weights + bias, -30.0, 30.0)
+        return [float(p) for p in 1.0 / (1.0 + np.exp(-z))]
 
     @classmethod
     def load(
@@ -183,10 +210,11 @@ class FormulaRecognizer:
         results: dict[int, Recognition] = {}
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            _, cross_k, cross_v = self.encode([prepared[i] for i in chunk])
+            embedding, cross_k, cross_v = self.encode([prepared[i] for i in chunk])
             found = beam_search(self.step, cross_k, cross_v, cfg)
-            for i, raws in zip(chunk, found, strict=True):
-                results[i] = self.decide(raws)
+            styles = self.handwritten(embedding)
+            for i, raws, style in zip(chunk, found, styles, strict=True):
+                results[i] = replace(self.decide(raws), handwritten=style)
         return [results[i] for i in range(len(prepared))]
 
     def embed(self, images: Sequence[GrayImage]) -> npt.NDArray[np.float32]:
