@@ -81,8 +81,9 @@ def estimate_skew(mask: Mask, vertical: bool | None = None) -> float:
     down, gain_t = measure_skew(mask.T) if vertical is None or vertical else (0.0, 0.0)
     # In the transposed image a counter-clockwise tilt is a clockwise one in the original.
     fix, best_gain = (-across, gain) if gain >= gain_t else (down, gain_t)
-    small = edge_points(mask)[0].shape[0] < SMALL_INK_POINTS
-    if abs(fix) < MIN_SKEW or best_gain < (MIN_GAIN_SMALL_INK if small else MIN_GAIN):
+    if abs(fix) < MIN_SKEW or best_gain < MIN_GAIN:
+        return 0.0
+    if best_gain < MIN_GAIN_SMALL_INK and edge_points(mask)[0].shape[0] < SMALL_INK_POINTS:
         return 0.0
     return fix
 

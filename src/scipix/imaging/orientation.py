@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from scipix.imaging.components import Boxes, IntArray, group_intervals
-from scipix.imaging.page import Gray
+
+ImageT = TypeVar("ImageT", bound=np.ndarray[Any, Any])
 
 #: Log-odds granted to "already upright" (most images are), for the axis and for up/down.
 AXIS_PRIOR = 3.0
@@ -121,12 +123,13 @@ def detect_orientation(boxes: Boxes) -> Orientation:
     return Orientation(turned, 1.0 - probabilities[0], MappingProxyType(probabilities), flip)
 
 
-def rotate_quarter(gray: Gray, degrees: int) -> Gray:
-    """Rotate by a multiple of 90 degrees counter-clockwise (exact, no interpolation)."""
+def rotate_quarter(image: ImageT, degrees: int) -> ImageT:
+    """Rotate an image or mask by a multiple of 90 degrees counter-clockwise (exact, no
+    interpolation)."""
     k = (degrees // 90) % 4
     if k == 0:
-        return gray
-    return np.ascontiguousarray(np.rot90(gray, k))
+        return image
+    return cast(ImageT, np.ascontiguousarray(np.rot90(image, k)))  # same dtype, new shape
 
 
 def baseline_alignment(boxes: Boxes) -> float:

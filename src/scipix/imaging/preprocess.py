@@ -150,7 +150,7 @@ def preprocess(page: Page, config: PreprocessConfig | None = None) -> Preprocess
         if orientation.confidence >= cfg.rotate_threshold:
             rotation = orientation.degrees
             gray = rotate_quarter(gray, rotation)
-            mask = np.ascontiguousarray(np.rot90(mask, (rotation // 90) % 4))
+            mask = rotate_quarter(mask, rotation)
             boxes = find_components(mask)
     box = (0, 0, gray.shape[1], gray.shape[0])
     if cfg.crop:

@@ -172,14 +172,19 @@ class RecognizeAgent:
                 readings.append(None)
         return readings
 
+    def read_regions(
+        self, gray: Gray, regions: Sequence[Region], options: RecognizeOptions
+    ) -> dict[int, Reading]:
+        """The readings of the math regions among ``regions``, by region index (blank: none)."""
+        math = [r for r in regions if r.kind == "math"]
+        found = self.read([crop(gray, r) for r in math], options)
+        return {r.index: rd for r, rd in zip(math, found, strict=True) if rd is not None}
+
     def process(self, job: Job) -> Job:
         prep, layout = job.prep, job.layout
         if prep is None or layout is None:
             raise ImageNoContentError("Image has no content")
-        gray = prep.page.gray
-        math = [r for r in layout.regions if r.kind == "math"]
-        readings = self.read([crop(gray, r) for r in math], job.options)
-        job.readings = {r.index: rd for r, rd in zip(math, readings, strict=True) if rd is not None}
+        job.readings = self.read_regions(prep.page.gray, layout.regions, job.options)
         job.version = self.formula().version
         if prep.rotation and formula_only(layout) and job.readings:
             self.check_rotation(job)
@@ -207,7 +212,7 @@ class RecognizeAgent:
         as_given = self.read([gray], job.options)[0]
         if as_given is None or flipped_reads_better(as_given, turned_reading):
             return
-        mask = read_only(np.ascontiguousarray(np.rot90(prep.mask, (back // 90) % 4)))
+        mask = read_only(rotate_quarter(prep.mask, back))
         total = as_given.confidence_rate + turned_reading.confidence_rate
         share = turned_reading.confidence_rate / total if total > 0 else 0.0
         orientation = prep.orientation
@@ -222,10 +227,8 @@ class RecognizeAgent:
         job.layout = detect_layout(find_components(mask))
         if job.layout.single_formula:
             job.readings = {0: as_given}
-            return
-        math = [r for r in job.layout.regions if r.kind == "math"]
-        again = self.read([crop(gray, r) for r in math], job.options)
-        job.readings = {r.index: rd for r, rd in zip(math, again, strict=True) if rd is not None}
+        else:
+            job.readings = self.read_regions(gray, job.layout.regions, job.options)
 
     def check_flip(self, job: Job) -> None:
         prep, reading = job.prep, job.readings[0]
@@ -236,11 +239,11 @@ class RecognizeAgent:
             or reading.confidence >= FLIP_CHECK_BELOW
         ):
             return
-        turned = np.ascontiguousarray(np.rot90(prep.page.gray, 2))
+        turned = rotate_quarter(prep.page.gray, 180)
         other = self.read([turned], job.options)[0]
         if other is not None and flipped_reads_better(reading, other):
             job.readings = {0: other}
-            mask = read_only(np.ascontiguousarray(np.rot90(prep.mask, 2)))
+            mask = read_only(rotate_quarter(prep.mask, 180))
             job.prep = replace(prep, page=replace(prep.page, gray=read_only(turned)), mask=mask)
             job.flipped = True
             total = reading.confidence_rate + other.confidence_rate
@@ -264,9 +267,8 @@ class RecognizeAgent:
         split = {i: line_regions(lines[i], i, boxes, text) for i in chosen}
         job.layout, moved = resplit(layout, split, frozenset(chosen))
         readings = {moved[i]: rd for i, rd in job.readings.items() if i in moved}
-        fresh = [r for r in job.layout.regions if r.kind == "math" and r.index not in readings]
-        found = self.read([crop(prep.page.gray, r) for r in fresh], job.options)
-        readings.update({r.index: rd for r, rd in zip(fresh, found, strict=True) if rd is not None})
+        fresh = [r for r in job.layout.regions if r.index not in readings]
+        readings.update(self.read_regions(prep.page.gray, fresh, job.options))
         job.readings = readings
 
     def weak(self, layout: Layout, line: int, readings: dict[int, Reading]) -> bool:

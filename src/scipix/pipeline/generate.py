@@ -245,7 +245,7 @@ def word_data(job: Job, found: list[Piece], offset: tuple[int, int]) -> list[Wor
 
 
 def looks_printed(job: Job, prep: Preprocessed) -> bool:
-    """The style probe's verdict over the page's formula readings (98.8 % on held-out printed
+    """The style probe's verdict over the page's formula readings (92.6 % on held-out printed
     and handwritten crops, MODEL.md); without a probe or a formula, baseline alignment."""
     votes = [r.handwritten for r in job.readings.values() if r.handwritten is not None]
     if votes:

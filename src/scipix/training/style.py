@@ -120,20 +120,17 @@ def style_data(
     rng = random.Random(seed)
     xs: list[Array] = []
     ys: list[Array] = []
+    # Printed renders of the handwritten sets' own formulas too, so that the probe learns the
+    # style and not the content (CROHME formulas are short, im2latex ones long).
+    hand_formulas: list[str] = []
     for names, label in ((PRINTED_SETS, 0.0), (HANDWRITTEN_SETS, 1.0)):
         for name in names:
-            split = load_paired(train_dir / name)
-            items = split.train if side == "train" else split.val
+            items = getattr(load_paired(train_dir / name), side)
             paths = [p for p, _ in rng.sample(items, min(per_set, len(items)))]
             xs.append(embed_paths(recognizer, paths, echo))
             ys.append(np.full(len(xs[-1]), label))
-    # Printed renders of the handwritten sets' own formulas too, so that the probe learns the
-    # style and not the content (CROHME formulas are short, im2latex ones long).
-    hand_formulas = [
-        latex
-        for name in HANDWRITTEN_SETS
-        for _, latex in getattr(load_paired(train_dir / name), side)
-    ]
+            if label:
+                hand_formulas += [latex for _, latex in items]
     renders = rendered_printed(corpus_formulas(train_dir, side), per_set, seed)
     renders += rendered_printed(hand_formulas, 2 * per_set, seed)
     if renders:
