@@ -123,7 +123,7 @@ class BatchStore:
 
     def get(self, app_id: str, batch_id: str) -> dict[str, Any]:
         unknown = BatchUnknownIdError(f"Unknown batch id {batch_id!r}", batch_id=batch_id)
-        if not batch_id.isdigit() or len(batch_id) > 18:
+        if not (batch_id.isascii() and batch_id.isdigit()) or len(batch_id) > 18:
             raise unknown
         with self.db.read() as conn:
             row = conn.execute(

@@ -135,7 +135,7 @@ async def _follow(url: str, settings: ServerSettings) -> bytes:
 
 async def _read_capped(response: httpx.Response, url: str, limit: int) -> bytes:
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise ImageDownloadError(f"{url!r} is larger than {limit} bytes", url=url)
     chunks: list[bytes] = []
     size = 0

@@ -60,7 +60,7 @@ class ImageRequest:
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body, refused as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise RequestTooLargeError(f"Request body is larger than {limit} bytes", limit=limit)
     chunks: list[bytes] = []
     size = 0
