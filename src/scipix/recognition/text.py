@@ -67,7 +67,7 @@ def packaged_models() -> Path:
     """The ``models/`` directory inside the installed rapidocr package."""
     spec = importlib.util.find_spec("rapidocr")
     if spec is None or spec.origin is None:
-        raise ModelError("the text OCR is not installed: pip install 'rapidocr>=3.4'")
+        raise ModelError("the text OCR is not installed: pip install 'rapidocr>=3.10,<3.11'")
     return Path(spec.origin).parent / "models"
 
 
