@@ -79,8 +79,24 @@ def test_inline_runs_in_order_and_raises_the_first_error() -> None:
     assert run_inline([Square(), Count()], job(4)).source == 16
     with pytest.raises(ImageDecodeError):
         run_inline([Square()], job(3))
-    with pytest.raises(ScipixError, match="internal error in the square stage"):
+    with pytest.raises(ScipixError, match="Internal error in the square stage"):
         run_inline([Square()], job(5))
+
+
+def test_a_bug_keeps_its_cause_and_is_logged_with_the_request_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("ERROR", logger="scipix.pipeline"):
+        with pytest.raises(ScipixError) as caught:
+            run_inline([Square()], job(5))
+    error = caught.value
+    assert error.error_id == "sys_exception" and error.http_status == 500
+    assert isinstance(error.__cause__, RuntimeError)  # chained, for a debugger or a log
+    assert "a bug" not in error.message and "RuntimeError" not in error.message
+    assert "r5" in error.message  # the request id, to find the log line
+    (record,) = [r for r in caplog.records if r.name == "scipix.pipeline"]
+    assert "r5" in record.getMessage() and record.exc_info is not None
+    assert record.exc_info[1] is error.__cause__
 
 
 def test_stats_are_shared_by_all_workers() -> None:

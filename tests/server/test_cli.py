@@ -93,10 +93,38 @@ def start_server(env: dict[str, str]) -> Iterator[object]:
         raise RuntimeError("scipix serve did not start")
 
     yield start
-    for proc in procs:
+    for proc in procs:  # SIGTERM first: uvicorn's supervisor then stops its workers too
         if proc.poll() is None:
-            proc.kill()
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         proc.wait(10)
+
+
+def children_of(pid: int) -> set[int]:
+    """The live child processes of ``pid`` (from /proc; Linux)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_serve_answers_and_stops_gracefully(env: dict[str, str], start_server: object) -> None:
@@ -169,3 +197,24 @@ def test_two_worker_processes_share_keys_limits_and_batches(
     statuses = [a.status_code for a in answers]
     assert statuses.count(200) == 5 and statuses.count(429) == 1  # one limit for both workers
     assert all(a.json()["keys"] == ["a"] for a in answers if a.status_code == 200)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_serve_with_two_workers_leaves_no_worker_behind(
+    env: dict[str, str], start_server: object, how: signal.Signals
+) -> None:
+    """Stopped with SIGTERM, or killed outright (its workers are then orphans that must go)."""
+    proc, _url = start_server("--workers", "2")  # type: ignore[operator]
+    deadline = time.monotonic() + 30
+    workers = children_of(proc.pid)
+    while len(workers) < 2 and time.monotonic() < deadline:  # multiprocessing's helpers too
+        time.sleep(0.2)
+        workers = children_of(proc.pid)
+    assert len(workers) >= 2, workers
+    proc.send_signal(how)
+    proc.wait(30)
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in workers if alive(pid)]

@@ -354,3 +354,30 @@ def test_every_documented_mathpix_option_is_accepted(client: TestClient, key: Cr
     legacy.update(skip_recrop=True, format_options={}, include_detected_alphabets=True)
     resp = client.post("/v3/latex", json={"src": blank, **legacy}, headers=key.headers)
     assert_error(resp, "image_no_content")
+
+
+def test_a_bug_in_a_stage_is_a_generic_500_with_its_id_and_a_logged_cause(
+    client: TestClient,
+    key: Credentials,
+    recognizer: RecognitionService,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A TypeError injected into the Detect stage: the body says sys_exception and the request
+    id, never the exception's text; the log has the exception, chained, with that request id."""
+    detect = recognizer.agents[1]  # type: ignore[attr-defined]
+    assert detect.name == "detect"
+
+    def broken(job: Any) -> Any:
+        raise TypeError("secret /srv/internals/path")
+
+    monkeypatch.setattr(detect, "process", broken)
+    with caplog.at_level("ERROR", logger="scipix.pipeline"):
+        response = post_text(client, key, json={"src": data_uri(png_bytes())})
+    info = assert_error(response, "sys_exception", status=500)
+    assert "secret" not in response.text and "TypeError" not in response.text
+    assert "detect" in info["message"]
+    request_id = info["request_id"]
+    logged = [r for r in caplog.records if r.name == "scipix.pipeline"]
+    assert logged and request_id in logged[0].getMessage()
+    assert logged[0].exc_info is not None and isinstance(logged[0].exc_info[1], TypeError)

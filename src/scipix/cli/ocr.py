@@ -41,6 +41,7 @@ def options_for(fmt: OutputFormat, line_data: bool = False) -> RecognizeOptions:
         data = DataOptions(include_latex=True, include_mathml=True, include_asciimath=True)
     elif fmt in (OutputFormat.latex, OutputFormat.mathml, OutputFormat.asciimath):
         data = DataOptions(**{f"include_{fmt.value}": True})
+        line_data = True  # to tell a page with prose (printed whole, as MMD) from formulas
     return RecognizeOptions(formats=formats, data_options=data, include_line_data=line_data)
 
 
@@ -52,6 +53,8 @@ def rendering(result: Result, fmt: OutputFormat) -> str:
         return result.html or ""
     if fmt == OutputFormat.latex and result.latex_styled is not None:
         return result.latex_styled
+    if any(line.type == "text" for line in result.line_data or ()):
+        return result.text or ""  # prose and formulas: the math alone would lose the prose
     values = [d.value for d in result.data or () if d.type == fmt.value]
     return "\n".join(values) if values else (result.text or "")
 

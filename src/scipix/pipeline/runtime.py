@@ -9,6 +9,7 @@ implements too.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -18,7 +19,9 @@ from typing import Protocol
 
 from scipix.errors import ScipixError
 from scipix.pipeline.job import Envelope, Job
-from scipix.pipeline.message import Mutable, Owned
+from scipix.pipeline.message import Mutable, Owned, Tag
+
+log = logging.getLogger("scipix.pipeline")
 
 
 @dataclass
@@ -75,11 +78,18 @@ class Runtime(Protocol):
     def close(self) -> None: ...
 
 
-def internal_error(agent: Agent, exc: Exception) -> ScipixError:
-    return ScipixError(
-        f"internal error in the {agent.name} stage: {type(exc).__name__}: {exc}",
+def internal_error(agent: Agent, exc: Exception, tag: Tag) -> ScipixError:
+    """The error a caller sees for a bug in a stage: a generic message with the stage and the
+    request id (never the exception's text, which may hold internals); the exception itself is
+    logged with the request id and kept as the error's ``__cause__``."""
+    log.error("request %s: internal error in the %s stage", tag, agent.name, exc_info=exc)
+    error = ScipixError(
+        f"Internal error in the {agent.name} stage (request {tag})",
         stage=agent.name,
+        request_id=str(tag),
     )
+    error.__cause__ = exc
+    return error
 
 
 def step(agent: Agent, envelope: Envelope, stats: RunStats | None = None) -> Envelope:
@@ -94,7 +104,7 @@ def step(agent: Agent, envelope: Envelope, stats: RunStats | None = None) -> Env
     except ScipixError as exc:
         error = exc
     except Exception as exc:  # a bug in one item must not stop the batch
-        error = internal_error(agent, exc)
+        error = internal_error(agent, exc, envelope.tag)
     ms = (time.perf_counter() - start) * 1000.0
     job.timings[agent.name] = ms
     record(stats, agent.name, ms, error is not None)
@@ -113,7 +123,7 @@ def run_inline(agents: Sequence[Agent], job: Job) -> Job:
     for agent in agents:
         envelope = step(agent, envelope)
         if envelope.error is not None:
-            raise envelope.error
+            raise envelope.error from envelope.error.__cause__
     assert envelope.job is not None  # invariant: no error means the job is still held
     return envelope.job.take()
 

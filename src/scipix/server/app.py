@@ -128,5 +128,9 @@ def create_app(
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process of ``scipix serve --workers N`` (settings from the
-    environment and ``$SCIPIX_CONFIG``)."""
+    environment and ``$SCIPIX_CONFIG``); the worker ends when ``scipix serve`` does, even when
+    that process is killed outright."""
+    from scipix.server.lifeline import bind_to_parent
+
+    bind_to_parent()
     return create_app(get_settings())
