@@ -86,9 +86,8 @@ def test_inline_runs_in_order_and_raises_the_first_error() -> None:
 def test_a_bug_keeps_its_cause_and_is_logged_with_the_request_id(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level("ERROR", logger="scipix.pipeline"):
-        with pytest.raises(ScipixError) as caught:
-            run_inline([Square()], job(5))
+    with caplog.at_level("ERROR", logger="scipix.pipeline"), pytest.raises(ScipixError) as caught:
+        run_inline([Square()], job(5))
     error = caught.value
     assert error.error_id == "sys_exception" and error.http_status == 500
     assert isinstance(error.__cause__, RuntimeError)  # chained, for a debugger or a log
