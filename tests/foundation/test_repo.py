@@ -26,7 +26,19 @@ def fenced_blocks(text: str) -> list[tuple[str, list[str]]]:
 def test_readme_opens_with_the_set_up_and_test_commands() -> None:
     language, lines = fenced_blocks(README)[0]
     assert language == "bash"
-    assert lines == ["./scripts/setup.sh", "python3 -m pytest"]
+    assert lines == [
+        "./scripts/setup.sh && python3 -m scipix ocr examples/quadratic.png",
+        "python3 -m pytest",
+    ]
+
+
+def test_the_example_readme_reads_is_shipped_and_read_right(cli: Cli) -> None:
+    """The first command ends by reading examples/quadratic.png: it prints what README says."""
+    said = re.search(r"it prints `([^`]+)`", README)
+    assert said is not None
+    result = cli("ocr", str(ROOT / "examples" / "quadratic.png"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == said.group(1)
 
 
 def test_ci_runs_readmes_commands() -> None:
@@ -36,7 +48,9 @@ def test_ci_runs_readmes_commands() -> None:
     assert proc.stdout.splitlines() == fenced_blocks(README)[0][1]
 
 
-@pytest.mark.parametrize("script", ["scripts/setup.sh", ".ci/run"])
+@pytest.mark.parametrize(
+    "script", ["scripts/setup.sh", ".ci/run", "scripts/smoke.sh", "scripts/train.sh"]
+)
 def test_scripts_are_executable_and_parse(script: str) -> None:
     path = ROOT / script
     assert os.access(path, os.X_OK)
