@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from imaging.drawing import formula, stack, text_line
-from scipix.imaging.components import find_components, group_intervals
+from scipix.imaging.components import Boxes, find_components, group_intervals
 from scipix.imaging.enhance import ink_mask
 from scipix.imaging.layout import find_lines
 
@@ -48,3 +48,18 @@ def test_components_are_boxes_of_ink_blobs() -> None:
         zip(boxes.x.tolist(), boxes.y.tolist(), boxes.w.tolist(), boxes.h.tolist(), strict=True)
     )
     assert got == [(5, 5, 20, 10), (50, 30, 2, 15)]
+
+
+def test_turned_boxes_are_the_components_of_the_turned_page() -> None:
+    mask = ink_mask(formula(r"\frac{a+b}{c} = \sum_{i=1}^n x_i"))
+    height, width = mask.shape
+    turned = find_components(np.ascontiguousarray(np.rot90(mask, 2)))
+    mine = find_components(mask).turned(width, height)
+    assert len(turned) == len(mine) > 5
+    assert as_boxes(mine) == as_boxes(turned)
+
+
+def as_boxes(boxes: Boxes) -> set[tuple[int, int, int, int]]:
+    return set(
+        zip(boxes.x.tolist(), boxes.y.tolist(), boxes.w.tolist(), boxes.h.tolist(), strict=True)
+    )

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from scipix.latex import model_tokens
-from scipix.recognition import Hypothesis, Recognition, TextLine, TextRecognizer
+from scipix.recognition import Hypothesis, Reading, TextLine, TextRecognizer
 
 
 class ScriptedRecognizer:
@@ -27,9 +27,7 @@ class ScriptedRecognizer:
         self.calls = 0
         self.shapes: list[tuple[int, ...]] = []
 
-    def recognize(
-        self, images: Sequence[np.ndarray], n_best: int = 1, **_: Any
-    ) -> list[Recognition]:
+    def recognize(self, images: Sequence[np.ndarray], n_best: int = 1, **_: Any) -> list[Reading]:
         out = []
         for image in images:
             self.shapes.append(image.shape)
@@ -37,8 +35,7 @@ class ScriptedRecognizer:
             self.calls += 1
             hyps = [hypothesis(latex, conf)]
             hyps += [hypothesis(a, c) for a, c in self.alternatives[: n_best - 1]]
-            best = hyps[0]
-            out.append(Recognition(latex, conf, conf, best.token_probs, tuple(hyps), True))
+            out.append(Reading(tuple(hyps)))
         return out
 
 

@@ -47,6 +47,16 @@ def test_a_formula_crop_is_one_math_region_and_needs_no_text_ocr() -> None:
     assert len(layout.regions) == 1 and layout.regions[0].kind == "math"
 
 
+def test_the_layout_carries_the_components_of_each_line() -> None:
+    page = stack([formula(r"\frac{x}{2}=1"), formula(r"\int_0^1 f(x)\,dx")], gap=40)
+    boxes = find_components(ink_mask(page))
+    layout = detect_layout(boxes)
+    assert layout.ink.boxes is boxes and len(layout.ink.lines) == len(layout.lines) == 2
+    for members, line in zip(layout.lines, layout.ink.lines, strict=True):
+        (region,) = (layout.regions[i] for i in members)
+        assert region.box == line.box == boxes.select(line.members).bounds()
+
+
 @pytest.fixture(scope="module")
 def reader() -> TextRecognizer:
     return TextRecognizer(threads=1)

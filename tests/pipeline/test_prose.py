@@ -109,3 +109,31 @@ def test_text_ocr_reads_large_and_small_print_in_page_pixels(
         assert all(line.box[0] <= wd.box[0] < wd.box[2] <= line.box[2] + 2 for wd in line.words)
     blank = np.full((60, 400), 255, dtype=np.uint8)
     assert TextRecognizer.read(reader, blank) == []
+
+
+def test_the_page_is_searched_for_ink_once(
+    reader: CountingTextRecognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Detect's components and lines travel on the layout: the prose check (a weak reading of
+    an unsure line) and the printed/handwritten estimate reuse them instead of searching the
+    cleaned page's mask again."""
+    import cv2
+
+    from scipix.imaging import components
+
+    searched: list[tuple[int, ...]] = []
+
+    class CountingCv2:
+        def __getattr__(self, name: str) -> object:
+            return getattr(cv2, name)
+
+        def findContours(self, image: np.ndarray, *args: int) -> object:  # noqa: N802
+            searched.append(image.shape)
+            return cv2.findContours(image, *args)
+
+    monkeypatch.setattr(components, "cv2", CountingCv2())
+    sp, fake = service(reader, ("Solvefora", 0.2), (r"\frac{a}{b}=c", 0.9), ("a", 0.9))
+    result = sp.recognize(mixed_line(r"Solve $\frac{a}{b}=c$ for $a$"), LINE_DATA)
+    assert len(reader.shapes) == 1 and fake.calls == 3  # the prose check ran
+    assert result.is_printed  # by baseline alignment: the scripted readings have no style probe
+    assert searched and max(searched.count(s) for s in searched) == 1, searched

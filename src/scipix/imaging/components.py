@@ -41,6 +41,10 @@ class Boxes:
         """The same boxes in the transposed image (x and y swapped)."""
         return Boxes(self.y, self.x, self.h, self.w, self.area)
 
+    def turned(self, width: int, height: int) -> Boxes:
+        """The same boxes in the ``width`` x ``height`` image turned 180°."""
+        return Boxes(width - self.x1, height - self.y1, self.w, self.h, self.area)
+
     def bounds(self) -> tuple[int, int, int, int]:
         """(x0, y0, x1, y1) of the union of all boxes."""
         return int(self.x.min()), int(self.y.min()), int(self.x1.max()), int(self.y1.max())

@@ -13,19 +13,18 @@ from scipix.errors import ImageNoContentError, ValueOutOfRangeError
 from scipix.imaging.components import find_components
 from scipix.imaging.decode import DecodeLimits, decode_image
 from scipix.imaging.geometry import unturn_points
-from scipix.imaging.layout import find_lines
 from scipix.imaging.orientation import rotate_quarter
 from scipix.imaging.page import Gray, Page, read_only
 from scipix.imaging.preprocess import PreprocessConfig, preprocess
 from scipix.pipeline.detect import detect_layout
-from scipix.pipeline.job import Alternative, Job, Layout, Reading, Region
+from scipix.pipeline.job import Job, Layout, Reading, Region
 from scipix.pipeline.prose import line_regions, looks_like_prose, read_lines, resplit
 from scipix.recognition.text import TextRecognizer
 from scipix.schema import RecognizeOptions
 from scipix.schema import Region as RegionOption
 
 if TYPE_CHECKING:
-    from scipix.recognition import FormulaRecognizer, Hypothesis, Recognition
+    from scipix.recognition import FormulaRecognizer
 
 #: Below this confidence a single formula that might be upside down is also read turned 180°.
 FLIP_CHECK_BELOW = 0.6
@@ -79,13 +78,20 @@ class PreprocessAgent:
         return job
 
 
-def flipped_reads_better(upright: Reading, turned: Reading) -> bool:
-    """Whether the reading of the page turned 180° is clearly the better one: more probable per
+#: (confidence, confidence_rate) of one reading or of a page's readings together
+Strength = tuple[float, float]
+
+
+def strength(readings: Sequence[Reading]) -> Strength:
+    """The weakest token probability and the mean per-token probability over ``readings``."""
+    rate = float(np.mean([r.confidence_rate for r in readings]))
+    return min(r.confidence for r in readings), rate
+
+
+def reads_better(upright: Strength, turned: Strength) -> bool:
+    """Whether the reading of the turned page is clearly the better one: more probable per
     token (a stable measure) and not weaker at its weakest token."""
-    return (
-        turned.confidence_rate >= upright.confidence_rate + FLIP_MARGIN
-        and turned.confidence >= upright.confidence
-    )
+    return turned[1] >= upright[1] + FLIP_MARGIN and turned[0] >= upright[0]
 
 
 #: pages with at most this many lines, all math, are checked when pre-processing turned them
@@ -113,29 +119,6 @@ def crop(gray: Gray, region: Region) -> Gray:
     return np.ascontiguousarray(gray[y0:y1, x0:x1])
 
 
-def alternative(hyp: Hypothesis) -> Alternative:
-    probs = hyp.token_probs or (0.0,)
-    return Alternative(hyp.latex, float(min(probs)), float(np.mean(probs)), hyp.tokens)
-
-
-def to_reading(rec: Recognition) -> Reading:
-    """The pipeline's reading; its alternatives are the n-best list with the chosen one first."""
-    best = next((h for h in rec.hypotheses if h.latex == rec.latex), None)
-    ranked = ([best] if best is not None else []) + [h for h in rec.hypotheses if h is not best]
-    rate = float(np.mean(rec.token_probs)) if rec.token_probs else 0.0
-    tokens = best.tokens if best is not None else ()
-    alternatives = tuple(alternative(h) for h in ranked)
-    return Reading(
-        rec.latex,
-        float(rec.confidence),
-        rate,
-        bool(rec.valid),
-        alternatives,
-        tokens,
-        rec.handwritten,
-    )
-
-
 class RecognizeAgent:
     """Read every math region with the formula recognizer (batched), plus two checks: a
     single-formula page is read turned 180° too when its orientation is uncertain and the reading
@@ -160,7 +143,7 @@ class RecognizeAgent:
         model = self.formula()
         try:
             found = model.recognize(crops, beam_width=options.beam_width, n_best=options.n_best)
-            return [to_reading(r) for r in found]
+            return list(found)
         except ImageNoContentError:
             if len(crops) == 1:
                 raise
@@ -200,21 +183,15 @@ class RecognizeAgent:
         better (its readings' mean token probability against the unturned page's)."""
         prep = job.prep
         assert prep is not None
-        readings = list(job.readings.values())
-        turned_reading = Reading(
-            "",
-            min(r.confidence for r in readings),
-            float(np.mean([r.confidence_rate for r in readings])),
-            all(r.valid for r in readings),
-        )
+        turned = strength(list(job.readings.values()))
         back = -prep.rotation
         gray = read_only(rotate_quarter(prep.page.gray, back))
         as_given = self.read([gray], job.options)[0]
-        if as_given is None or flipped_reads_better(as_given, turned_reading):
+        if as_given is None or reads_better(strength([as_given]), turned):
             return
         mask = read_only(rotate_quarter(prep.mask, back))
-        total = as_given.confidence_rate + turned_reading.confidence_rate
-        share = turned_reading.confidence_rate / total if total > 0 else 0.0
+        total = as_given.confidence_rate + turned[1]
+        share = turned[1] / total if total > 0 else 0.0
         orientation = prep.orientation
         job.prep = replace(
             prep,
@@ -241,7 +218,7 @@ class RecognizeAgent:
             return
         turned = rotate_quarter(prep.page.gray, 180)
         other = self.read([turned], job.options)[0]
-        if other is not None and flipped_reads_better(reading, other):
+        if other is not None and reads_better(strength([reading]), strength([other])):
             job.readings = {0: other}
             mask = read_only(rotate_quarter(prep.mask, 180))
             job.prep = replace(prep, page=replace(prep.page, gray=read_only(turned)), mask=mask)
@@ -259,10 +236,7 @@ class RecognizeAgent:
         chosen = [i for i in range(len(layout.lines)) if self.weak(layout, i, job.readings)]
         if not chosen:
             return
-        boxes = find_components(prep.mask)
-        lines = find_lines(boxes)
-        if len(lines) != len(layout.lines):
-            return  # not the lines Detect saw (cannot happen: the same mask, the same rules)
+        boxes, lines = layout.ink.boxes, layout.ink.lines
         text = read_lines(self.text(), prep.page.gray, boxes, lines, chosen)
         split = {i: line_regions(lines[i], i, boxes, text) for i in chosen}
         job.layout, moved = resplit(layout, split, frozenset(chosen))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from scipix.errors import ImageNoContentError
 from scipix.imaging.components import Boxes, find_components
 from scipix.imaging.layout import Line, find_lines
-from scipix.pipeline.job import Job, Layout, Region
+from scipix.pipeline.job import Ink, Job, Layout, Region
 from scipix.pipeline.prose import line_regions, read_lines
 from scipix.pipeline.triage import line_shape
 from scipix.recognition.text import TextLine, TextRecognizer
@@ -25,8 +25,9 @@ ReadLines = Callable[[Sequence[Line], Sequence[int]], Sequence[TextLine]]
 
 
 def detect_layout(boxes: Boxes, read_text: ReadLines | None = None) -> Layout:
-    """Regions in reading order. ``read_text`` (the text OCR) is called at most once, for the
-    lines whose shape is that of text, and not at all when there are none."""
+    """Regions in reading order, with the components and lines they came from (``ink``, for the
+    later agents). ``read_text`` (the text OCR) is called at most once, for the lines whose shape
+    is that of text, and not at all when there are none."""
     lines = find_lines(boxes)
     if not lines:
         raise ImageNoContentError("Image has no content: no lines of ink were found")
@@ -41,7 +42,8 @@ def detect_layout(boxes: Boxes, read_text: ReadLines | None = None) -> Layout:
         for k, r in enumerate(found):
             regions.append(Region(first + k, r.kind, r.box, index, r.text, r.confidence, r.words))
         grouped.append(tuple(range(first, len(regions))))
-    return Layout(tuple(regions), tuple(grouped), kinds, frozenset(chosen))
+    ink = Ink(boxes, tuple(lines))
+    return Layout(tuple(regions), tuple(grouped), kinds, frozenset(chosen), ink=ink)
 
 
 class DetectAgent:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from scipix.errors import ConfidenceError, ImageNoContentError
-from scipix.imaging.components import find_components
 from scipix.imaging.orientation import baseline_alignment
 from scipix.imaging.preprocess import Preprocessed
 from scipix.pipeline.formats import canonical, convert, display_math, inline_math, math_html
@@ -70,15 +69,16 @@ def pieces(layout: Layout, readings: dict[int, Reading], opts: RecognizeOptions)
 
 
 def candidates(piece: Piece, opts: RecognizeOptions) -> list[Candidate] | None:
-    """The n-best readings of a math piece (None unless more than one was asked for); readings
-    spelled alike are listed once."""
+    """The n-best readings of a math piece (None unless more than one was asked for), the
+    chosen one first, as the response's candidates (the one place where the recognizer's
+    hypotheses become response models); readings spelled alike are listed once."""
     if opts.n_best <= 1 or piece.reading is None:
         return None
     found: dict[str, Candidate] = {}
-    for alt in piece.reading.alternatives:
-        latex = spelled(alt.latex, alt.tokens, opts)
+    for hyp in piece.reading.candidates:
+        latex = spelled(hyp.latex, hyp.tokens, opts)
         if latex not in found:
-            conf, rate = round(alt.confidence, 6), round(alt.confidence_rate, 6)
+            conf, rate = round(hyp.confidence, 6), round(hyp.confidence_rate, 6)
             found[latex] = Candidate(latex=latex, confidence=conf, confidence_rate=rate)
     return list(found.values())
 
@@ -244,13 +244,16 @@ def word_data(job: Job, found: list[Piece], offset: tuple[int, int]) -> list[Wor
     return words
 
 
-def looks_printed(job: Job, prep: Preprocessed) -> bool:
+def looks_printed(job: Job, prep: Preprocessed, layout: Layout) -> bool:
     """The style probe's verdict over the page's formula readings (92.6 % on held-out printed
     and handwritten crops, MODEL.md); without a probe or a formula, baseline alignment."""
     votes = [r.handwritten for r in job.readings.values() if r.handwritten is not None]
     if votes:
         return float(np.mean(votes)) < 0.5
-    return baseline_alignment(find_components(prep.mask)) >= HANDWRITING_ALIGNMENT
+    boxes = layout.ink.boxes  # Detect's components, in the page as it was before any flip
+    if job.flipped:
+        boxes = boxes.turned(prep.page.width, prep.page.height)
+    return baseline_alignment(boxes) >= HANDWRITING_ALIGNMENT
 
 
 class ValidateAgent:
@@ -263,10 +266,10 @@ class ValidateAgent:
         self.default_threshold = default_threshold
 
     def process(self, job: Job) -> Job:
-        result, prep = job.result, job.prep
-        if result is None or prep is None:
+        result, prep, layout = job.result, job.prep, job.layout
+        if result is None or prep is None or layout is None:
             raise ImageNoContentError("Image has no content")
-        printed = looks_printed(job, prep)
+        printed = looks_printed(job, prep, layout)
         result.is_printed, result.is_handwritten = printed, not printed
         for line in result.line_data or ():
             line.is_printed, line.is_handwritten = printed, not printed

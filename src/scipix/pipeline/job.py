@@ -12,14 +12,17 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scipix.errors import ScipixError
+from scipix.imaging.components import Boxes
 from scipix.imaging.decode import ImageSource
+from scipix.imaging.layout import Line
 from scipix.imaging.preprocess import Preprocessed
 from scipix.pipeline.message import Owned, Shared, Tag
 from scipix.pipeline.triage import LineKind
+from scipix.recognition.reading import Reading
 from scipix.recognition.text import Box, Word
 from scipix.schema import RecognizeOptions, Result
 
-__all__ = ["Alternative", "Box", "Envelope", "Job", "Layout", "Reading", "Region", "Word"]
+__all__ = ["Box", "Envelope", "Ink", "Job", "Layout", "Reading", "Region", "Word"]
 
 
 @dataclass(frozen=True)
@@ -36,43 +39,31 @@ class Region:
 
 
 @dataclass(frozen=True)
+class Ink:
+    """The ink Detect found on the cleaned page: its connected components (``boxes``) and, for
+    each line of the layout, that line's components (``lines[i]`` is layout line ``i``). Later
+    agents read these instead of finding them again in the mask."""
+
+    boxes: Boxes
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
 class Layout:
     """The regions of a page in reading order; ``lines`` groups region indices by line,
-    ``kinds`` is each line's shape (``math``, ``text`` or ``unsure``: see ``triage.py``) and
-    ``read`` the lines the text OCR has read (never read twice)."""
+    ``kinds`` is each line's shape (``math``, ``text`` or ``unsure``: see ``triage.py``),
+    ``read`` the lines the text OCR has read (never read twice) and ``ink`` the components the
+    layout was made from."""
 
     regions: tuple[Region, ...]
     lines: tuple[tuple[int, ...], ...]
     kinds: tuple[LineKind, ...] = ()
     read: frozenset[int] = frozenset()
+    ink: Ink = field(kw_only=True)
 
     @property
     def single_formula(self) -> bool:
         return len(self.regions) == 1 and self.regions[0].kind == "math"
-
-
-@dataclass(frozen=True)
-class Alternative:
-    """One of the recognizer's n-best readings of a math region."""
-
-    latex: str
-    confidence: float  # the weakest token's probability
-    confidence_rate: float  # the mean token probability
-    tokens: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Reading:
-    """The recognizer's reading of one math region; ``alternatives``: its n-best list, best
-    first, starting with this reading (empty or one long when only one was asked for)."""
-
-    latex: str
-    confidence: float
-    confidence_rate: float
-    valid: bool
-    alternatives: tuple[Alternative, ...] = ()
-    tokens: tuple[str, ...] = ()
-    handwritten: float | None = None  # the style probe's probability (None: no probe)
 
 
 @dataclass

@@ -223,4 +223,5 @@ def resplit(
                 moved[i] = len(regions)
                 regions.append(replace(layout.regions[i], index=len(regions)))
         grouped.append(tuple(range(first, len(regions))))
-    return Layout(tuple(regions), tuple(grouped), layout.kinds, layout.read | read), moved
+    found = replace(layout, regions=tuple(regions), lines=tuple(grouped), read=layout.read | read)
+    return found, moved

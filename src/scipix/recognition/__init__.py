@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from scipix.recognition.beam import BeamConfig
 from scipix.recognition.preprocess import InputSpec, prepare_image
-from scipix.recognition.recognizer import FormulaRecognizer, Hypothesis, Recognition
+from scipix.recognition.reading import Hypothesis, Reading
+from scipix.recognition.recognizer import FormulaRecognizer
 from scipix.recognition.text import TextLine, TextRecognizer, Word
 
 __all__ = [
@@ -13,7 +14,7 @@ __all__ = [
     "FormulaRecognizer",
     "Hypothesis",
     "InputSpec",
-    "Recognition",
+    "Reading",
     "TextLine",
     "TextRecognizer",
     "Word",

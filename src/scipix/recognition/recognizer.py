@@ -1,16 +1,16 @@
 """``FormulaRecognizer``: a formula image in, LaTeX with confidence out (ONNX Runtime, numpy).
 
 The model describes itself: the vocabulary, special token ids, input geometry and version are
-read from the ONNX metadata. The emitted LaTeX is the best beam hypothesis that passes the LaTeX
-validator, else the best one (flagged ``valid=False``). Thread-safe: one pair of ONNX Runtime
-sessions per process, no per-call mutation.
+read from the ONNX metadata. Each image gets a :class:`Reading` (``reading.py``): its n-best
+hypotheses, of which it stands for the best one that passes the LaTeX validator, else the best
+one (flagged ``valid=False``). Thread-safe: one pair of ONNX Runtime sessions per process, no
+per-call mutation.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,33 +28,13 @@ from scipix.recognition.preprocess import (
     batch_images,
     prepare_image,
 )
+from scipix.recognition.reading import Hypothesis, Reading
 
 ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder.onnx"
 METADATA_KEY = "scipix"
 #: printed/handwritten probe on the image embedding (``scipix train style``); optional
 STYLE_FILE = "style.json"
-
-
-@dataclass(frozen=True)
-class Hypothesis:
-    latex: str
-    tokens: tuple[str, ...]
-    score: float  # length-normalized log-probability
-    token_probs: tuple[float, ...]
-    valid: bool
-
-
-@dataclass(frozen=True)
-class Recognition:
-    latex: str
-    confidence: float  # the weakest token's probability: P(everything is right), uncalibrated
-    confidence_rate: float  # mean token probability
-    token_probs: tuple[float, ...]
-    hypotheses: tuple[Hypothesis, ...]
-    valid: bool
-    #: probability that the crop is handwritten (the style probe); None without a probe
-    handwritten: float | None = None
 
 
 def packaged_model_dir() -> Path:
@@ -179,18 +159,11 @@ class FormulaRecognizer:
         probs = tuple(float(np.exp(lp)) for lp in raw.logps)
         return Hypothesis(latex, tokens, raw.score, probs, valid)
 
-    def decide(self, raws: list[RawHypothesis]) -> Recognition:
+    def decide(self, raws: list[RawHypothesis], handwritten: float | None = None) -> Reading:
+        """The reading of one image: its hypotheses, the first valid one chosen (else the first)."""
         hyps = tuple(self.hypothesis(r) for r in raws)
-        best = next((h for h in hyps if h.valid), hyps[0])
-        probs = best.token_probs or (0.0,)
-        return Recognition(
-            latex=best.latex,
-            confidence=float(min(probs)),
-            confidence_rate=float(np.mean(probs)),
-            token_probs=best.token_probs,
-            hypotheses=hyps,
-            valid=best.valid,
-        )
+        chosen = next((i for i, h in enumerate(hyps) if h.valid), 0)
+        return Reading(hyps, chosen, handwritten)
 
     def recognize(
         self,
@@ -198,7 +171,7 @@ class FormulaRecognizer:
         beam_width: int | None = None,
         n_best: int = 1,
         batch_size: int = 8,
-    ) -> list[Recognition]:
+    ) -> list[Reading]:
         """Recognize each image (one formula each). Raises ImageNoContentError for blanks."""
         beam = self.beam
         width = beam_width or beam.beam_width
@@ -207,14 +180,14 @@ class FormulaRecognizer:
         )
         prepared = self.prepare(images)
         order = sorted(range(len(prepared)), key=lambda i: prepared[i].shape[1])
-        results: dict[int, Recognition] = {}
+        results: dict[int, Reading] = {}
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             embedding, cross_k, cross_v = self.encode([prepared[i] for i in chunk])
             found = beam_search(self.step, cross_k, cross_v, cfg)
             styles = self.handwritten(embedding)
             for i, raws, style in zip(chunk, found, styles, strict=True):
-                results[i] = replace(self.decide(raws), handwritten=style)
+                results[i] = self.decide(raws, style)
         return [results[i] for i in range(len(prepared))]
 
     def embed(self, images: Sequence[GrayImage]) -> npt.NDArray[np.float32]:
