@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,8 +20,9 @@ from scipix.errors import (
     UnknownFormatError,
     ValueOutOfRangeError,
 )
+from scipix.pipeline.agents import PreprocessAgent, RecognizeAgent
 from scipix.recognition.recognizer import packaged_model_dir
-from scipix.schema import RecognizeOptions, Region
+from scipix.schema import PREPROCESS_DEFAULTS, RecognizeOptions, Region
 from scipix.service import Scipix, available_cores, intra_op_threads
 from scipix.settings import Settings
 
@@ -90,6 +92,46 @@ def test_settings_fill_options_the_caller_left_unset() -> None:
         RecognizeOptions(math_inline_delimiters=("\\(", "\\)"), beam_width=2)
     )
     assert mine.math_inline_delimiters == ("\\(", "\\)") and mine.beam_width == 2
+
+
+def test_settings_n_best_applies_unless_the_call_sets_it() -> None:
+    settings = Settings()
+    settings.ocr.n_best = 2
+    sp = Scipix(settings)
+    opts = sp.effective_options(RecognizeOptions())
+    assert opts.n_best == 2 and opts.beam_width == 3
+    assert sp.effective_options(RecognizeOptions(n_best=1)).n_best == 1
+    narrow = sp.effective_options(RecognizeOptions(beam_width=1))  # n_best may not exceed it
+    assert narrow.n_best == 1 and narrow.beam_width == 1
+
+
+def test_preprocessing_settings_reach_every_switch() -> None:
+    for name, default in PREPROCESS_DEFAULTS.model_dump().items():
+        settings = Settings()
+        setattr(settings.preprocessing, name, not default)
+        agent = Scipix(settings).agents[0]
+        assert isinstance(agent, PreprocessAgent)
+        assert getattr(agent.defaults.config, name) is (not default), name
+        assert getattr(agent.defaults.for_options(RecognizeOptions()), name) is (not default)
+
+
+def test_performance_batch_size_reaches_the_recognizer() -> None:
+    from pipeline.scripted import ScriptedRecognizer
+
+    batch_sizes: list[int] = []
+
+    class BatchRecorder(ScriptedRecognizer):
+        def recognize(self, images: Any, n_best: int = 1, **options: Any) -> Any:
+            batch_sizes.append(options["batch_size"])
+            return super().recognize(images, n_best, **options)
+
+    settings = Settings()
+    settings.performance.batch_size = 3
+    sp = Scipix(settings, recognizer=BatchRecorder([("x", 0.9)]))  # type: ignore[arg-type]
+    agent = next(a for a in sp.agents if isinstance(a, RecognizeAgent))
+    crops = [np.zeros((16, 32), dtype=np.uint8)] * 5
+    assert len(agent.read(crops, sp.effective_options(None))) == 5
+    assert batch_sizes == [3]
 
 
 def test_default_formats() -> None:

@@ -1,4 +1,4 @@
-"""scipix: open, self-hosted scientific OCR (images and PDFs of mathematics to LaTeX and more)."""
+"""scipix: open, self-hosted scientific OCR (images of mathematics to LaTeX and more)."""
 
 from __future__ import annotations
 

@@ -11,13 +11,12 @@ any other error.
     class                                error id                     HTTP
     ScipixError                          sys_exception                500
     ├── InputError                       opts_bad_format              200
-    │   ├── ImageError                   image_decode_error           200
-    │   │   ├── ImageMissingError        image_missing                200
-    │   │   ├── ImageDecodeError         image_decode_error           200
-    │   │   ├── ImageTooLargeError       image_max_size               200
-    │   │   ├── ImageNoContentError      image_no_content             200
-    │   │   ├── ImageNotSupportedError   image_not_supported          200
-    │   │   └── ImageDownloadError       image_download_error         200
+    │   ├── ImageMissingError            image_missing                200
+    │   ├── ImageDecodeError             image_decode_error           200
+    │   ├── ImageTooLargeError           image_max_size               200
+    │   ├── ImageNoContentError          image_no_content             200
+    │   ├── ImageNotSupportedError       image_not_supported          200
+    │   ├── ImageDownloadError           image_download_error         200
     │   ├── RequestError                 opts_bad_format              200
     │   │   ├── JsonSyntaxError          json_syntax                  200
     │   │   ├── RequestTooLargeError     sys_request_too_large        200
@@ -29,12 +28,6 @@ any other error.
     │   │   │   └── CallbackError        opts_bad_callback            200
     │   │   └── BatchUnknownIdError      batch_unknown_id             200
     │   ├── LatexError                   math_syntax                  200
-    │   ├── PdfError                     pdf_error                    200
-    │   │   ├── PdfMissingError          pdf_missing                  200
-    │   │   ├── PdfDecodeError           pdf_decode_error             200
-    │   │   ├── PdfEncryptedError        pdf_encrypted                200
-    │   │   ├── PdfUnknownIdError        pdf_unknown_id               200
-    │   │   └── PdfPageLimitError        pdf_page_limit_exceeded      200
     │   └── ConfigError                  config_invalid               400
     ├── ConfidenceError                  math_confidence              200
     ├── AuthError                        http_unauthorized            401
@@ -42,8 +35,7 @@ any other error.
     │       └── TokenUnknownError        token_unknown                200
     ├── RateLimitError                   http_max_requests            429
     ├── ModelError                       model_unavailable            503
-    ├── StoreError                       store_error                  500
-    └── TrustError                       attestation_invalid          400
+    └── StoreError                       store_error                  500
 
 Notes on the ids:
 
@@ -55,8 +47,9 @@ Notes on the ids:
   module called it ``image_too_large``, which no Mathpix client knows). A too-large request body
   (JSON, multipart, base64 image) is ``sys_request_too_large``, also Mathpix's own id.
 - Our own ids, for what Mathpix has no id for, follow the same naming: ``config_invalid``,
-  ``model_unavailable``, ``store_error``, ``attestation_invalid``, ``pdf_error`` and
-  ``pdf_decode_error``.
+  ``model_unavailable`` and ``store_error``.
+- A class is here only while some code raises it: errors of features not built yet (PDFs, …)
+  arrive with their feature.
 """
 
 from __future__ import annotations
@@ -79,7 +72,7 @@ class ScipixError(Exception):
 
     ``message`` says what was wrong and how to fix it (the table's default message when left
     out); ``detail`` holds Mathpix's extra ``error_info`` fields (``url``, ``name``, ``value``,
-    ``limit_name``, …). Every subclass can be built as ``cls(message)``, so errors pickle (Ray).
+    ``limit_name``, …). Every subclass can be built as ``cls(message)``, so errors pickle.
     """
 
     error_id: ClassVar[str] = "sys_exception"
@@ -107,40 +100,34 @@ class ScipixError(Exception):
 
 
 class InputError(ScipixError):
-    """The input (image, PDF, LaTeX, option, config) is wrong; the caller can fix it."""
+    """The input (image, LaTeX, option, config) is wrong; the caller can fix it."""
 
     error_id = "opts_bad_format"
 
 
-class ImageError(InputError):
-    """An image could not be used."""
-
-    error_id = "image_decode_error"
-
-
-class ImageMissingError(ImageError):
+class ImageMissingError(InputError):
     error_id = "image_missing"
 
 
-class ImageDecodeError(ImageError):
+class ImageDecodeError(InputError):
     error_id = "image_decode_error"
 
 
-class ImageTooLargeError(ImageError):
+class ImageTooLargeError(InputError):
     """Too many pixels or bytes (Mathpix's id ``image_max_size``)."""
 
     error_id = "image_max_size"
 
 
-class ImageNoContentError(ImageError):
+class ImageNoContentError(InputError):
     error_id = "image_no_content"
 
 
-class ImageNotSupportedError(ImageError):
+class ImageNotSupportedError(InputError):
     error_id = "image_not_supported"
 
 
-class ImageDownloadError(ImageError):
+class ImageDownloadError(InputError):
     error_id = "image_download_error"
 
 
@@ -200,30 +187,6 @@ class LatexError(InputError):
         self.position = position
 
 
-class PdfError(InputError):
-    error_id = "pdf_error"
-
-
-class PdfMissingError(PdfError):
-    error_id = "pdf_missing"
-
-
-class PdfDecodeError(PdfError):
-    error_id = "pdf_decode_error"
-
-
-class PdfEncryptedError(PdfError):
-    error_id = "pdf_encrypted"
-
-
-class PdfUnknownIdError(PdfError):
-    error_id = "pdf_unknown_id"
-
-
-class PdfPageLimitError(PdfError):
-    error_id = "pdf_page_limit_exceeded"
-
-
 class ConfigError(InputError):
     """A configuration file or ``SCIPIX_*`` variable is invalid (the CLI exits with code 2)."""
 
@@ -241,7 +204,7 @@ class AuthError(ScipixError):
 
 
 class TokenError(AuthError):
-    """An app token may not make this request (batch, PDF, async, history)."""
+    """An app token may not make this request (batch, async, a route that wants the key)."""
 
     error_id = "unauthorized_token_request"
 
@@ -263,15 +226,9 @@ class ModelError(ScipixError):
 
 
 class StoreError(ScipixError):
-    """A persistent store (keys, history, memory) failed; stored data is left intact."""
+    """A persistent store (keys, history) failed; stored data is left intact."""
 
     error_id = "store_error"
-
-
-class TrustError(ScipixError):
-    """An attestation is forged, malformed or from an unknown worker."""
-
-    error_id = "attestation_invalid"
 
 
 #: The one table: error id -> HTTP status and default message (Mathpix: 200 but 401 and 429).
@@ -296,12 +253,6 @@ ERROR_TABLE: dict[str, ErrorKind] = {
         ErrorKind("batch_unknown_id", 200, "Unknown batch id"),
         ErrorKind("math_syntax", 200, "The LaTeX could not be parsed"),
         ErrorKind("math_confidence", 200, "The confidence is below the threshold"),
-        ErrorKind("pdf_error", 200, "The PDF could not be processed"),
-        ErrorKind("pdf_missing", 200, "No PDF was given"),
-        ErrorKind("pdf_decode_error", 200, "The PDF could not be decoded"),
-        ErrorKind("pdf_encrypted", 200, "The PDF is encrypted"),
-        ErrorKind("pdf_unknown_id", 200, "Unknown or expired pdf id"),
-        ErrorKind("pdf_page_limit_exceeded", 200, "The PDF has too many pages"),
         ErrorKind("config_invalid", 400, "The configuration is invalid"),
         ErrorKind("http_unauthorized", 401, "Invalid credentials"),
         ErrorKind("unauthorized_token_request", 200, "The app token cannot make this request"),
@@ -309,7 +260,6 @@ ERROR_TABLE: dict[str, ErrorKind] = {
         ErrorKind("http_max_requests", 429, "Too many requests"),
         ErrorKind("model_unavailable", 503, "The recognition model is not available"),
         ErrorKind("store_error", 500, "A data store failed"),
-        ErrorKind("attestation_invalid", 400, "The attestation is invalid"),
     )
 }
 

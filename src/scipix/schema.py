@@ -43,6 +43,26 @@ DEFAULT_FORMATS = ("text", "latex_styled")
 #: The ``type`` values of ``Result.data`` items we produce.
 DATA_TYPES = ("latex", "mathml", "asciimath", "html", "svg", "tsv", "table_html")
 
+# The defaults and bounds that settings (``[ocr]``), per-call options and the code that acts
+# (``BeamConfig``, ``PreprocessConfig``) share, defined once here; the pre-processing switches
+# are :class:`PreprocessSteps`.
+
+#: Beam search width (1 = greedy), and the widest a setting or a call may ask for.
+BEAM_WIDTH = 3
+MAX_BEAM_WIDTH = 16
+#: Alternatives returned per formula (at most ``MAX_BEAM_WIDTH``).
+N_BEST = 1
+#: Longest LaTeX, in tokens, and the beam's length normalization (GNMT alpha).
+MAX_TOKENS = 256
+LENGTH_PENALTY = 0.6
+#: Formulas the recognizer reads in one batch.
+BATCH_SIZE = 8
+#: A page is turned only when its orientation's probability reaches this (Mathpix's default).
+AUTO_ROTATE_CONFIDENCE = 0.99
+#: The math delimiters of the ``text`` format.
+INLINE_DELIMITERS = ("\\(", "\\)")
+DISPLAY_DELIMITERS = ("\\[", "\\]")
+
 _RANGE_ERRORS = {
     "greater_than",
     "greater_than_equal",
@@ -111,8 +131,27 @@ class DataOptions(OptionsModel):
     include_table_html: bool = False
 
 
+class PreprocessSteps(BaseModel):
+    """The pre-processing switches and their defaults, defined once: settings' ``[preprocessing]``
+    section inherits them, :class:`PreprocessSwitches` overrides them per call (the same names)
+    and :class:`~scipix.imaging.PreprocessConfig` takes its defaults from them."""
+
+    auto_rotate: bool = Field(True, description="Detect and undo 90/180/270 degree rotation.")
+    deskew: bool = Field(True, description="Straighten slightly rotated scans.")
+    crop: bool = Field(True, description="Crop to the content.")
+    clahe: bool = Field(False, description="Local contrast equalization.")
+    denoise: bool = Field(False, description="Smooth sensor and JPEG noise, keeping edges.")
+    binarize: bool = Field(False, description="Threshold to black ink on white paper.")
+    exif_orientation: bool = Field(True, description="Undo the EXIF orientation tag.")
+
+
+#: The defaults of the pre-processing switches.
+PREPROCESS_DEFAULTS = PreprocessSteps()
+
+
 class PreprocessSwitches(OptionsModel):
-    """Per-call pre-processing switches; ``None`` keeps the value from settings."""
+    """Per-call pre-processing switches, one per field of :class:`PreprocessSteps`; ``None``
+    keeps the value from settings."""
 
     auto_rotate: bool | None = None
     deskew: bool | None = None
@@ -128,16 +167,16 @@ class RecognizeOptions(OptionsModel):
 
     formats: tuple[str, ...] = DEFAULT_FORMATS
     data_options: DataOptions = Field(default_factory=DataOptions)
-    math_inline_delimiters: tuple[str, str] = ("\\(", "\\)")
-    math_display_delimiters: tuple[str, str] = ("\\[", "\\]")
+    math_inline_delimiters: tuple[str, str] = INLINE_DELIMITERS
+    math_display_delimiters: tuple[str, str] = DISPLAY_DELIMITERS
     rm_spaces: bool = True
     confidence_threshold: float | None = Field(None, ge=0.0, le=1.0)
     include_line_data: bool = False
     include_word_data: bool = False
-    beam_width: int | None = Field(None, ge=1, le=16)
-    n_best: int = Field(1, ge=1, le=16)
+    beam_width: int | None = Field(None, ge=1, le=MAX_BEAM_WIDTH)
+    n_best: int = Field(N_BEST, ge=1, le=MAX_BEAM_WIDTH)
     region: Region | None = None
-    auto_rotate_confidence_threshold: float = Field(0.99, ge=0.0, le=1.0)
+    auto_rotate_confidence_threshold: float = Field(AUTO_ROTATE_CONFIDENCE, ge=0.0, le=1.0)
     preprocessing: PreprocessSwitches = Field(default_factory=PreprocessSwitches)
 
     @field_validator("formats", mode="before")

@@ -31,7 +31,7 @@ from scipix.pipeline.job import Envelope, Job
 from scipix.pipeline.message import Tag
 from scipix.pipeline.runtime import Agent, LocalRuntime, RunStats, run_inline
 from scipix.recognition.text import TextRecognizer
-from scipix.schema import ErrorInfo, RecognizeOptions, Result, new_request_id
+from scipix.schema import ErrorInfo, PreprocessSteps, RecognizeOptions, Result, new_request_id
 from scipix.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -129,23 +129,17 @@ class Scipix:
 
     def _build_agents(self) -> list[Agent]:
         pre, ocr = self.settings.preprocessing, self.settings.ocr
+        switches = pre.model_dump(include=set(PreprocessSteps.model_fields))
         defaults = PreprocessDefaults(
-            PreprocessConfig(
-                auto_rotate=pre.auto_rotate,
-                deskew=pre.deskew,
-                crop=pre.crop,
-                clahe=pre.clahe,
-                denoise=pre.denoise,
-                binarize=pre.binarize,
-                exif_orientation=pre.exif_orientation,
-            ),
+            PreprocessConfig(**switches),
             DecodeLimits(max_pixels=pre.max_pixels, max_bytes=pre.max_bytes),
         )
         text = self.text_recognizer if ocr.text_ocr else None
+        batch_size = self.settings.performance.batch_size
         return [
             PreprocessAgent(defaults),
             DetectAgent(text),
-            RecognizeAgent(self.formula_recognizer, text, ocr.low_confidence),
+            RecognizeAgent(self.formula_recognizer, text, ocr.low_confidence, batch_size),
             GenerateAgent(),
             ValidateAgent(ocr.low_confidence, ocr.confidence_threshold),
         ]
@@ -153,12 +147,17 @@ class Scipix:
     # -- recognition ---------------------------------------------------------------------------
 
     def effective_options(self, options: RecognizeOptions | None) -> RecognizeOptions:
-        """The call's options, with settings filling what the caller left unset."""
+        """The call's options, with settings filling what the caller left unset (``n_best`` at
+        most the caller's ``beam_width``)."""
         opts = options if options is not None else RecognizeOptions()
         ocr = self.settings.ocr
         update: dict[str, Any] = {}
+        n_best = opts.n_best
+        if "n_best" not in opts.model_fields_set:
+            n_best = ocr.n_best if opts.beam_width is None else min(ocr.n_best, opts.beam_width)
+            update["n_best"] = n_best
         if opts.beam_width is None:
-            update["beam_width"] = max(ocr.beam_width, opts.n_best)
+            update["beam_width"] = max(ocr.beam_width, n_best)
         if "math_inline_delimiters" not in opts.model_fields_set:
             update["math_inline_delimiters"] = ocr.math_inline_delimiters
         if "math_display_delimiters" not in opts.model_fields_set:

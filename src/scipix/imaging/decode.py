@@ -41,7 +41,7 @@ _PIL_FORMAT = {
     "gif": "GIF",
 }
 _NOT_SUPPORTED = {
-    b"%PDF": "a PDF document; use `scipix pdf` for PDFs",
+    b"%PDF": "a PDF document; scipix reads images only: render its pages (pdftoppm -png)",
     b"<svg": "an SVG drawing; render it to PNG first",
     b"<?xm": "an XML/SVG document; render it to PNG first",
 }

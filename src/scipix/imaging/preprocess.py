@@ -38,6 +38,7 @@ from scipix.imaging.orientation import (
     usable,
 )
 from scipix.imaging.page import Gray, Page, read_only
+from scipix.schema import AUTO_ROTATE_CONFIDENCE, PREPROCESS_DEFAULTS
 
 T = TypeVar("T")
 
@@ -47,18 +48,19 @@ STEPS = ("polarity", "analyse", "deskew", "orient", "crop", "clahe", "denoise", 
 
 @dataclass(frozen=True)
 class PreprocessConfig:
-    """Which steps run, and their few parameters."""
+    """Which steps run (the switches of :class:`~scipix.schema.PreprocessSteps`, whose defaults
+    they take), and their few parameters."""
 
-    auto_rotate: bool = True
-    deskew: bool = True
-    crop: bool = True
-    clahe: bool = False
-    denoise: bool = False
-    binarize: bool = False
+    auto_rotate: bool = PREPROCESS_DEFAULTS.auto_rotate
+    deskew: bool = PREPROCESS_DEFAULTS.deskew
+    crop: bool = PREPROCESS_DEFAULTS.crop
+    clahe: bool = PREPROCESS_DEFAULTS.clahe
+    denoise: bool = PREPROCESS_DEFAULTS.denoise
+    binarize: bool = PREPROCESS_DEFAULTS.binarize
     #: Undo the EXIF orientation tag while decoding (Mathpix's server ignores it).
-    exif_orientation: bool = True
+    exif_orientation: bool = PREPROCESS_DEFAULTS.exif_orientation
     #: Rotate only when the probability that the page is turned reaches this (Mathpix: 0.99).
-    rotate_threshold: float = 0.99
+    rotate_threshold: float = AUTO_ROTATE_CONFIDENCE
     #: Long side of the copy that orientation, skew and crop are measured on.
     analysis_side: int = 1600
     #: Ink kept around the content when cropping, in pixels.

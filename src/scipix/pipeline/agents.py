@@ -20,7 +20,7 @@ from scipix.pipeline.detect import detect_layout
 from scipix.pipeline.job import Job, Layout, Reading, Region
 from scipix.pipeline.prose import line_regions, looks_like_prose, read_lines, resplit
 from scipix.recognition.text import TextRecognizer
-from scipix.schema import RecognizeOptions
+from scipix.schema import BATCH_SIZE, RecognizeOptions
 from scipix.schema import Region as RegionOption
 
 if TYPE_CHECKING:
@@ -131,10 +131,12 @@ class RecognizeAgent:
         formula: Callable[[], FormulaRecognizer],
         text: Callable[[], TextRecognizer] | None,
         low_confidence: float = 0.5,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         self.formula = formula
         self.text = text
         self.low_confidence = low_confidence
+        self.batch_size = batch_size  # formulas per recognizer batch (performance.batch_size)
 
     def read(self, crops: Sequence[Gray], options: RecognizeOptions) -> list[Reading | None]:
         """One reading per crop; None for a crop the recognizer finds blank."""
@@ -142,7 +144,12 @@ class RecognizeAgent:
             return []
         model = self.formula()
         try:
-            found = model.recognize(crops, beam_width=options.beam_width, n_best=options.n_best)
+            found = model.recognize(
+                crops,
+                beam_width=options.beam_width,
+                n_best=options.n_best,
+                batch_size=self.batch_size,
+            )
             return list(found)
         except ImageNoContentError:
             if len(crops) == 1:

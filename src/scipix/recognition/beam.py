@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from scipix.schema import BEAM_WIDTH, LENGTH_PENALTY, MAX_TOKENS, N_BEST
+
 FloatArray = npt.NDArray[np.float32]
 #: decoder step: (tokens (N,1), position, cross_k, cross_v, past_k, past_v) -> (logp, k, v)
 StepFn = Callable[
@@ -23,10 +25,12 @@ StepFn = Callable[
 
 @dataclass(frozen=True)
 class BeamConfig:
-    beam_width: int = 3
-    n_best: int = 1
-    max_tokens: int = 256
-    length_penalty: float = 0.6
+    """How to search; the defaults are the shared ones of :mod:`scipix.schema` (settings too)."""
+
+    beam_width: int = BEAM_WIDTH
+    n_best: int = N_BEST
+    max_tokens: int = MAX_TOKENS
+    length_penalty: float = LENGTH_PENALTY
     bos: int = 1
     eos: int = 2
     banned: tuple[int, ...] = (0, 1, 3)  # pad, bos, unk: never emitted

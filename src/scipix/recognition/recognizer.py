@@ -29,6 +29,7 @@ from scipix.recognition.preprocess import (
     prepare_image,
 )
 from scipix.recognition.reading import Hypothesis, Reading
+from scipix.schema import BATCH_SIZE
 
 ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder.onnx"
@@ -170,7 +171,7 @@ class FormulaRecognizer:
         images: Sequence[GrayImage],
         beam_width: int | None = None,
         n_best: int = 1,
-        batch_size: int = 8,
+        batch_size: int = BATCH_SIZE,
     ) -> list[Reading]:
         """Recognize each image (one formula each). Raises ImageNoContentError for blanks."""
         beam = self.beam

@@ -1,4 +1,8 @@
-"""The settings model: eight sections, each refusing unknown keys; defaults only, no I/O."""
+"""The settings model: five sections, each refusing unknown keys; defaults only, no I/O.
+
+Every key is read by the code it names (``tests/foundation/test_settings_used.py`` checks): a
+section for a feature that is not built yet is added when the feature lands.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,18 @@ from typing import Annotated, Literal
 import platformdirs
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from scipix.schema import (
+    BATCH_SIZE,
+    BEAM_WIDTH,
+    DISPLAY_DELIMITERS,
+    INLINE_DELIMITERS,
+    LENGTH_PENALTY,
+    MAX_BEAM_WIDTH,
+    MAX_TOKENS,
+    N_BEST,
+    PreprocessSteps,
+)
 
 APP_NAME = "scipix"
 CONFIG_FILE_NAME = "scipix.toml"
@@ -27,81 +43,54 @@ class Section(BaseModel):
 class RuntimeSettings(Section):
     data_dir: UserPath = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)),
-        description="Where stores (keys, history, memory, learning) live.",
+        description="Where the server's store (API keys, result history) lives.",
     )
     cache_dir: UserPath = Field(
         default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)),
-        description="Rebuildable caches (rendered training data, result cache).",
+        description="Rebuildable caches (rendered training data).",
     )
-    log_level: Literal["debug", "info", "warning", "error"] = "warning"
-    threads: int = Field(0, ge=0, description="ONNX Runtime intra-op threads; 0 = all cores.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "warning", description="Log level of `scipix serve` (its --log-level overrides it)."
+    )
+    threads: int = Field(
+        0, ge=0, description="ONNX Runtime intra-op threads per model; 0 = cores / workers."
+    )
 
 
 class OcrSettings(Section):
     model_dir: UserPath | None = Field(
         None, description="A retrained model's directory; unset = the packaged weights."
     )
-    beam_width: int = Field(3, ge=1, le=16, description="Beam search width (1 = greedy).")
-    n_best: int = Field(1, ge=1, le=16, description="Alternatives returned per formula.")
-    max_tokens: int = Field(256, ge=8, le=2048, description="Longest LaTeX, in tokens.")
-    length_penalty: float = Field(0.6, ge=0.0, le=2.0, description="Beam length normalization.")
+    beam_width: int = Field(
+        BEAM_WIDTH, ge=1, le=MAX_BEAM_WIDTH, description="Beam search width (1 = greedy)."
+    )
+    n_best: int = Field(
+        N_BEST, ge=1, le=MAX_BEAM_WIDTH, description="Alternatives returned per formula."
+    )
+    max_tokens: int = Field(MAX_TOKENS, ge=8, le=2048, description="Longest LaTeX, in tokens.")
+    length_penalty: float = Field(
+        LENGTH_PENALTY, ge=0.0, le=2.0, description="Beam length normalization."
+    )
     confidence_threshold: float = Field(
         0.0, ge=0.0, le=1.0, description="Below it a result is an error (math_confidence)."
     )
     low_confidence: float = Field(0.5, ge=0.0, le=1.0, description="Below it a line is flagged.")
     text_ocr: bool = Field(True, description="Read printed text lines with the text OCR.")
-    math_inline_delimiters: tuple[str, str] = ("\\(", "\\)")
-    math_display_delimiters: tuple[str, str] = ("\\[", "\\]")
+    math_inline_delimiters: tuple[str, str] = INLINE_DELIMITERS
+    math_display_delimiters: tuple[str, str] = DISPLAY_DELIMITERS
 
 
-class PreprocessingSettings(Section):
-    auto_rotate: bool = Field(True, description="Detect and undo 90/180/270 degree rotation.")
-    deskew: bool = Field(True, description="Straighten slightly rotated scans.")
-    crop: bool = Field(True, description="Crop to the content.")
-    clahe: bool = Field(False, description="Local contrast equalization.")
-    denoise: bool = False
-    binarize: bool = False
-    exif_orientation: bool = Field(True, description="Undo the EXIF orientation tag.")
+class PreprocessingSettings(Section, PreprocessSteps):
+    """The switches of :class:`~scipix.schema.PreprocessSteps`, and the decoding limits."""
+
     max_pixels: int = Field(40_000_000, ge=1, description="Refused before decoding above this.")
     max_bytes: int = Field(20_000_000, ge=1, description="Largest encoded image accepted.")
-
-
-class AgentDbSettings(Section):
-    enabled: bool = True
-    path: UserPath | None = Field(None, description="Unset = <data_dir>/agentdb.")
-    metric: Literal["cos", "l2sq", "ip"] = "cos"
-    quantization: Literal["f32", "f16", "i8", "b1"] = "f32"
-    connectivity: int = Field(16, ge=2, le=256, description="HNSW M.")
-    expansion_add: int = Field(128, ge=1, description="HNSW ef_construction.")
-    expansion_search: int = Field(64, ge=1, description="HNSW ef_search.")
-    cache_results: bool = Field(True, description="Answer repeated images from the cache.")
-
-
-class ReasoningBankSettings(Section):
-    enabled: bool = True
-    path: UserPath | None = Field(None, description="Unset = <data_dir>/reasoningbank.")
-    calibrate: bool = Field(True, description="Calibrate confidence from verdicts.")
-    min_verdicts_for_calibration: int = Field(50, ge=2)
-    target_precision: float = Field(0.95, gt=0.0, le=1.0)
-    correction_similarity: float = Field(
-        0.97, gt=0.0, le=1.0, description="Image similarity above which a correction applies."
-    )
-
-
-class DistributedSettings(Section):
-    engine: Literal["local", "ray"] = "local"
-    ray_address: str | None = Field(None, description="Unset = start a local Ray.")
-    quorum_size: int = Field(4, ge=1, description="Voters for a quorum (3f+1).")
-    quorum_below_confidence: float = Field(
-        0.0, ge=0.0, le=1.0, description="Ask a quorum below this confidence; 0 = never."
-    )
-    worker_id: str | None = Field(None, description="Unset = derived from the host name.")
 
 
 class PerformanceSettings(Section):
     workers: int = Field(1, ge=1, le=256, description="Pipeline worker threads.")
     queue_size: int = Field(64, ge=1, description="Bounded queue length (back-pressure).")
-    batch_size: int = Field(8, ge=1, le=256, description="Formulas per recognizer batch.")
+    batch_size: int = Field(BATCH_SIZE, ge=1, le=256, description="Formulas per recognizer batch.")
 
 
 class ServerSettings(Section):
@@ -129,9 +118,6 @@ class Settings(BaseSettings):
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     preprocessing: PreprocessingSettings = Field(default_factory=PreprocessingSettings)
-    agentdb: AgentDbSettings = Field(default_factory=AgentDbSettings)
-    reasoningbank: ReasoningBankSettings = Field(default_factory=ReasoningBankSettings)
-    distributed: DistributedSettings = Field(default_factory=DistributedSettings)
     performance: PerformanceSettings = Field(default_factory=PerformanceSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
 

@@ -171,6 +171,21 @@ def locate_key(text: str, dotted: tuple[str, ...]) -> int | None:
     return None
 
 
+#: Sections that ``scipix config init`` of earlier versions wrote for features not built yet;
+#: an old file that still has one is told so, rather than offered the closest section.
+UNBUILT_SECTIONS = {
+    "agentdb": "vector memory",
+    "reasoningbank": "learning from corrections",
+    "distributed": "Ray workers",
+}
+
+
+def unbuilt(section: str, fix: str) -> str:
+    """Why ``section`` sets nothing: it configures a feature this version does not have."""
+    feature = UNBUILT_SECTIONS[section]
+    return f"section '{section}' configures {feature}, which scipix does not have yet; {fix}"
+
+
 def _close(name: str, choices: list[str]) -> str | None:
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
     return close[0] if close else None
@@ -186,6 +201,9 @@ def check_keys(
         if key not in fields:
             line = locate_key(text, tuple(dotted.split(".")))
             where = f"{shown(path)}:{line}" if line else shown(path)
+            if not prefix and key in UNBUILT_SECTIONS:
+                message = f"{where}: {unbuilt(key, 'delete the section')}"
+                raise ConfigError(message, path=str(path), key=dotted, line=line)
             close = _close(key, list(fields))
             hint = f"did you mean '{prefix}{close}'?" if close else f"valid: {', '.join(fields)}"
             raise ConfigError(
@@ -242,6 +260,9 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
         if model is not None and parts[1] in model.model_fields:
             continue
         dotted = ".".join(parts)
+        if parts[0] in UNBUILT_SECTIONS:
+            reason = unbuilt(parts[0], "unset the variable")
+            raise ConfigError(f"environment variable {name}: {reason}", env=name, key=dotted)
         close = _close("__".join(parts[:2]), known)
         hint = f"; did you mean {ENV_PREFIX}{close.upper()}?" if close else ""
         raise ConfigError(
