@@ -165,7 +165,9 @@ class PreprocessSwitches(OptionsModel):
 class RecognizeOptions(OptionsModel):
     """What one recognition call should produce (Mathpix ``/v3/text`` options)."""
 
-    formats: tuple[str, ...] = DEFAULT_FORMATS
+    formats: tuple[str, ...] = Field(
+        DEFAULT_FORMATS, json_schema_extra={"items": {"type": "string", "enum": list(TEXT_FORMATS)}}
+    )
     data_options: DataOptions = Field(default_factory=DataOptions)
     math_inline_delimiters: tuple[str, str] = INLINE_DELIMITERS
     math_display_delimiters: tuple[str, str] = DISPLAY_DELIMITERS

@@ -3,6 +3,7 @@
 The batch and each result as it arrives are stored in the server database, so any worker process
 answers ``GET /v3/batch/{id}``. A failed item carries its error as its result (errors as data).
 At shutdown, unfinished items get a ``sys_exception`` result so that clients stop polling.
+:class:`BatchRequest` is the body in the OpenAPI schema.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+from pydantic import BaseModel, ConfigDict, Field
 
 from scipix.errors import (
     BatchUnknownIdError,
@@ -35,7 +37,40 @@ from scipix.settings import ServerSettings
 
 log = logging.getLogger("scipix.server")
 MAX_BATCH_ITEMS = 1000
-_BATCH_ONLY = ("urls", "ocr_behavior")
+OCR_BEHAVIORS = ("latex", "text")
+_BEHAVIOR_DOC = "Whose options and answer: /v3/latex's or /v3/text's."
+
+
+class BatchUrl(BaseModel):
+    """One item as an object: its image and the options of this item alone."""
+
+    model_config = ConfigDict(extra="allow")
+
+    url: str = Field(description="The image: a data URI or an http(s) URL (or as src).")
+    ocr_behavior: str | None = Field(
+        None,
+        json_schema_extra={"enum": list(OCR_BEHAVIORS)},
+        description=_BEHAVIOR_DOC + " Default: the batch's ocr_behavior.",
+    )
+
+
+class BatchRequest(BaseModel):
+    """The JSON body of ``POST /v3/batch``: the images by key; the other keys are options, those
+    of ``/v3/latex`` or ``/v3/text`` (``ocr_behavior``), shared by every item."""
+
+    model_config = ConfigDict(extra="allow")
+
+    urls: dict[str, str | BatchUrl] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_ITEMS,
+        description="The images by key: a data URI or an http(s) URL each.",
+    )
+    ocr_behavior: str = Field(
+        OCR_BEHAVIORS[0], json_schema_extra={"enum": list(OCR_BEHAVIORS)}, description=_BEHAVIOR_DOC
+    )
+
+
+_BATCH_ONLY = tuple(BatchRequest.model_fields)
 
 
 @dataclass(frozen=True)
@@ -71,7 +106,7 @@ def parse_batch(body: dict[str, Any], principal: Principal) -> list[BatchItem]:
             f"a batch has at most {MAX_BATCH_ITEMS} urls, got {len(urls)}", name="urls"
         )
     behavior = body.get("ocr_behavior", "latex")
-    if behavior not in ("latex", "text"):
+    if behavior not in OCR_BEHAVIORS:
         raise OptionsError("ocr_behavior must be 'latex' or 'text'", name="ocr_behavior")
     shared = {k: v for k, v in body.items() if k not in _BATCH_ONLY}
     _item_call(shared, behavior, principal)  # global errors fail the request
@@ -94,7 +129,7 @@ def _parse_item(
     try:
         if not isinstance(src, str) or not src:
             raise ImageMissingError(f"item {key!r} has no url")
-        if item_behavior not in ("latex", "text"):
+        if item_behavior not in OCR_BEHAVIORS:
             raise OptionsError("ocr_behavior must be 'latex' or 'text'", name="ocr_behavior")
         call, formats = _item_call(options, item_behavior, principal)
     except ScipixError as error:

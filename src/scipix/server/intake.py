@@ -7,6 +7,7 @@ Two body forms (Mathpix ``/v3/text``, ``/v3/latex``):
 
 The body is read in chunks and refused (``sys_request_too_large``) as soon as it passes
 ``server.max_body_bytes``; a base64 image is refused past ``server.max_image_bytes``.
+:class:`ImageSource` and :class:`ImageForm` describe both forms in the OpenAPI schema.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.types import Message
@@ -30,6 +32,7 @@ from scipix.errors import (
     OptionsError,
     RequestTooLargeError,
 )
+from scipix.schema import OptionsModel
 from scipix.server.fetch import fetch_image
 from scipix.settings import ServerSettings
 
@@ -38,6 +41,29 @@ _DATA_URI = re.compile(
 )
 _MAX_FORM_FIELDS = 16
 _PARSE_INLINE_BYTES = 256 * 1024
+
+
+class ImageSource(OptionsModel):
+    """The image of a JSON body (the rest of the body is options)."""
+
+    src: str | None = Field(
+        None,
+        description="The image: a data URI (data:image/png;base64,...) or an http(s) URL"
+        " (fetched only when the server allows it).",
+    )
+
+
+class ImageForm(BaseModel):
+    """A ``multipart/form-data`` body: the image file and the options as one JSON field."""
+
+    file: bytes = Field(b"", description="The image file.")
+    options_json: str = Field(
+        "{}", description="Every option, as one JSON object (the JSON body without src)."
+    )
+
+
+#: The fields of a multipart body; any other is refused.
+FORM_FIELDS = tuple(ImageForm.model_fields)
 
 
 @dataclass(frozen=True)
@@ -143,7 +169,7 @@ async def read_multipart(request: Request, body: bytes) -> tuple[bytes | None, d
     except Exception as exc:  # starlette raises its own MultiPartException / KeyError forms
         raise JsonSyntaxError(f"The multipart body cannot be parsed: {exc}") from None
     try:
-        unknown = [name for name in form if name not in ("file", "options_json")]
+        unknown = [name for name in form if name not in FORM_FIELDS]
         if unknown:
             raise OptionsError(
                 f"form field {unknown[0]!r} is not understood: send the image as 'file' and"

@@ -5,20 +5,31 @@ becomes a top-level key (with none requested, the answer has ``latex``), confide
 ``latex_confidence``/``latex_confidence_rate``, and ``position``, ``detection_list`` and
 ``detection_map`` describe the image. With ``n_best`` > 1 (``beam_size`` at least as large, or
 left to the settings), ``candidates`` lists the n-best readings, best first, each with the
-requested formats and its confidences.
+requested formats and its confidences. :class:`LatexRequest` is the body in the OpenAPI schema;
+the options it shares with ``/v3/text`` are :class:`RecognizeOptions`' own fields.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
 from scipix.errors import OptionsError, UnknownFormatError, UnknownOcrError
 from scipix.pipeline.formats import convert
-from scipix.schema import Candidate, DataOptions, RecognizeOptions, Result
+from scipix.schema import Candidate, DataOptions, ErrorInfo, RecognizeOptions, Result
 from scipix.server.auth import Principal
-from scipix.server.options import SERVER_OPTIONS, CallOptions, server_options
+from scipix.server.intake import ImageSource
+from scipix.server.options import (
+    CallOptions,
+    ServerOptions,
+    accepted_fields,
+    call_options,
+    server_options,
+)
 
 LEGACY_FORMATS = (
     "text",
@@ -35,12 +46,44 @@ OCR_VALUES = ("math", "text")
 _ACCEPTED_NOT_APPLIED = frozenset(
     {"format_options", "skip_recrop", "include_detected_alphabets", "enable_blue_hsv_filter"}
 )
-_KNOWN = (
-    frozenset({"formats", "ocr", "beam_size", "n_best", "region", "confidence_threshold"})
-    | {"auto_rotate_confidence_threshold", "src", "file", "url"}
-    | _ACCEPTED_NOT_APPLIED
-    | SERVER_OPTIONS
+#: The options that :class:`RecognizeOptions` checks: their name here and there.
+RECOGNIZE_NAMES = {
+    "beam_size": "beam_width",
+    "n_best": "n_best",
+    "region": "region",
+    "confidence_threshold": "confidence_threshold",
+    "auto_rotate_confidence_threshold": "auto_rotate_confidence_threshold",
+}
+
+
+class _LatexBody(ServerOptions, ImageSource):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    formats: list[str] = Field(
+        default_factory=list,
+        json_schema_extra={"items": {"type": "string", "enum": list(LEGACY_FORMATS)}},
+        description="Each becomes a key of the answer (none: latex).",
+    )
+    ocr: list[str] = Field(
+        default_factory=lambda: ["math"],
+        json_schema_extra={"items": {"type": "string", "enum": list(OCR_VALUES)}},
+    )
+
+
+def _recognize_field(name: str) -> Any:
+    field = RecognizeOptions.model_fields[name]
+    return field.annotation, copy.copy(field)
+
+
+LatexRequest = create_model(
+    "LatexRequest",
+    __base__=_LatexBody,
+    __module__=__name__,
+    __doc__="The JSON body of ``POST /v3/latex``: the image and its options.",
+    **{ours: _recognize_field(theirs) for ours, theirs in RECOGNIZE_NAMES.items()},
+    **accepted_fields(_ACCEPTED_NOT_APPLIED),
 )
+_KNOWN = frozenset(f.alias or n for n, f in LatexRequest.model_fields.items()) | {"file", "url"}
 _TOKEN = re.compile(r"\\[a-zA-Z]+|\\.|\S")
 
 
@@ -85,21 +128,51 @@ def latex_options(options: dict[str, Any], principal: Principal) -> LegacyCall:
             include_asciimath="asciimath" in formats,
         ),
     }
-    for ours, theirs in (("beam_width", "beam_size"), ("n_best", "n_best")):
+    for theirs, ours in RECOGNIZE_NAMES.items():
         if options.get(theirs) is not None:
             mapped[ours] = options[theirs]
-    for name in ("region", "confidence_threshold", "auto_rotate_confidence_threshold"):
-        if options.get(name) is not None:
-            mapped[name] = options[name]
     recognize = RecognizeOptions.from_request(mapped)
-    call = CallOptions(
-        recognize=recognize,
-        tags=server["tags"],
-        metadata=server["metadata"],
-        is_async=server["is_async"],
-        request_args=dict(options),
+    return LegacyCall(call_options(recognize, server, dict(options)), formats)
+
+
+class LatexCandidate(BaseModel):
+    """A reading in ``/v3/latex``'s shape: the requested formats (``latex`` when none were)
+    and its confidences."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    latex: str | None = Field(None, description="The LaTeX, when no formats were requested.")
+    text: str | None = None
+    text_display: str | None = None
+    latex_normal: str | None = None
+    latex_styled: str | None = None
+    latex_simplified: str | None = None
+    latex_list: list[str] | None = None
+    mathml: str | None = None
+    asciimath: str | None = None
+    latex_confidence: float | None = None
+    latex_confidence_rate: float | None = None
+
+
+class LatexResponse(LatexCandidate):
+    """The answer of ``POST /v3/latex`` (or an error envelope: ``error``, ``error_info``)."""
+
+    request_id: str | None = None
+    version: str | None = None
+    image_width: int | None = None
+    image_height: int | None = None
+    auto_rotate_confidence: float | None = None
+    auto_rotate_degrees: int | None = None
+    position: dict[str, int] | None = Field(
+        None, description="The formula's box: top_left_x, top_left_y, width, height."
     )
-    return LegacyCall(call=call, formats=formats)
+    detection_list: list[str] | None = None
+    detection_map: dict[str, float] | None = None
+    candidates: list[LatexCandidate] | None = Field(
+        None, description="When n_best > 1: the n-best readings, best first."
+    )
+    error: str | None = None
+    error_info: ErrorInfo | None = None
 
 
 def simplified(latex: str) -> str:

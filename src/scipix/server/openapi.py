@@ -1,149 +1,76 @@
-"""Request-body documentation for the OpenAPI schema.
+"""The OpenAPI document, generated from the pydantic models of the bodies.
 
 The routes read their bodies themselves (JSON or multipart, size-limited, Mathpix's errors), so
-FastAPI cannot infer these schemas; they are written here, inline, for clients and schemathesis.
+FastAPI cannot infer a body from a parameter: each route names its body's model instead
+(``openapi_extra=request_body(TextRequest, form=ImageForm)``), the model that checks the body or
+one made of those. :func:`install_openapi` then files each body and the models it uses
+(``$defs``) under ``components/schemas``, where their ``$ref`` point. Responses come from the
+response models the routes declare. FastAPI's 422 answer (``HTTPValidationError``) is left out:
+the server answers a bad parameter with a Mathpix error, as any other bad input.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any
 
-from scipix.schema import TEXT_FORMATS
-from scipix.server.legacy import LEGACY_FORMATS
+from fastapi import FastAPI
+from pydantic import BaseModel
 
-_BOOL: dict[str, Any] = {"type": "boolean"}
-_UNIT: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": 1}
-_PAIR: dict[str, Any] = {
-    "type": "array",
-    "items": {"type": "string"},
-    "minItems": 2,
-    "maxItems": 2,
-}
-_REGION: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "top_left_x": {"type": "integer", "minimum": 0},
-        "top_left_y": {"type": "integer", "minimum": 0},
-        "width": {"type": "integer", "minimum": 1},
-        "height": {"type": "integer", "minimum": 1},
-    },
-}
-_COMMON: dict[str, Any] = {
-    "src": {
-        "type": "string",
-        "description": "The image: a data URI (data:image/png;base64,...) or an http(s) URL"
-        " (fetched only when the server allows it).",
-    },
-    "metadata": {
-        "type": "object",
-        "description": '{"improve_mathpix": false} keeps it out of history.',
-    },
-    "tags": {"type": "array", "items": {"type": "string"}},
-    "async": _BOOL,
-    "region": _REGION,
-    "confidence_threshold": _UNIT,
-}
-TEXT_OPTIONS: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        **_COMMON,
-        "formats": {"type": "array", "items": {"type": "string", "enum": list(TEXT_FORMATS)}},
-        "data_options": {
-            "type": "object",
-            "properties": {
-                name: _BOOL
-                for name in (
-                    "include_latex",
-                    "include_mathml",
-                    "include_asciimath",
-                    "include_html",
-                    "include_svg",
-                    "include_tsv",
-                    "include_table_html",
-                )
-            },
-        },
-        "math_inline_delimiters": _PAIR,
-        "math_display_delimiters": _PAIR,
-        "rm_spaces": _BOOL,
-        "include_line_data": _BOOL,
-        "include_word_data": _BOOL,
-        "auto_rotate_confidence_threshold": _UNIT,
-    },
-}
-LATEX_OPTIONS: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        **_COMMON,
-        "formats": {"type": "array", "items": {"type": "string", "enum": list(LEGACY_FORMATS)}},
-        "ocr": {"type": "array", "items": {"type": "string", "enum": ["math", "text"]}},
-        "beam_size": {"type": "integer", "minimum": 1, "maximum": 10},
-        "n_best": {"type": "integer", "minimum": 1, "maximum": 10},
-    },
-}
-_MULTIPART: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "file": {"type": "string", "format": "binary"},
-        "options_json": {"type": "string", "description": "All options as one JSON object."},
-    },
-}
+REF = "#/components/schemas/"
+_FASTAPI_422 = ("HTTPValidationError", "ValidationError")
 
 
-def image_request_body(options: dict[str, Any]) -> dict[str, Any]:
-    """``openapi_extra`` for a route taking JSON with ``src`` or multipart ``file``."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": options},
-                "multipart/form-data": {"schema": _MULTIPART},
-            },
-        }
-    }
+def request_body(
+    model: type[BaseModel], *, form: type[BaseModel] | None = None, required: bool = True
+) -> dict[str, Any]:
+    """``openapi_extra`` for a route whose body is ``model`` as JSON (or ``form`` as multipart)."""
+    content = {"application/json": {"schema": model_schema(model)}}
+    if form is not None:
+        content["multipart/form-data"] = {"schema": model_schema(form)}
+    return {"requestBody": {"required": required, "content": content}}
 
 
-def json_request_body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
-    return {
-        "requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}
-    }
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of ``model``; its ``$defs`` still to be filed by :func:`finish_openapi`."""
+    return model.model_json_schema(ref_template=REF + "{model}")
 
 
-BATCH_REQUEST: dict[str, Any] = {
-    "type": "object",
-    "required": ["urls"],
-    "properties": {
-        "urls": {
-            "type": "object",
-            "additionalProperties": {
-                "anyOf": [
-                    {"type": "string"},
-                    {"type": "object", "properties": {"url": {"type": "string"}}},
-                ]
-            },
-        },
-        "ocr_behavior": {"type": "string", "enum": ["latex", "text"]},
-        "formats": {"type": "array", "items": {"type": "string"}},
-        "data_options": TEXT_OPTIONS["properties"]["data_options"],
-        "metadata": {"type": "object"},
-        "confidence_threshold": _UNIT,
-    },
-}
-APP_TOKEN_REQUEST: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "expires": {"type": "integer", "minimum": 30, "maximum": 43200},
-        "include_strokes_session_id": _BOOL,
-        "user_id": {"type": "string"},
-    },
-}
-CORRECTION_REQUEST: dict[str, Any] = {
-    "type": "object",
-    "required": ["latex"],
-    "properties": {
-        "latex": {"type": "string", "description": "The corrected LaTeX."},
-        "request_id": {"type": "string", "description": "The request whose result is corrected."},
-        "original_latex": {"type": "string"},
-        "src": {"type": "string", "description": "The image, as a data URI (optional)."},
-    },
-}
+def install_openapi(app: FastAPI) -> None:
+    """Serve FastAPI's document as :func:`finish_openapi` completes it."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            # FastAPI's document shares dicts with the routes' openapi_extra: finish a copy
+            app.openapi_schema = finish_openapi(copy.deepcopy(FastAPI.openapi(app)))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def finish_openapi(document: dict[str, Any]) -> dict[str, Any]:
+    """File the request bodies under ``components/schemas`` and drop FastAPI's 422 answers."""
+    schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                if "title" in media.get("schema", {}):
+                    media["schema"] = _file_schema(media["schema"], schemas)
+            responses = operation.get("responses", {})
+            if _FASTAPI_422[0] in json.dumps(responses.get("422", {})):
+                del responses["422"]
+    text = json.dumps(document["paths"])
+    for name in _FASTAPI_422:
+        if f'"{REF}{name}"' not in text:
+            schemas.pop(name, None)
+    return document
+
+
+def _file_schema(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """Put ``schema`` and its ``$defs`` in ``schemas``; a reference to it in its place."""
+    named = {**schema.pop("$defs", {}), schema["title"]: schema}
+    for name, definition in named.items():
+        if schemas.setdefault(name, definition) != definition:
+            raise ValueError(f"two different OpenAPI schemas are named {name!r}: rename one model")
+    return {"$ref": REF + schema["title"]}

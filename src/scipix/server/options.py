@@ -1,20 +1,75 @@
-"""Request options: the server's own (``metadata``, ``tags``, ``async``, ``callback``), Mathpix
-options scipix accepts without acting on them, and :class:`RecognizeOptions` for the rest.
+"""Request options: the server's own (:class:`ServerOptions`: ``metadata``, ``tags``,
+``async``, ``callback``), Mathpix options scipix accepts without acting on them, and
+:class:`RecognizeOptions` for the rest.
 
 Unknown option names are refused (``opts_bad_format``) so that a typo does not pass silently;
 Mathpix options that scipix does not implement are listed in :data:`ACCEPTED_NOT_APPLIED`.
+:class:`TextRequest`, the ``/v3/text`` body of the OpenAPI schema, is made of exactly the models
+that check a request, so the schema cannot drift from the code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from scipix.errors import CallbackError, OptionsError, TokenError
-from scipix.schema import RecognizeOptions
-from scipix.server.auth import Principal
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    create_model,
+    model_validator,
+)
 
-SERVER_OPTIONS = frozenset({"metadata", "tags", "async", "callback"})
+from scipix.errors import CallbackError, OptionsError, TokenError
+from scipix.schema import OptionsModel, RecognizeOptions
+from scipix.server.auth import Principal
+from scipix.server.intake import ImageSource
+
+
+class ServerOptions(OptionsModel):
+    """The options the server acts on itself; the other keys of a body are left to others."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    metadata: dict[str, Any] | None = Field(
+        None, description='{"improve_mathpix": false} keeps the request out of history.'
+    )
+    tags: list[str] | None = Field(None, description="Labels to find the request by later.")
+    is_async: bool = Field(
+        False,
+        alias="async",
+        strict=True,
+        description="Answer at once with the request_id; the result goes to history.",
+    )
+    callback: Any = Field(
+        None,
+        json_schema_extra={"type": "null"},
+        description="Not supported (opts_bad_callback): leave it out and poll the result.",
+    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _as_options_error(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            name = ".".join(str(p) for p in exc.errors(include_url=False)[0]["loc"][:1])
+            message = _SERVER_OPTION_ERRORS.get(name, "the options must be a JSON object")
+            raise OptionsError(message, name=name or "options") from None
+
+
+_SERVER_OPTION_ERRORS = {
+    "metadata": "metadata must be a JSON object",
+    "tags": "tags must be a list of strings",
+    "async": "async must be true or false",
+}
+
+
+#: The names of the server's own options, as sent.
+SERVER_OPTIONS = frozenset(f.alias or name for name, f in ServerOptions.model_fields.items())
 
 #: Documented Mathpix ``/v3/text`` options that scipix accepts and does not apply (yet).
 ACCEPTED_NOT_APPLIED = frozenset(
@@ -47,6 +102,25 @@ ACCEPTED_NOT_APPLIED = frozenset(
 _NOT_RECOGNIZE = SERVER_OPTIONS | ACCEPTED_NOT_APPLIED | {"src", "file", "url"}
 
 
+def accepted_fields(names: Iterable[str]) -> dict[str, Any]:
+    """``create_model`` fields for options accepted with any value and not applied."""
+    doc = "A Mathpix option that scipix accepts and does not apply."
+    return {name: (Any, Field(None, description=doc)) for name in sorted(names)}
+
+
+class _TextBody(RecognizeOptions, ServerOptions, ImageSource):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+TextRequest = create_model(
+    "TextRequest",
+    __base__=_TextBody,
+    __module__=__name__,
+    __doc__="The JSON body of ``POST /v3/text``: the image and its options.",
+    **accepted_fields(ACCEPTED_NOT_APPLIED),
+)
+
+
 @dataclass(frozen=True)
 class CallOptions:
     """Everything a recognition request asked for."""
@@ -63,29 +137,29 @@ class CallOptions:
         return self.metadata.get("improve_mathpix", True) is not False
 
 
-def server_options(options: dict[str, Any], principal: Principal) -> dict[str, Any]:
-    """Check ``metadata``, ``tags``, ``async`` and ``callback``; return them normalized."""
-    metadata = options.get("metadata", {})
-    if metadata is None:
-        metadata = {}
-    if not isinstance(metadata, dict):
-        raise OptionsError("metadata must be a JSON object", name="metadata")
-    tags = options.get("tags", [])
-    if tags is None:
-        tags = []
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise OptionsError("tags must be a list of strings", name="tags")
-    is_async = options.get("async", False)
-    if not isinstance(is_async, bool):
-        raise OptionsError("async must be true or false", name="async")
-    if is_async and principal.via_token:
+def server_options(options: dict[str, Any], principal: Principal) -> ServerOptions:
+    """Check ``metadata``, ``tags``, ``async`` and ``callback`` (the other keys are ignored)."""
+    server = ServerOptions.model_validate(options)
+    if server.is_async and principal.via_token:
         raise TokenError("async requests are not allowed with an app_token")
-    if options.get("callback") is not None:
+    if server.callback is not None:
         raise CallbackError(
             "callbacks are not supported by scipix: leave out callback and poll the result",
             post=None,
         )
-    return {"metadata": metadata, "tags": tuple(tags), "is_async": is_async}
+    return server
+
+
+def call_options(
+    recognize: RecognizeOptions, server: ServerOptions, sent: dict[str, Any]
+) -> CallOptions:
+    return CallOptions(
+        recognize=recognize,
+        tags=tuple(server.tags or ()),
+        metadata=server.metadata or {},
+        is_async=server.is_async,
+        request_args=sent,
+    )
 
 
 def text_options(options: dict[str, Any], principal: Principal) -> CallOptions:
@@ -93,10 +167,4 @@ def text_options(options: dict[str, Any], principal: Principal) -> CallOptions:
     server = server_options(options, principal)
     sent = dict(options)  # no formats: text + latex_styled (RecognizeOptions' default)
     recognize = RecognizeOptions.from_request(options, ignore=_NOT_RECOGNIZE)
-    return CallOptions(
-        recognize=recognize,
-        tags=server["tags"],
-        metadata=server["metadata"],
-        is_async=server["is_async"],
-        request_args=sent,
-    )
+    return call_options(recognize, server, sent)

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from scipix.server.auth import Principal
-from scipix.server.batch import BatchRunner, parse_batch
+from scipix.server.batch import BatchRequest, BatchRunner, parse_batch
 from scipix.server.deps import key_or_token_principal, key_principal
 from scipix.server.intake import parse_json_object, read_body
-from scipix.server.openapi import BATCH_REQUEST, json_request_body
+from scipix.server.openapi import request_body
 from scipix.server.state import server_state
 
 router = APIRouter(tags=["batch"])
@@ -26,7 +26,7 @@ def batch_runner(request: Request) -> BatchRunner:
 @router.post(
     "/v3/batch",
     summary="Submit many images (Mathpix v3/batch)",
-    openapi_extra=json_request_body(BATCH_REQUEST),
+    openapi_extra=request_body(BatchRequest),
     response_model=None,
 )
 async def v3_batch(

@@ -7,16 +7,32 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from scipix.errors import OptionsError
 from scipix.server.auth import Principal
 from scipix.server.deps import key_or_token_principal
 from scipix.server.intake import decode_data_uri, parse_json_object, read_body
-from scipix.server.openapi import CORRECTION_REQUEST, json_request_body
+from scipix.server.openapi import request_body
 from scipix.server.state import server_state
 
 router = APIRouter(tags=["corrections"])
 MAX_LATEX_CHARS = 20_000
+
+
+class CorrectionRequest(BaseModel):
+    """The JSON body of ``POST /v3/corrections`` (checked by :func:`submit_correction`, whose
+    errors are all ``opts_bad_format``; other keys are ignored)."""
+
+    latex: str = Field(
+        min_length=1,
+        max_length=MAX_LATEX_CHARS,
+        pattern=r"\S",
+        description="The corrected LaTeX (not blank).",
+    )
+    request_id: str | None = Field(None, description="The request whose result is corrected.")
+    original_latex: str | None = Field(None, description="The LaTeX that was wrong.")
+    src: str | None = Field(None, description="The image, as a data URI.")
 
 
 def _optional_str(value: object, name: str) -> str | None:
@@ -30,7 +46,7 @@ def _optional_str(value: object, name: str) -> str | None:
 @router.post(
     "/v3/corrections",
     summary="Submit a corrected LaTeX for a result (scipix)",
-    openapi_extra=json_request_body(CORRECTION_REQUEST),
+    openapi_extra=request_body(CorrectionRequest),
     response_model=None,
 )
 async def submit_correction(

@@ -13,17 +13,17 @@ from scipix.errors import ScipixError
 from scipix.schema import Result, new_request_id
 from scipix.server.auth import Principal
 from scipix.server.deps import key_or_token_principal
-from scipix.server.intake import ImageRequest, read_image_request
-from scipix.server.legacy import latex_options, legacy_body
-from scipix.server.openapi import LATEX_OPTIONS, TEXT_OPTIONS, image_request_body
-from scipix.server.options import CallOptions, text_options
+from scipix.server.intake import ImageForm, ImageRequest, read_image_request
+from scipix.server.legacy import LatexRequest, LatexResponse, latex_options, legacy_body
+from scipix.server.openapi import request_body
+from scipix.server.options import CallOptions, TextRequest, text_options
 from scipix.server.state import ServerState, server_state
 
 router = APIRouter(tags=["ocr"])
 Caller = Annotated[Principal, Depends(key_or_token_principal)]
 Shape = Callable[[Result], dict[str, Any]]
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": Result, "description": "The result, or an error envelope (error, error_info)"},
+_ANSWER = "The result, or an error envelope (error, error_info)"
+_FAILURES: dict[int | str, dict[str, Any]] = {
     401: {"description": "http_unauthorized: missing, wrong or revoked credentials"},
     429: {"description": "http_max_requests: past the key's per-minute limit"},
 }
@@ -82,8 +82,8 @@ def _latex_call(options: dict[str, Any], principal: Principal) -> tuple[CallOpti
 @router.post(
     "/v3/text",
     summary="Recognize an image (Mathpix v3/text)",
-    openapi_extra=image_request_body(TEXT_OPTIONS),
-    responses=_RESPONSES,
+    openapi_extra=request_body(TextRequest, form=ImageForm),
+    responses={200: {"model": Result, "description": _ANSWER}, **_FAILURES},
     response_model=None,
 )
 async def v3_text(request: Request, principal: Caller) -> JSONResponse:
@@ -94,8 +94,8 @@ async def v3_text(request: Request, principal: Caller) -> JSONResponse:
 @router.post(
     "/v3/latex",
     summary="Recognize one formula (Mathpix's legacy v3/latex)",
-    openapi_extra=image_request_body(LATEX_OPTIONS),
-    responses=_RESPONSES,
+    openapi_extra=request_body(LatexRequest, form=ImageForm),
+    responses={200: {"model": LatexResponse, "description": _ANSWER}, **_FAILURES},
     response_model=None,
 )
 async def v3_latex(request: Request, principal: Caller) -> JSONResponse:

@@ -7,51 +7,66 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
-from scipix.errors import (
-    NumberRequiredError,
-    OptionsError,
-    TokenUnknownError,
-    ValueOutOfRangeError,
-)
+from scipix.errors import OptionsError, TokenUnknownError, ValueOutOfRangeError
+from scipix.schema import OptionsModel
 from scipix.server.auth import Principal
 from scipix.server.deps import app_key_principal
 from scipix.server.intake import parse_json_object, read_body
-from scipix.server.openapi import APP_TOKEN_REQUEST, json_request_body
+from scipix.server.openapi import request_body
 from scipix.server.state import server_state
 
 router = APIRouter(tags=["app-tokens"])
 Caller = Annotated[Principal, Depends(app_key_principal)]
 DEFAULT_EXPIRES_S = 300
+MIN_EXPIRES_S = 30
 MAX_EXPIRES_S = 43200
 MAX_STROKES_EXPIRES_S = 300
 
 
+class AppTokenRequest(OptionsModel):
+    """The JSON body of ``POST /v3/app-tokens``, checked as Mathpix does (other keys ignored)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    include_strokes_session_id: bool = Field(
+        False,
+        strict=True,
+        description=f"A digital-ink session's token (expires: at most {MAX_STROKES_EXPIRES_S}).",
+    )
+    expires: float = Field(
+        DEFAULT_EXPIRES_S,
+        ge=MIN_EXPIRES_S,
+        le=MAX_EXPIRES_S,
+        strict=True,
+        description="The token's lifetime, in seconds.",
+    )
+    user_id: str | None = Field(None, description="Your id of the user the token is for.")
+
+    @field_validator("expires")
+    @classmethod
+    def _strokes_limit(cls, value: float, info: ValidationInfo) -> float:
+        if info.data.get("include_strokes_session_id") and value > MAX_STROKES_EXPIRES_S:
+            raise ValueOutOfRangeError(
+                f"expires must be in [{MIN_EXPIRES_S}, {MAX_STROKES_EXPIRES_S}] seconds for a"
+                " strokes session",
+                name="expires",
+                value=value,
+            )
+        return value
+
+
 def token_request(body: dict[str, Any]) -> tuple[int, bool, str | None]:
     """``(expires, include_strokes_session_id, user_id)`` checked as Mathpix does."""
-    strokes = body.get("include_strokes_session_id", False)
-    if not isinstance(strokes, bool):
-        raise OptionsError(
-            "include_strokes_session_id must be true or false", name="include_strokes_session_id"
-        )
-    expires = body.get("expires", DEFAULT_EXPIRES_S)
-    if isinstance(expires, bool) or not isinstance(expires, int | float):
-        raise NumberRequiredError("expires must be a number of seconds", name="expires")
-    top = MAX_STROKES_EXPIRES_S if strokes else MAX_EXPIRES_S
-    if not 30 <= expires <= top:
-        raise ValueOutOfRangeError(
-            f"expires must be in [30, {top}] seconds", name="expires", value=expires
-        )
-    user_id = body.get("user_id")
-    if user_id is not None and not isinstance(user_id, str):
-        raise OptionsError("user_id must be a string", name="user_id")
-    return int(expires), strokes, user_id
+    request = AppTokenRequest.model_validate(body)
+    return int(request.expires), request.include_strokes_session_id, request.user_id
 
 
 @router.post(
     "/v3/app-tokens",
     summary="Create an app token (Mathpix v3/app-tokens)",
-    openapi_extra=json_request_body(APP_TOKEN_REQUEST, required=False),
+    openapi_extra=request_body(AppTokenRequest, required=False),
     response_model=None,
 )
 async def create_app_token(request: Request, principal: Caller) -> JSONResponse:
