@@ -81,7 +81,7 @@ def undeclared() -> list[str]:
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC)
         area = rel.parts[0] if len(rel.parts) > 1 else ""
-        allowed = groups["core"].union(*(groups[e] for e in AREA_EXTRAS.get(area, ())))
+        allowed = groups["core"].union(*(groups.get(e, set()) for e in AREA_EXTRAS.get(area, ())))
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for module, line, eager in imports(tree):
             if not third_party(module):
