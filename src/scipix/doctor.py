@@ -290,7 +290,7 @@ def fix_config(config: Path | None) -> Path | None:
             return None
     except ConfigError:
         pass  # a --config or $SCIPIX_CONFIG that does not exist yet: create it
-    target = config_target(config)
+    target = config_target(config, user=True)
     if target.exists():
         return None
     write_config(target)

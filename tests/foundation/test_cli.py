@@ -116,25 +116,42 @@ def test_usage_errors_exit_2(cli: Cli) -> None:
 
 
 def test_init_then_validate_round_trip(home: Home, cli: Cli) -> None:
-    init = cli("config", "init")
+    init = cli("config", "init")  # ./scipix.toml, as the README says
+    local = home.cwd / "scipix.toml"
     assert init.returncode == 0, init.stderr
-    assert home.user_config.is_file()
-    assert str(home.user_config) in init.stdout
+    assert local.is_file() and not home.user_config.exists()
+    assert str(local) in init.stdout and init.stderr == ""
     validate = cli("config", "validate")
     assert validate.returncode == 0, validate.stderr
-    assert str(home.user_config) in validate.stdout
-    data = tomllib.loads(home.user_config.read_text())
+    assert str(local) in validate.stdout
+    data = tomllib.loads(local.read_text())
     assert data["ocr"]["beam_width"] == 3
 
 
+def test_init_user_writes_the_user_config_dir(home: Home, cli: Cli) -> None:
+    init = cli("config", "init", "--user")
+    assert init.returncode == 0, init.stderr
+    assert home.user_config.is_file() and not (home.cwd / "scipix.toml").exists()
+    assert str(home.user_config) in init.stdout
+    validate = cli("config", "validate")
+    assert validate.returncode == 0 and str(home.user_config) in validate.stdout
+    # a ./scipix.toml is read first: writing the user file says so
+    (home.cwd / "scipix.toml").write_text("[ocr]\nn_best = 2\n")
+    again = cli("config", "init", "--user", "--force")
+    assert again.returncode == 0, again.stderr
+    assert "note: scipix reads" in again.stderr and "scipix.toml" in again.stderr
+    both = cli("config", "init", "--user", str(home.root / "x.toml"))
+    assert both.returncode == 2 and "not both" in both.stderr
+
+
 def test_init_does_not_overwrite_without_force(home: Home, cli: Cli) -> None:
-    home.user_config.parent.mkdir(parents=True)
-    home.user_config.write_text("[ocr]\nbeam_width = 7\n")
+    local = home.cwd / "scipix.toml"
+    local.write_text("[ocr]\nbeam_width = 7\n")
     refused = cli("config", "init")
     assert refused.returncode == 2 and "--force" in refused.stderr
-    assert "beam_width = 7" in home.user_config.read_text()
+    assert "beam_width = 7" in local.read_text()
     assert cli("config", "init", "--force").returncode == 0
-    assert "beam_width = 3" in home.user_config.read_text()
+    assert "beam_width = 3" in local.read_text()
 
 
 def test_init_writes_where_config_points(home: Home, cli: Cli) -> None:
@@ -147,7 +164,7 @@ def test_init_writes_where_config_points(home: Home, cli: Cli) -> None:
     assert cli("config", "init", str(by_argument)).returncode == 0
     assert cli("config", "validate", str(by_argument)).returncode == 0
     assert by_option.is_file() and by_env.is_file() and by_argument.is_file()
-    assert not home.user_config.exists()
+    assert not home.user_config.exists() and not (home.cwd / "scipix.toml").exists()
 
 
 def test_show_json_reports_file_environment_and_values(home: Home, cli: Cli) -> None:

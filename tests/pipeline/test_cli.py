@@ -19,8 +19,10 @@ import pytest
 from imaging.drawing import encode, text_line
 
 
-def run(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOME": str(cwd), "XDG_CONFIG_HOME": str(cwd / ".config")}
+def run(
+    *args: str, cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": str(cwd), "XDG_CONFIG_HOME": str(cwd / ".config"), **(env or {})}
     env.pop("SCIPIX_CONFIG", None)
     return subprocess.run(
         [sys.executable, "-m", "scipix", *args],
@@ -78,7 +80,7 @@ EXPECTED = {
 def test_ocr_reports_each_bad_file_on_stderr_and_in_json(bad_dir: Path, tmp_path: Path) -> None:
     names = sorted(EXPECTED)
     result = run("ocr", *[str(bad_dir / n) for n in names], "--format", "json", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2  # every failure is bad input
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["image"] for r in records] == [str(bad_dir / n) for n in names]
     assert [r["error_info"]["id"] for r in records] == [EXPECTED[n] for n in names]
@@ -89,9 +91,64 @@ def test_ocr_reports_each_bad_file_on_stderr_and_in_json(bad_dir: Path, tmp_path
 
 def test_ocr_reads_stdin(tmp_path: Path) -> None:
     result = run("ocr", "-", "--format", "json", cwd=tmp_path, stdin=b"")
-    assert result.returncode == 1
+    assert result.returncode == 2
     record = json.loads(result.stdout)
     assert record["image"] == "-" and record["error_info"]["id"] == "image_missing"
+
+
+def test_a_missing_file_is_bad_input_exit_2(tmp_path: Path) -> None:
+    result = run("ocr", "missing.png", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: missing.png: image_missing:") and "no such file" in line
+
+
+def test_a_failed_recognition_is_exit_1_even_with_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "good.png").write_bytes(encode(text_line("x + 1 = 2"), "PNG"))
+    (tmp_path / "no-model").mkdir()
+    env = {"SCIPIX_OCR__MODEL_DIR": str(tmp_path / "no-model")}
+    result = run("ocr", "good.png", "missing.png", cwd=tmp_path, env=env)
+    assert result.returncode == 1, result.stderr  # not the input's fault: the model is missing
+    assert "model_unavailable" in result.stderr and "image_missing" in result.stderr
+
+
+def summary_rate(stderr: str) -> str:
+    """The value of the batch summary's ``rate (this run)`` row."""
+    [row] = [line for line in stderr.splitlines() if "rate (this run)" in line]
+    return row.split("│")[2].strip()
+
+
+def test_batch_rate_of_a_resumed_run_counts_only_its_own_images(tmp_path: Path) -> None:
+    d = tmp_path / "few"
+    d.mkdir()
+    for i in range(3):  # blank pages: quick to fail, and each its own hash
+        cv2.imwrite(str(d / f"{i}.png"), np.full((100 + i, 300), 255, np.uint8))
+    out = tmp_path / "out.jsonl"
+    first = run("batch", str(d), "--out", str(out), cwd=tmp_path)
+    assert summary_rate(first.stderr).endswith("img/s (3 recognized)"), first.stderr
+    done = run("batch", str(d), "--out", str(out), "--resume", cwd=tmp_path)
+    assert summary_rate(done.stderr) == "- (0 recognized)", done.stderr  # nothing read: no rate
+    assert "-- img/s" in done.stderr and "skipped" in done.stderr  # nor in the progress bar
+
+
+def test_batch_rates_ignore_skipped_images(capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.progress import Task, TaskID
+
+    from scipix.cli import batch
+
+    assert batch.run_rate(0, 5.0) is None and batch.run_rate(3, 0.0) is None
+    assert batch.run_rate(2, 4.0) == 0.5
+    rate, eta = batch.run_rate_columns()
+    # 1000 images skipped by --resume, then 1 recognized in the 2 s this run took so far
+    task = Task(TaskID(0), "recognizing", 1010, 1001, _get_time=lambda: 2.0)
+    task.start_time, task.fields["processed"] = 0.0, 1
+    text = rate.render(task).plain
+    assert text == "0.5 img/s", text  # not 500 img/s
+    assert eta.render(task).plain == "ETA 0:00:18"  # 9 left at 0.5 img/s
+    task.fields["processed"] = 0
+    assert rate.render(task).plain == "-- img/s" and "-:--" in eta.render(task).plain
+    batch.print_summary(batch.Tally(done=1, skipped=1000), 2.0, Path("out.jsonl"))
+    assert "0.50 img/s (1 recognized)" in capsys.readouterr().err
 
 
 def test_batch_goes_on_past_bad_files(bad_dir: Path, tmp_path: Path) -> None:

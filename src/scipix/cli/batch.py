@@ -128,13 +128,13 @@ def batch(
         opts = options_for(OutputFormat.json)
         results = service.recognize_many(sources(), opts, workers, stats)
         with progress_bar() as bar:
-            task = bar.add_task("recognizing", total=len(images))
+            task = bar.add_task("recognizing", total=len(images), processed=0)
             for i, result in enumerate(results):
                 name, digest = pending[i]
                 fh.write(json.dumps(image_record(name, digest, result), ensure_ascii=False) + "\n")
                 fh.flush()
                 tally.add(result)
-                bar.update(task, completed=tally.skipped + i + 1)
+                bar.update(task, completed=tally.skipped + i + 1, processed=i + 1)
             bar.update(task, completed=len(images))
         os.fsync(fh.fileno())
     with stats.lock() as stages:
@@ -153,32 +153,55 @@ def progress_bar() -> Progress:
         TaskProgressColumn,
         TextColumn,
         TimeElapsedColumn,
-        TimeRemainingColumn,
     )
 
+    rate, eta = run_rate_columns()
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TaskProgressColumn(),
-        rate_column(),
+        rate,
         TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
+        eta,
         console=stderr_console(),
     )
 
 
-def rate_column() -> ProgressColumn:
+def run_rate(processed: int, seconds: float | None) -> float | None:
+    """Images recognized by this run per second of this run; None before the first one (an
+    image skipped by --resume is not recognized, so it does not count)."""
+    if not processed or not seconds or seconds <= 0:
+        return None
+    return processed / seconds
+
+
+def run_rate_columns() -> tuple[ProgressColumn, ProgressColumn]:
+    """The rate and ETA columns, from the task's ``processed`` field over its elapsed time (rich's
+    own speed would count the skipped images as done in no time)."""
     from rich.progress import ProgressColumn, Task
     from rich.text import Text
 
+    def rate_of(task: Task) -> float | None:
+        return run_rate(int(task.fields.get("processed", 0)), task.elapsed)
+
     class RateColumn(ProgressColumn):
         def render(self, task: Task) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text("-- img/s" if speed is None else f"{speed:.1f} img/s", style="cyan")
+            rate = rate_of(task)
+            return Text("-- img/s" if rate is None else f"{rate:.1f} img/s", style="cyan")
 
-    return RateColumn()
+    class EtaColumn(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            rate, left = rate_of(task), (task.total or 0) - task.completed
+            if left <= 0:
+                return Text("ETA 0:00:00", style="progress.remaining")
+            if rate is None:
+                return Text("ETA -:--:--", style="progress.remaining")
+            seconds = int(left / rate)
+            text = f"ETA {seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+            return Text(text, style="progress.remaining")
+
+    return RateColumn(), EtaColumn()
 
 
 def print_summary(tally: Tally, seconds: float, out: Path) -> None:
@@ -199,6 +222,7 @@ def print_summary(tally: Tally, seconds: float, out: Path) -> None:
     for stage, ms in tally.stage_ms.items():
         table.add_row(f"  {stage} (mean per image)", f"{ms:.1f} ms")
     processed = tally.done + sum(tally.failed.values())
-    if processed and seconds > 0:
-        table.add_row("rate", f"{processed / seconds:.2f} img/s")
+    rate = run_rate(processed, seconds)
+    shown = "-" if rate is None else f"{rate:.2f} img/s"
+    table.add_row("rate (this run)", f"{shown} ({processed} recognized)")
     stderr_console().print(table)

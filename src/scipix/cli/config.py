@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from scipix.cli.common import EXIT_USAGE, print_json, state, stdout_console
+from scipix.cli.common import EXIT_USAGE, print_json, state, stderr_console, stdout_console
 from scipix.errors import ConfigError
 from scipix.settings import (
     Settings,
@@ -17,6 +17,7 @@ from scipix.settings import (
     load_settings,
     render_toml,
     setting_variables,
+    user_config_path,
     write_config,
 )
 
@@ -36,20 +37,43 @@ def init(
     path: Annotated[
         Path | None,
         typer.Argument(
-            help="Where to write (default: --config, $SCIPIX_CONFIG or the user config dir).",
+            help="Where to write (default: --config, $SCIPIX_CONFIG or ./scipix.toml).",
             show_default=False,
         ),
     ] = None,
+    user: Annotated[
+        bool,
+        typer.Option(
+            "--user", help="Write to the user config dir (~/.config/scipix/ on Linux) instead."
+        ),
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a config file with every setting, its default value and what it does."""
-    target = path.expanduser() if path is not None else config_target(state(ctx).config)
+    if path is not None and user:
+        raise typer.BadParameter("give a PATH or --user, not both", param_hint="--user")
+    if path is not None:
+        target = path.expanduser()
+    else:
+        target = user_config_path() if user else config_target(state(ctx).config)
     if target.is_dir():
         raise ConfigError(f"{target} is a directory; give a file path", path=str(target))
     if target.exists() and not force:
         raise ConfigError(f"{target} exists; use --force to overwrite it", path=str(target))
     write_config(target)
     stdout_console().print(f"wrote {target}", markup=False)
+    note_shadowed(target, state(ctx).config)
+
+
+def note_shadowed(written: Path, config: Path | None) -> None:
+    """Say so when scipix will read another file than the one just written."""
+    try:
+        read = find_config_source(config)
+    except ConfigError:
+        return  # `config show` and `config validate` explain it
+    if read is not None and read.path.resolve() != written.resolve():
+        message = f"note: scipix reads {read.path} ({read.origin}) first, not {written}"
+        stderr_console().print(message, markup=False)
 
 
 @config_app.command("show")

@@ -110,13 +110,23 @@ def ocr(
             digests.append(digest)
             yield data
 
-    failed = 0
+    failed: list[str] = []
     with Scipix(state(ctx).settings(), workers=workers) as service:
         results = service.recognize_many(sources(), options_for(fmt, line_data), workers)
         for i, result in enumerate(results):
-            failed += report(files[i], digests[i], result, fmt, many=len(files) > 1)
+            if report(files[i], digests[i], result, fmt, many=len(files) > 1):
+                failed.append(result.error_info.id if result.error_info else "sys_exception")
     if failed:
-        raise typer.Exit(EXIT_FAILED)
+        raise typer.Exit(failure_exit_code(failed))
+
+
+def failure_exit_code(error_ids: list[str]) -> int:
+    """2 when every failure is bad input (a missing file, not an image, no content: the
+    :class:`~scipix.errors.InputError` ids), else 1 (recognition itself failed)."""
+    from scipix.errors import InputError, error_classes
+
+    bad_input = {cls.error_id for cls in error_classes() if issubclass(cls, InputError)}
+    return EXIT_USAGE if all(i in bad_input for i in error_ids) else EXIT_FAILED
 
 
 def report(name: str, digest: str | None, result: Result, fmt: OutputFormat, many: bool) -> int:

@@ -69,12 +69,15 @@ def config_candidates(explicit: Path | None = None) -> list[ConfigSource]:
     return found
 
 
-def config_target(explicit: Path | None = None) -> Path:
-    """Where a new config file goes: ``--config``, else ``$SCIPIX_CONFIG``, else the user dir."""
+def config_target(explicit: Path | None = None, user: bool = False) -> Path:
+    """Where a new config file goes: ``--config``, else ``$SCIPIX_CONFIG``, else
+    ``./scipix.toml`` (``user``: the user config dir)."""
     if explicit is not None:
         return Path(explicit).expanduser()
     env = os.environ.get(ENV_CONFIG)
-    return Path(env).expanduser() if env else user_config_path()
+    if env:
+        return Path(env).expanduser()
+    return user_config_path() if user else Path.cwd() / CONFIG_FILE_NAME
 
 
 def find_config_source(explicit: Path | None = None) -> ConfigSource | None:
