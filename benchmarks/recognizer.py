@@ -1,11 +1,13 @@
 """Formula recognizer speed and size: latency p50/p95 per formula for beam 1 and the default
-beam, peak resident memory, model size. Accuracy is `scipix eval` (see benchmarks/README.md).
+beam, with the beam's LaTeX constraint (the default) and without it (``unconstrained``), peak
+resident memory, model size. Accuracy is `scipix eval` (see benchmarks/README.md); what the
+constraint does to validity and accuracy is benchmarks/constraint.py.
 
     python3 benchmarks/recognizer.py [--images DIR] [--n 100] [--threads 2] [--model DIR]
 
 Without --images it renders formulas with matplotlib mathtext (no ../shared needed).
 Reports medians over the images; each image is recognized alone (batch 1), as `scipix ocr`
-does for one crop, after one warm-up call.
+does for one crop, after one warm-up call; the two recognizers alternate image by image.
 """
 
 from __future__ import annotations
@@ -49,13 +51,18 @@ def folder_images(folder: Path, n: int) -> list[np.ndarray]:
     return [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths]
 
 
-def latencies(rec: FormulaRecognizer, images: list[np.ndarray], beam: int) -> list[float]:
-    rec.recognize(images[:1], beam_width=beam)  # warm-up
-    out = []
+def latencies(
+    recs: dict[str, FormulaRecognizer], images: list[np.ndarray], beam: int
+) -> dict[str, list[float]]:
+    """Milliseconds per image for each recognizer (they alternate image by image)."""
+    for rec in recs.values():
+        rec.recognize(images[:1], beam_width=beam)  # warm-up
+    out: dict[str, list[float]] = {name: [] for name in recs}
     for image in images:
-        start = time.perf_counter()
-        rec.recognize([image], beam_width=beam)
-        out.append((time.perf_counter() - start) * 1000)
+        for name, rec in recs.items():
+            start = time.perf_counter()
+            rec.recognize([image], beam_width=beam)
+            out[name].append((time.perf_counter() - start) * 1000)
     return out
 
 
@@ -68,6 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     images = folder_images(args.images, args.n) if args.images else rendered_images(args.n)
     rec = FormulaRecognizer.load(args.model, threads=args.threads)
+    plain = FormulaRecognizer.load(args.model, args.threads, BeamConfig(constrained=False))
     report: dict[str, object] = {
         "model": rec.version,
         "images": len(images),
@@ -76,9 +84,10 @@ def main() -> None:
     }
     default_beam = BeamConfig().beam_width
     for beam in sorted({1, default_beam}):
-        ms = latencies(rec, images, beam)
-        report[f"beam{beam}_p50_ms"] = round(statistics.median(ms), 1)
-        report[f"beam{beam}_p95_ms"] = round(float(np.percentile(ms, 95)), 1)
+        found = latencies({"": rec, "_unconstrained": plain}, images, beam)
+        for name, ms in found.items():
+            report[f"beam{beam}{name}_p50_ms"] = round(statistics.median(ms), 1)
+            report[f"beam{beam}{name}_p95_ms"] = round(float(np.percentile(ms, 95)), 1)
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(report, indent=2))
 

@@ -305,6 +305,17 @@ class Result(BaseModel):
         description="When n_best > 1: the n-best readings of the formula whose LaTeX `latex` "
         "gives (the image's one formula, else its first math line), best first.",
     )
+    latex_valid: bool | None = Field(
+        None,
+        description="Not in Mathpix's API: false when some recognized math is not valid LaTeX "
+        "(the LaTeX validator refuses it; `warnings` says where and why); left out when all of "
+        "it is valid.",
+    )
+    warnings: list[ErrorInfo] | None = Field(
+        None,
+        description="Not in Mathpix's API: what is wrong with a result that is still returned, "
+        "each {id, message}; `math_syntax`: recognized math that is not valid LaTeX.",
+    )
     version: str | None = None
     error: str | None = None
     error_info: ErrorInfo | None = None

@@ -148,3 +148,28 @@ def test_upright_formulas_stay_upright_and_straight(
     assert turned.count(0) == len(images), turned
     skews = [service.preprocess(im).skew for im in images]
     assert sum(s == 0 for s in skews) >= 0.9 * len(images), skews
+
+
+#: structure the model half-reads: unconstrained, the beam left braces, \left and environments
+#: open in some of these renders (\frac{\partial^2 u}{\partial x^2} at 180 dpi: all 3 of its best)
+STRUCTURED = [
+    r"\frac{\partial^{2} u}{\partial x^{2}}",
+    r"\sqrt[3]{\frac{x^{2}+1}{y}}",
+    r"\left| \sum_{k=1}^{n} a_{k} \right|",
+    r"\begin{cases} x & x>0 \\ -x & x<0 \end{cases}",
+    r"f(x)=\left\{ \begin{array}{ll} 1 & x \geq 0 \\ 0 & x<0 \end{array} \right.",
+]
+
+
+def test_every_hypothesis_of_structured_renders_is_valid_latex(
+    recognizer: FormulaRecognizer,
+) -> None:
+    images = []
+    for font, dpi in RENDERS:
+        for outcome in TexRenderer(font).render(STRUCTURED, dpi=dpi):
+            assert outcome.image is not None, outcome.error
+            images.append(outcome.image)
+    results = recognizer.recognize(images, n_best=3)
+    invalid = [h.latex for r in results for h in r.hypotheses if not h.valid]
+    assert invalid == []
+    assert all(len(r.hypotheses) == 3 for r in results)

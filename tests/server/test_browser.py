@@ -155,3 +155,24 @@ def test_the_page_explains_errors_and_loads_nothing_from_elsewhere(
         assert page.evaluate("localStorage.getItem('scipix.app_id')") == key.app_id
         external = [r for r in requested if not r.startswith(url) and not r.startswith("data:")]
         assert external == []
+
+
+def test_invalid_latex_is_a_warning_never_done(
+    browser: Any, data_dir: Path, key: Credentials, tmp_path: Path
+) -> None:
+    from pipeline.crafted import brace_recognizer
+    from scipix.service import Scipix
+    from scipix.settings import Settings
+
+    settings = Settings()
+    settings.ocr.text_ocr = False
+    service = Scipix(settings, recognizer=brace_recognizer(constrained=False))  # reads x^{2
+    with live_server(build_app(data_dir, service)) as url:
+        page, _ = open_page(browser, url, key)
+        give(page, formula_png("x^{2}"))
+        page.wait_for_selector("#status.ok, #status.error, #status.warning", timeout=60_000)
+        status = page.text_content("#status")
+        page.screenshot(path=str(screenshot_dir(tmp_path) / "web-page-invalid.png"), full_page=True)
+        assert page.get_attribute("#status", "class") == "warning", status
+        assert "Done" not in status and "not valid" in status and "never closed" in status
+        assert page.input_value("#latex") == "x^{2"

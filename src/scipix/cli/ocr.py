@@ -130,7 +130,8 @@ def failure_exit_code(error_ids: list[str]) -> int:
 
 
 def report(name: str, digest: str | None, result: Result, fmt: OutputFormat, many: bool) -> int:
-    """Print one result (errors also on stderr); 1 if it failed."""
+    """Print one result (errors, and warnings such as LaTeX that is not valid, also on stderr);
+    1 if it failed."""
     from scipix.cli.common import stderr_console
 
     if result.error_info is not None:
@@ -138,6 +139,9 @@ def report(name: str, digest: str | None, result: Result, fmt: OutputFormat, man
         stderr_console().print(
             f"[red]error[/red]: {escape(name)}: {result.error_info.id}: {message}"
         )
+    for warning in result.warnings or ():
+        message = escape(one_line(warning.message))
+        stderr_console().print(f"[yellow]warning[/yellow]: {escape(name)}: {warning.id}: {message}")
     if fmt == OutputFormat.json:
         print_json(image_record(name, digest, result))
     elif result.error_info is None:

@@ -4,8 +4,9 @@ Generate writes the canonical LaTeX of each math region, the Mathpix Markdown te
 in ``\\( \\)``, a math line of a multi-line page in ``\\[ \\]``), ``latex_styled`` for a
 single-formula image, ``data`` (LaTeX, MathML, AsciiMath, HTML per math region), ``html``,
 ``line_data`` and ``word_data`` with contours in the input image's pixels, and the confidences.
-Validate flags weak lines, estimates printed versus handwritten, and enforces
-``confidence_threshold`` (Mathpix's ``math_confidence`` error).
+Validate flags weak lines and math that is not valid LaTeX (``latex_valid: false`` and a
+``math_syntax`` warning: the result still comes back), estimates printed versus handwritten, and
+enforces ``confidence_threshold`` (Mathpix's ``math_confidence`` error).
 """
 
 from __future__ import annotations
@@ -18,9 +19,18 @@ import numpy as np
 from scipix.errors import ConfidenceError, ImageNoContentError
 from scipix.imaging.orientation import baseline_alignment
 from scipix.imaging.preprocess import Preprocessed
+from scipix.latex import validate
 from scipix.pipeline.formats import canonical, convert, display_math, inline_math, math_html
 from scipix.pipeline.job import Box, Job, Layout, Reading, Region
-from scipix.schema import Candidate, DataItem, LineData, RecognizeOptions, Result, WordData
+from scipix.schema import (
+    Candidate,
+    DataItem,
+    ErrorInfo,
+    LineData,
+    RecognizeOptions,
+    Result,
+    WordData,
+)
 
 DATA_FLAGS = {
     "latex": "include_latex",
@@ -256,8 +266,23 @@ def looks_printed(job: Job, prep: Preprocessed, layout: Layout) -> bool:
     return baseline_alignment(boxes) >= HANDWRITING_ALIGNMENT
 
 
+def latex_warnings(job: Job) -> list[ErrorInfo]:
+    """A ``math_syntax`` warning for each math region whose LaTeX the validator refuses (the
+    recognizer's fallback when no hypothesis was valid); ``line_id`` is its ``line_data`` id."""
+    found = []
+    for index, reading in sorted(job.readings.items()):
+        if reading.valid:
+            continue
+        issues = validate(reading.latex)
+        why = issues[0].message if issues else "it does not parse"
+        message = f"the LaTeX read for math region {index} is not valid: {why}"
+        found.append(ErrorInfo(id="math_syntax", message=message, line_id=str(index)))
+    return found
+
+
 class ValidateAgent:
-    """Low-confidence flags, printed/handwritten, and the ``confidence_threshold`` check."""
+    """Low-confidence flags, invalid LaTeX warnings, printed/handwritten, and the
+    ``confidence_threshold`` check."""
 
     name = "validate"
 
@@ -275,6 +300,9 @@ class ValidateAgent:
             line.is_printed, line.is_handwritten = printed, not printed
             if line.confidence is not None:
                 line.low_confidence = line.confidence < self.low_confidence
+        warnings = latex_warnings(job)
+        if warnings:
+            result.latex_valid, result.warnings = False, warnings
         threshold = job.options.confidence_threshold
         if threshold is None:
             threshold = self.default_threshold

@@ -3,6 +3,12 @@
 All images of a batch decode together: B images x K beams are the decoder's N = B*K rows.
 Scores are summed log-probabilities; finished hypotheses are ranked with the GNMT length
 penalty ``((5 + len) / 6) ** alpha``. Each hypothesis keeps its per-token probabilities.
+
+With a :class:`~scipix.recognition.grammar.TokenGrammar` (and ``BeamConfig.constrained``, the
+default), each row carries a LaTeX state and the step's log-probabilities are masked to the
+tokens that keep the LaTeX valid: no ``}`` or ``\\right`` without an opener, no ``\\end``
+that does not match, no ``<eos>`` while anything is open, and only closing tokens once the
+remaining length is just enough to close. Finished hypotheses then pass the LaTeX validator.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from scipix.recognition.grammar import START, State, TokenGrammar
 from scipix.schema import BEAM_WIDTH, LENGTH_PENALTY, MAX_TOKENS, N_BEST
 
 FloatArray = npt.NDArray[np.float32]
@@ -34,6 +41,8 @@ class BeamConfig:
     bos: int = 1
     eos: int = 2
     banned: tuple[int, ...] = (0, 1, 3)  # pad, bos, unk: never emitted
+    #: mask tokens that would make the LaTeX invalid (when a grammar is given)
+    constrained: bool = True
 
 
 @dataclass(frozen=True)
@@ -58,9 +67,17 @@ def length_norm(length: int, alpha: float) -> float:
 
 
 def beam_search(
-    step: StepFn, cross_k: FloatArray, cross_v: FloatArray, cfg: BeamConfig
+    step: StepFn,
+    cross_k: FloatArray,
+    cross_v: FloatArray,
+    cfg: BeamConfig,
+    grammar: TokenGrammar | None = None,
 ) -> list[list[RawHypothesis]]:
-    """Decode every item of the batch; returns up to ``n_best`` hypotheses per item, best first."""
+    """Decode every item of the batch; returns up to ``n_best`` hypotheses per item, best first.
+
+    With ``grammar`` and ``cfg.constrained`` every hypothesis is valid LaTeX (module docstring).
+    """
+    rules = grammar if cfg.constrained else None
     layers, batch, heads, _, dh = cross_k.shape
     k = max(cfg.beam_width, cfg.n_best)
     rows = batch * k
@@ -74,6 +91,7 @@ def beam_search(
     history: list[list[tuple[int, ...]]] = [[() for _ in range(k)] for _ in range(batch)]
     new_hist: list[list[tuple[int, ...]]]
     logps: list[list[tuple[float, ...]]] = [[() for _ in range(k)] for _ in range(batch)]
+    states: list[list[State]] = [[START] * k for _ in range(batch)]
     items = [ItemBeams() for _ in range(batch)]
     active = np.ones(batch, dtype=bool)
     for t in range(cfg.max_tokens):
@@ -81,6 +99,9 @@ def beam_search(
         logp = logp.reshape(batch, k, -1).astype(np.float64)
         logp[:, :, list(cfg.banned)] = -np.inf
         vocab = logp.shape[-1]
+        if rules is not None:  # room: tokens that may follow this one before <eos>
+            allowed = rules.masks([s for row in states for s in row], cfg.max_tokens - t - 2)
+            logp[~allowed.reshape(batch, k, vocab)] = -np.inf
         total = (scores[:, :, None] + logp).reshape(batch, k * vocab)
         top = np.argsort(-total, axis=1)[:, : 2 * k]
         order = np.zeros((batch, k), dtype=np.int64)
@@ -88,6 +109,7 @@ def beam_search(
         new_scores = np.full((batch, k), -np.inf)
         new_hist = [[() for _ in range(k)] for _ in range(batch)]
         new_logps: list[list[tuple[float, ...]]] = [[() for _ in range(k)] for _ in range(batch)]
+        new_states: list[list[State]] = [[START] * k for _ in range(batch)]
         for b in range(batch):
             order[b] = b * k  # dead rows just follow beam 0
             if not active[b]:
@@ -108,6 +130,8 @@ def beam_search(
                 new_scores[b, live] = total[b, flat]
                 new_hist[b][live] = (*history[b][beam], token)
                 new_logps[b][live] = path_logps
+                if rules is not None:
+                    new_states[b][live] = rules.advance(states[b][beam], token)
                 live += 1
             if done(items[b], new_scores[b], t + 1, cfg, k):
                 active[b] = False
@@ -116,7 +140,7 @@ def beam_search(
         flat_order = order.reshape(-1)
         past_k, past_v = past_k[:, flat_order], past_v[:, flat_order]
         tokens = new_tokens.reshape(rows, 1)
-        scores, history, logps = new_scores, new_hist, new_logps
+        scores, history, logps, states = new_scores, new_hist, new_logps, new_states
     for b in range(batch):  # out of length: keep the live beams as (truncated) hypotheses
         if len(items[b].finished) < cfg.n_best:
             for j in range(k):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import numpy.typing as npt
 from scipix.errors import LatexError, ModelError
 from scipix.latex import check, detokenize
 from scipix.recognition.beam import BeamConfig, RawHypothesis, beam_search
+from scipix.recognition.grammar import TokenGrammar
 from scipix.recognition.preprocess import (
     FloatImage,
     GrayImage,
@@ -78,7 +80,9 @@ class FormulaRecognizer:
             length_penalty=base.length_penalty,
             bos=int(special["bos"]),
             eos=int(special["eos"]),
+            constrained=base.constrained,
         )
+        self.grammar = TokenGrammar(self.vocab, self.beam.eos, [int(i) for i in special.values()])
         self.model_dir = model_dir
         self.style = self.load_style(model_dir / STYLE_FILE)
 
@@ -176,16 +180,14 @@ class FormulaRecognizer:
         """Recognize each image (one formula each). Raises ImageNoContentError for blanks."""
         beam = self.beam
         width = beam_width or beam.beam_width
-        cfg = BeamConfig(
-            width, max(n_best, 1), beam.max_tokens, beam.length_penalty, beam.bos, beam.eos
-        )
+        cfg = replace(beam, beam_width=width, n_best=max(n_best, 1))
         prepared = self.prepare(images)
         order = sorted(range(len(prepared)), key=lambda i: prepared[i].shape[1])
         results: dict[int, Reading] = {}
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             embedding, cross_k, cross_v = self.encode([prepared[i] for i in chunk])
-            found = beam_search(self.step, cross_k, cross_v, cfg)
+            found = beam_search(self.step, cross_k, cross_v, cfg, self.grammar)
             styles = self.handwritten(embedding)
             for i, raws, style in zip(chunk, found, styles, strict=True):
                 results[i] = self.decide(raws, style)

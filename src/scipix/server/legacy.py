@@ -171,6 +171,12 @@ class LatexResponse(LatexCandidate):
     candidates: list[LatexCandidate] | None = Field(
         None, description="When n_best > 1: the n-best readings, best first."
     )
+    latex_valid: bool | None = Field(
+        None, description="As in /v3/text (not in Mathpix's API): false for invalid LaTeX."
+    )
+    warnings: list[ErrorInfo] | None = Field(
+        None, description="As in /v3/text (not in Mathpix's API): `math_syntax` for such LaTeX."
+    )
     error: str | None = None
     error_info: ErrorInfo | None = None
 
@@ -223,6 +229,9 @@ def legacy_body(result: Result, formats: tuple[str, ...]) -> dict[str, Any]:
         body[fmt] = values[fmt]
     if result.candidates:
         body["candidates"] = [_candidate(c, formats) for c in result.candidates]
+    if result.warnings:
+        body["latex_valid"] = result.latex_valid
+        body["warnings"] = [w.model_dump(mode="json") for w in result.warnings]
     return {k: v for k, v in body.items() if v is not None}
 
 

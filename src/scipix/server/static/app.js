@@ -111,6 +111,17 @@
     $("result").hidden = false;
   }
 
+  // "Done." only for a result without warnings: LaTeX that is not valid (latex_valid false)
+  // is shown, but with the reason, never as a success.
+  function outcome(body) {
+    const warnings = Array.isArray(body.warnings) ? body.warnings : [];
+    if (body.latex_valid === false || warnings.length) {
+      const why = warnings.map((w) => w.message).join("; ") || "the LaTeX is not valid";
+      return [`Warning: ${why}. Check the LaTeX before you use it.`, "warning"];
+    }
+    return ["Done.", "ok"];
+  }
+
   async function recognize(file) {
     if (!file || !file.type.startsWith("image/")) {
       setStatus("That is not an image: paste, drop or choose a PNG, JPEG, WebP… file.", "error");
@@ -129,7 +140,7 @@
         data_options: { include_latex: true, include_mathml: true, include_asciimath: true },
       });
       show(body);
-      setStatus("Done.", "ok");
+      setStatus(...outcome(body));
     } catch (err) {
       $("result").hidden = true;
       setStatus(`Error: ${err.message}`, "error");
