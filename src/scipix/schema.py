@@ -175,6 +175,9 @@ class RecognizeOptions(OptionsModel):
     confidence_threshold: float | None = Field(None, ge=0.0, le=1.0)
     include_line_data: bool = False
     include_word_data: bool = False
+    include_detected_alphabets: bool = Field(
+        False, description="Add detected_alphabets: which of Mathpix's alphabets the text uses."
+    )
     beam_width: int | None = Field(None, ge=1, le=MAX_BEAM_WIDTH)
     n_best: int = Field(N_BEST, ge=1, le=MAX_BEAM_WIDTH)
     region: Region | None = None
@@ -229,6 +232,25 @@ class DataItem(BaseModel):
 
     type: Literal["latex", "mathml", "asciimath", "html", "svg", "tsv", "table_html"]
     value: str
+
+
+class DetectedAlphabets(BaseModel):
+    """Mathpix's ``detected_alphabets``: which writing systems the recognized text uses (Latin,
+    Devanagari, Chinese, Japanese kana, Hangul, Cyrillic, Thai, Tamil, Telugu, Gujarati,
+    Bengali, Vietnamese)."""
+
+    en: bool = False
+    hi: bool = False
+    zh: bool = False
+    ja: bool = False
+    ko: bool = False
+    ru: bool = False
+    th: bool = False
+    ta: bool = False
+    te: bool = False
+    gu: bool = False
+    bn: bool = False
+    vi: bool = False
 
 
 Point = tuple[int, int]
@@ -300,6 +322,7 @@ class Result(BaseModel):
     word_data: list[WordData] | None = None
     data: list[DataItem] | None = None
     html: str | None = None
+    detected_alphabets: DetectedAlphabets | None = None
     candidates: list[Candidate] | None = Field(
         None,
         description="When n_best > 1: the n-best readings of the formula whose LaTeX `latex` "

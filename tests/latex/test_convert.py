@@ -44,7 +44,7 @@ def test_every_sample_formula_converts_to_asciimath(corpus_sample: list[str]) ->
 
 
 def test_mmd_delimiters_are_configurable() -> None:
-    assert to_mmd("x^2") == "\\(x^{2}\\)"
+    assert to_mmd("x^2") == "\\( x^{2} \\)"  # Mathpix's spacing (MATHPIX_API.md T1, T5)
     assert to_mmd("x^2", display=True) == "\\[\nx^{2}\n\\]"
     assert to_mmd("x", inline_delimiters=("$", "$")) == "$x$"
     assert to_mmd("x", display=True, display_delimiters=("$$", "$$")) == "$$\nx\n$$"

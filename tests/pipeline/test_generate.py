@@ -54,6 +54,7 @@ def test_single_formula_has_the_mathpix_shape() -> None:
 def test_only_requested_fields_appear() -> None:
     sp, _ = service()
     body = sp.recognize(formula(LATEX), RecognizeOptions(formats=("text",))).to_mathpix()
+    assert body.pop("latex_styled") == LATEX  # one equation: said unasked (MATHPIX_API.md T1)
     assert set(body) == {
         "request_id", "text", "confidence", "confidence_rate", "is_printed", "is_handwritten",
         "image_width", "image_height", "auto_rotate_degrees", "auto_rotate_confidence", "version",
@@ -70,12 +71,13 @@ def test_no_formats_means_text_and_latex_styled_as_from_mathpix() -> None:
 
 
 def test_delimiters_and_rm_spaces() -> None:
+    """``$x$`` without inner spaces (MATHPIX_API.md T2), ``\\( x \\)`` with them (T1)."""
     sp, _ = service()
     opts = RecognizeOptions(math_inline_delimiters=("$", "$"), rm_spaces=False)
     text = sp.recognize(formula(LATEX), opts).text
-    assert text == "$ " + " ".join(model_tokens(LATEX)) + " $"
+    assert text == "$" + " ".join(model_tokens(LATEX)) + "$"
     sp, _ = service(math_inline_delimiters=("$", "$"))  # settings supply unset options
-    assert sp.recognize(formula(LATEX)).text == f"$ {LATEX} $"
+    assert sp.recognize(formula(LATEX)).text == f"${LATEX}$"
 
 
 def test_confidence_threshold_is_a_math_confidence_error() -> None:

@@ -336,6 +336,7 @@ def test_every_documented_mathpix_option_is_accepted(client: TestClient, key: Cr
         math_display_delimiters=["$$", "$$"],
         include_line_data=True,
         include_word_data=True,
+        include_detected_alphabets=True,
         auto_rotate_confidence_threshold=1,
         confidence_threshold=0.1,
         data_options={

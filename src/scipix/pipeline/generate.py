@@ -20,6 +20,7 @@ from scipix.errors import ConfidenceError, ImageNoContentError
 from scipix.imaging.orientation import baseline_alignment
 from scipix.imaging.preprocess import Preprocessed
 from scipix.latex import validate
+from scipix.pipeline.alphabet import detect_alphabets
 from scipix.pipeline.formats import canonical, convert, display_math, inline_math, math_html
 from scipix.pipeline.job import Box, Job, Layout, Reading, Region
 from scipix.schema import (
@@ -111,18 +112,30 @@ def markdown(layout: Layout, by_region: dict[int, Piece], opts: RecognizeOptions
     return "\n".join(lines)
 
 
-def page_html(layout: Layout, by_region: dict[int, Piece]) -> str:
-    lines = []
+def page_html(layout: Layout, by_region: dict[int, Piece], opts: RecognizeOptions) -> str:
+    """Mathpix's ``html``, mathpix-markdown-it's rendering of ``text`` (MATHPIX_API.md T3, T5):
+    a ``<div>`` per paragraph, its lines joined by ``<br>``, a display formula a paragraph of
+    its own; each formula carries the hidden MathML, AsciiMath and LaTeX that ``data_options``
+    ask for."""
+    hidden = [kind for kind, flag in DATA_FLAGS.items() if getattr(opts.data_options, flag)]
+    paragraphs: list[list[str]] = [[]]
     for members in layout.lines:
         present = [by_region[i] for i in members if i in by_region]
-        alone = len(present) == 1 and present[0].reading is not None
+        if len(present) == 1 and present[0].reading is not None and not layout.single_formula:
+            paragraphs += [[math_html(present[0].value, True, hidden)], []]
+            continue
         parts = [
-            html.escape(p.value) if p.reading is None else math_html(p.value, alone)
+            _escaped(p.value) if p.reading is None else math_html(p.value, False, hidden)
             for p in present
         ]
         if parts:
-            lines.append(" ".join(parts))
-    return "<div>" + "<br>\n".join(lines) + "</div>\n"
+            paragraphs[-1].append(" ".join(parts))
+    return "".join("<div>" + "<br>\n".join(lines) + "</div>\n" for lines in paragraphs if lines)
+
+
+def _escaped(text: str) -> str:
+    """Text as markdown-it escapes it (``&``, ``<``, ``>``, ``"``)."""
+    return html.escape(text, quote=False).replace('"', "&quot;")
 
 
 def data_items(found: list[Piece], opts: RecognizeOptions) -> list[DataItem]:
@@ -165,12 +178,14 @@ class GenerateAgent:
         )
         if opts.wants("text"):
             result.text = markdown(layout, by_region, opts)
-        if opts.wants("latex_styled") and layout.single_formula and found[0].reading:
-            result.latex_styled = found[0].value
+        if layout.single_formula and found[0].reading:
+            result.latex_styled = found[0].value  # asked for or not (MATHPIX_API.md T1)
         if any(getattr(opts.data_options, f) for f in DATA_FLAGS.values()):
             result.data = data_items(found, opts)
         if opts.wants("html"):
-            result.html = page_html(layout, by_region)
+            result.html = page_html(layout, by_region, opts)
+        if opts.include_detected_alphabets:
+            result.detected_alphabets = detect_alphabets(p.value for p in found)
         first_math = next((p for p in found if p.reading is not None), None)
         if first_math is not None:
             result.candidates = candidates(first_math, opts)

@@ -52,15 +52,29 @@ def detections_of(result: dict[str, Any] | None) -> dict[str, bool]:
         str(line.get("type")) for line in result.get("line_data") or [] if isinstance(line, dict)
     }
     text = str(result.get("text") or "")
+    printed, handwritten = printed_or_handwritten(result)
     return {
-        "is_printed": bool(result.get("is_printed", False)),
-        "is_handwritten": bool(result.get("is_handwritten", False)),
+        "is_printed": printed,
+        "is_handwritten": handwritten,
         "contains_table": "table" in types or "\\begin{tabular}" in text,
         "contains_chemistry": "<smiles" in text,
         "contains_diagram": "diagram" in types,
         "contains_triangle": False,
         "contains_algorithm": "pseudocode" in types,
     }
+
+
+def printed_or_handwritten(result: dict[str, Any]) -> tuple[bool, bool]:
+    """``is_printed`` and ``is_handwritten`` as the result said them: its own fields
+    (``/v3/text``), else ``/v3/latex``'s ``detection_map.is_printed`` (a score: handwritten
+    when it is under 0.5, the only other verdict scipix gives)."""
+    if "is_printed" in result or "is_handwritten" in result:
+        return bool(result.get("is_printed")), bool(result.get("is_handwritten"))
+    detection_map = result.get("detection_map")
+    if isinstance(detection_map, dict) and "is_printed" in detection_map:
+        printed = float(detection_map["is_printed"] or 0) >= 0.5
+        return printed, not printed
+    return False, False
 
 
 @dataclass(frozen=True)

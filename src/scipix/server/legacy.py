@@ -20,7 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from scipix.errors import OptionsError, UnknownFormatError, UnknownOcrError
 from scipix.pipeline.formats import convert
-from scipix.schema import Candidate, DataOptions, ErrorInfo, RecognizeOptions, Result
+from scipix.schema import (
+    Candidate,
+    DataOptions,
+    DetectedAlphabets,
+    ErrorInfo,
+    RecognizeOptions,
+    Result,
+)
 from scipix.server.auth import Principal
 from scipix.server.intake import ImageSource
 from scipix.server.options import (
@@ -43,9 +50,7 @@ LEGACY_FORMATS = (
 )
 UNSUPPORTED_FORMATS = ("wolfram",)
 OCR_VALUES = ("math", "text")
-_ACCEPTED_NOT_APPLIED = frozenset(
-    {"format_options", "skip_recrop", "include_detected_alphabets", "enable_blue_hsv_filter"}
-)
+_ACCEPTED_NOT_APPLIED = frozenset({"format_options", "skip_recrop", "enable_blue_hsv_filter"})
 #: The options that :class:`RecognizeOptions` checks: their name here and there.
 RECOGNIZE_NAMES = {
     "beam_size": "beam_width",
@@ -53,6 +58,7 @@ RECOGNIZE_NAMES = {
     "region": "region",
     "confidence_threshold": "confidence_threshold",
     "auto_rotate_confidence_threshold": "auto_rotate_confidence_threshold",
+    "include_detected_alphabets": "include_detected_alphabets",
 }
 
 
@@ -127,6 +133,7 @@ def latex_options(options: dict[str, Any], principal: Principal) -> LegacyCall:
             include_mathml="mathml" in formats,
             include_asciimath="asciimath" in formats,
         ),
+        "include_line_data": True,  # the lines' contours make up ``position``
     }
     for theirs, ours in RECOGNIZE_NAMES.items():
         if options.get(theirs) is not None:
@@ -164,10 +171,13 @@ class LatexResponse(LatexCandidate):
     auto_rotate_confidence: float | None = None
     auto_rotate_degrees: int | None = None
     position: dict[str, int] | None = Field(
-        None, description="The formula's box: top_left_x, top_left_y, width, height."
+        None,
+        description="The box of the content read, in the image's pixels: top_left_x, "
+        "top_left_y, width, height.",
     )
     detection_list: list[str] | None = None
     detection_map: dict[str, float] | None = None
+    detected_alphabets: DetectedAlphabets | None = None
     candidates: list[LatexCandidate] | None = Field(
         None, description="When n_best > 1: the n-best readings, best first."
     )
@@ -196,7 +206,6 @@ def _data(result: Result, kind: str) -> str | None:
 def legacy_body(result: Result, formats: tuple[str, ...]) -> dict[str, Any]:
     """The ``/v3/latex`` response for a recognition result."""
     latex = result.latex or ""
-    width, height = result.image_width or 0, result.image_height or 0
     printed = 1.0 if result.is_printed is not False else 0.0
     body: dict[str, Any] = {
         "request_id": result.request_id,
@@ -207,7 +216,7 @@ def legacy_body(result: Result, formats: tuple[str, ...]) -> dict[str, Any]:
         "auto_rotate_degrees": result.auto_rotate_degrees,
         "latex_confidence": result.confidence,
         "latex_confidence_rate": result.confidence_rate,
-        "position": {"top_left_x": 0, "top_left_y": 0, "width": width, "height": height},
+        "position": content_box(result),
         "detection_list": ["is_printed"] if printed else [],
         "detection_map": {
             "contains_chart": 0,
@@ -221,6 +230,8 @@ def legacy_body(result: Result, formats: tuple[str, ...]) -> dict[str, Any]:
             "is_printed": printed,
         },
     }
+    if result.detected_alphabets is not None:
+        body["detected_alphabets"] = result.detected_alphabets.model_dump()
     values = _values(latex, _data(result, "mathml"), _data(result, "asciimath"))
     if not formats:
         body["latex"] = latex
@@ -233,6 +244,19 @@ def legacy_body(result: Result, formats: tuple[str, ...]) -> dict[str, Any]:
         body["latex_valid"] = result.latex_valid
         body["warnings"] = [w.model_dump(mode="json") for w in result.warnings]
     return {k: v for k, v in body.items() if v is not None}
+
+
+def content_box(result: Result) -> dict[str, int]:
+    """Mathpix's ``position``: the box around what was read (the contours of ``line_data``) in
+    the image's pixels (MATHPIX_API.md T4); the whole image when nothing says where."""
+    width, height = result.image_width or 0, result.image_height or 0
+    points = [point for line in result.line_data or () for point in line.cnt]
+    if not points:
+        return {"top_left_x": 0, "top_left_y": 0, "width": width, "height": height}
+    xs = [min(max(x, 0), width) for x, _ in points]
+    ys = [min(max(y, 0), height) for _, y in points]
+    left, top = min(xs), min(ys)
+    return {"top_left_x": left, "top_left_y": top, "width": max(xs) - left, "height": max(ys) - top}
 
 
 def _values(latex: str, mathml: str | None, asciimath: str | None) -> dict[str, Any]:

@@ -74,7 +74,6 @@ SERVER_OPTIONS = frozenset(f.alias or name for name, f in ServerOptions.model_fi
 #: Documented Mathpix ``/v3/text`` options that scipix accepts and does not apply (yet).
 ACCEPTED_NOT_APPLIED = frozenset(
     {
-        "include_detected_alphabets",
         "alphabets_allowed",
         "enable_blue_hsv_filter",
         "confidence_rate_threshold",
