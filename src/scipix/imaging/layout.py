@@ -1,27 +1,64 @@
-"""Page layout from ink components: lines (with fractions and accents kept whole) and segments.
+"""Page layout from ink components: lines, where one formula is one line, and segments.
 
-Projection alone splits a fraction into numerator, bar and denominator; so bands of overlapping
-components are merged when the gap between them is small for the glyph size, or when one of them
-is thin (a fraction bar, an accent, a dot row).
+Projection cuts a page into *bands*: runs of rows that the boxes of ink components overlap. A
+formula that spans several rows of ink (a fraction, limits and under/over-scripts, a matrix or
+``aligned`` without tall delimiters, a brace over a sum) falls into several bands, so adjacent
+bands are joined when they belong to one formula (:func:`joins`, distances in typical glyph
+heights of the page):
+
+- rows: bands closer than ``ROW_GAP``, side by side or overlapping, neither of them prose nor
+  both lines of one paragraph (long, close, sharing an edge);
+- thin ink: a band that is a rule, a bar, a brace, an arrow, an accent or specks joins a
+  neighbour it overlaps within ``THIN_GAP`` (also next to prose);
+- limits: a short band centred on a big operator of its neighbour (``\\int\\limits_a^b``) joins
+  it within ``THIN_GAP`` (also when that neighbour is shaped like prose).
+
+Lines of prose keep apart even at the tight line spacing of a paragraph (they are never joined
+as rows); which bands are prose is for the caller to say (the Detect agent's triage). What the
+geometry cannot tell apart is joined: two display formulas with nothing between them are one
+block, as the rows of ``gathered`` are, and so is a line of one or two short words set between
+two formulas as tightly as rows. ``benchmarks/formula_blocks.py`` measures all of this.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from scipix.imaging.components import Boxes, IntArray, group_intervals
 
-#: Bands closer than this many typical glyph heights belong to one line.
-LINE_GAP = 0.3
-#: A band thinner than this many glyph heights (bar, accent) joins a neighbour this close.
+#: Rows of a formula: at most this far apart, and horizontally at most ``ROW_REACH`` apart (a
+#: superscript beside the row below, a numerator beyond the row above). Rows of ``aligned`` or
+#: ``matrix`` are 0.5 to 2.2 glyph heights apart (TeX: a baseline skip plus ``\jot``), lines
+#: of a paragraph 0 to 0.45; display formulas are 1.4 or more away from the prose around them.
+ROW_GAP = 2.5
+ROW_REACH = 1.0
+#: Two bands at most ``PARAGRAPH_GAP`` apart, the wider at least ``PARAGRAPH_LENGTH`` long,
+#: sharing an edge within ``PARAGRAPH_EDGE``, are lines of one paragraph, not rows of a formula
+#: (rows of ``aligned`` start and end at different places, and are a ``\jot`` further apart).
+PARAGRAPH_GAP = 0.6
+PARAGRAPH_LENGTH = 20.0
+PARAGRAPH_EDGE = 0.5
+#: A flat component over or under this share of a band's width is its fraction bar or brace.
+SPANNED = 0.8
+#: A band thinner than this many glyph heights, or made only of flat components (wider than
+#: ``FLAT`` times their height: bars, braces, arrows), joins a neighbour this close that it
+#: overlaps horizontally by ``THIN_OVERLAP`` of the narrower one's width.
 THIN_BAND = 0.45
+FLAT = 3.0
 THIN_GAP = 0.9
+THIN_OVERLAP = 0.5
+#: Components at most this many glyph heights tall and wide are specks (dots, broken tails).
+SPECK = 0.6
 #: A band of at most this many parts, centred on a component this many glyph heights tall in
 #: the neighbouring band, is that operator's limit (``\sum_{i=1}^n``).
 LIMIT_PARTS = 6
-BIG_OPERATOR = 1.5
+BIG_OPERATOR = 2.0
+
+#: Says whether the components of a band are a line of prose.
+Prose = Callable[[Boxes], bool]
 
 
 @dataclass(frozen=True)
@@ -39,48 +76,117 @@ def glyph_height(boxes: Boxes) -> float:
     return float(np.median(heights)) if heights.shape[0] else 1.0
 
 
-def find_lines(boxes: Boxes) -> list[Line]:
-    """The lines of a page, top to bottom."""
+def find_lines(boxes: Boxes, prose: Prose | None = None) -> list[Line]:
+    """The lines of a page, top to bottom: each band of ink joins the line above it when they
+    belong to one formula (see the module docstring), pass after pass until none joins (a
+    numerator beside the row above joins it once its fraction is whole). ``prose`` tells which
+    bands are prose (None: none is); a line with a band of prose joins no line as a row."""
+    bands = find_bands(boxes)
+    typical = glyph_height(boxes) if bands else 1.0
+    parts = [Part.of(b, prose is not None and prose(boxes.select(b.members))) for b in bands]
+    while True:
+        joined: list[Part] = []
+        for part in parts:
+            if joined and joins(boxes, joined[-1], part, typical):
+                joined[-1] = joined[-1].join(part, boxes)
+            else:
+                joined.append(part)
+        if len(joined) == len(parts):
+            return [Line(p.line.box, np.sort(p.line.members)) for p in joined]
+        parts = joined
+
+
+@dataclass(frozen=True)
+class Part:
+    """A line in the making: its box and components, whether one of its bands is prose, and
+    its top and bottom bands."""
+
+    line: Line
+    prose: bool
+    top: Line
+    bottom: Line
+
+    @classmethod
+    def of(cls, band: Line, prose: bool) -> Part:
+        return cls(band, prose, band, band)
+
+    def join(self, below: Part, boxes: Boxes) -> Part:
+        members = np.concatenate([self.line.members, below.line.members])
+        line = Line(boxes.select(members).bounds(), members)
+        return Part(line, self.prose or below.prose, self.top, below.bottom)
+
+
+def find_bands(boxes: Boxes) -> list[Line]:
+    """The bands of a page, top to bottom: components whose rows overlap, transitively."""
     if len(boxes) == 0:
         return []
-    typical = glyph_height(boxes)
     labels = group_intervals(boxes.y, boxes.y1)
-    count = int(labels.max()) + 1
-    tops = np.full(count, np.iinfo(np.int64).max)
-    bottoms = np.zeros(count, dtype=np.int64)
-    np.minimum.at(tops, labels, boxes.y)
-    np.maximum.at(bottoms, labels, boxes.y1)
-    merged = np.zeros(count, dtype=np.int64)
-    line = 0
-    for band in range(1, count):
-        a, b = band - 1, band
-        gap = tops[b] - bottoms[a]
-        thin = min(bottoms[b] - tops[b], bottoms[a] - tops[a])
-        joined = gap <= LINE_GAP * typical
-        if not joined and gap <= THIN_GAP * typical:
-            joined = thin < THIN_BAND * typical or is_limit(boxes, labels, a, b, typical)
-        line += 0 if joined else 1
-        merged[band] = line
-    line_of = merged[labels]
-    result = []
-    for k in range(line + 1):
-        members = np.flatnonzero(line_of == k)
-        result.append(Line(boxes.select(members).bounds(), members))
-    return result
+    order = np.argsort(labels, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(labels[order]) != 0])
+    return [Line(boxes.select(m).bounds(), m) for m in np.split(order, starts[1:])]
 
 
-def is_limit(boxes: Boxes, labels: IntArray, a: int, b: int, typical: float) -> bool:
-    """Whether one of two adjacent bands is a short limit or index centred on a big operator
-    (a sum, an integral) of the other band."""
-    for small, big in ((a, b), (b, a)):
-        members = labels == small
-        if int(members.sum()) > LIMIT_PARTS:
-            continue
-        centre = (boxes.x[members].min() + boxes.x1[members].max()) / 2.0
-        other = (labels == big) & (boxes.h >= BIG_OPERATOR * typical)
-        if bool(((boxes.x[other] <= centre) & (centre <= boxes.x1[other])).any()):
-            return True
-    return False
+def joins(boxes: Boxes, above: Part, below: Part, typical: float) -> bool:
+    """Whether a line belongs to the one above it: as a row (neither is prose, and they are not
+    two lines of a paragraph), as thin ink over or under it, or as a big operator's limit (or
+    the other way round)."""
+    (a0, _, a1, a_bottom), (b0, b_top, b1, _) = above.line.box, below.line.box
+    gap, overlap = b_top - a_bottom, min(a1, b1) - max(a0, b0)
+    rows = not (above.prose or below.prose)
+    if rows and gap <= ROW_GAP * typical and overlap >= -ROW_REACH * typical:
+        return not in_paragraph(boxes, above.bottom, below.top, typical)
+    if gap > THIN_GAP * typical or overlap < THIN_OVERLAP * min(a1 - a0, b1 - b0):
+        return False
+    top, bottom = above.line, below.line
+    if is_thin(boxes, top, typical) or is_thin(boxes, bottom, typical):
+        return True
+    return is_limit(boxes, top, bottom, typical) or is_limit(boxes, bottom, top, typical)
+
+
+def in_paragraph(boxes: Boxes, above: Line, below: Line, typical: float) -> bool:
+    """Whether two bands are lines of one paragraph: close, neither of them short of parts, the
+    wider one long, sharing the left edge (a last line, ragged right) or the right edge (a
+    justified line after an indented one), and not a fraction's bar under the other."""
+    (a0, _, a1, a_bottom), (b0, b_top, b1, _) = above.box, below.box
+    if b_top - a_bottom > PARAGRAPH_GAP * typical:
+        return False
+    if min(above.members.shape[0], below.members.shape[0]) <= LIMIT_PARTS:
+        return False
+    if max(a1 - a0, b1 - b0) < PARAGRAPH_LENGTH * typical:
+        return False
+    edge = PARAGRAPH_EDGE * typical
+    if abs(a0 - b0) > edge and abs(a1 - b1) > edge:
+        return False
+    return not (spans(boxes, above, below) or spans(boxes, below, above))
+
+
+def spans(boxes: Boxes, bar: Line, other: Line) -> bool:
+    """Whether a flat component of ``bar`` (a fraction bar, a brace) spans most of ``other``."""
+    part = boxes.select(bar.members)
+    flat = part.select(part.w >= FLAT * part.h)
+    x0, _, x1, _ = other.box
+    covered = np.minimum(flat.x1, x1) - np.maximum(flat.x, x0)
+    return bool((covered >= SPANNED * (x1 - x0)).any())
+
+
+def is_thin(boxes: Boxes, band: Line, typical: float) -> bool:
+    """A band of thin, flat or tiny ink only: a fraction bar, a rule, a brace, an arrow, an
+    accent, dots, or the tails of letters that came apart in a coarse scan."""
+    part = boxes.select(band.members)
+    if band.box[3] - band.box[1] < THIN_BAND * typical or bool((part.w >= FLAT * part.h).all()):
+        return True
+    return bool(((part.h <= SPECK * typical) & (part.w <= SPECK * typical)).all())
+
+
+def is_limit(boxes: Boxes, small: Line, big: Line, typical: float) -> bool:
+    """Whether ``small`` is a short limit or index centred on a big operator (a sum, an
+    integral) of ``big``."""
+    if small.members.shape[0] > LIMIT_PARTS:
+        return False
+    centre = (small.box[0] + small.box[2]) / 2.0
+    other = boxes.select(big.members)
+    tall = other.h >= BIG_OPERATOR * typical
+    return bool(((other.x[tall] <= centre) & (centre <= other.x1[tall])).any())
 
 
 def split_at(boxes: Boxes, members: IntArray, cuts: list[tuple[int, int]]) -> list[IntArray]:

@@ -17,7 +17,7 @@ from scipix.imaging.components import Boxes, find_components
 from scipix.imaging.layout import Line, find_lines
 from scipix.pipeline.job import Ink, Job, Layout, Region
 from scipix.pipeline.prose import line_regions, read_lines
-from scipix.pipeline.triage import line_shape
+from scipix.pipeline.triage import is_prose, line_shape
 from scipix.recognition.text import TextLine, TextRecognizer
 
 #: Reads the text of the given lines (indices into the page's lines).
@@ -28,7 +28,7 @@ def detect_layout(boxes: Boxes, read_text: ReadLines | None = None) -> Layout:
     """Regions in reading order, with the components and lines they came from (``ink``, for the
     later agents). ``read_text`` (the text OCR) is called at most once, for the lines whose shape
     is that of text, and not at all when there are none."""
-    lines = find_lines(boxes)
+    lines = find_lines(boxes, is_prose)
     if not lines:
         raise ImageNoContentError("Image has no content: no lines of ink were found")
     kinds = tuple(line_shape(boxes.select(line.members)).kind for line in lines)

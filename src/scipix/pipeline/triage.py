@@ -51,6 +51,10 @@ MATH_STACKED = 0.25
 BASELINE_TOLERANCE = 0.12
 WORD_GAP = 0.3
 WORD_GLYPHS = 4
+#: A band of prose (which the layout never joins to a neighbour as a formula's row): shaped like
+#: text with at least this many words, or not shaped like math and at least this long.
+PROSE_WORDS = 2
+PROSE_LENGTH = 30.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,18 @@ def line_shape(boxes: Boxes) -> LineShape:
         words=word_count(glyphs, on_base, WORD_GAP * typical),
         length=(x1 - x0) / max(typical, 1.0),
     )
+
+
+def is_prose(boxes: Boxes) -> bool:
+    """Whether a band of ink is a line of prose (perhaps with inline math), which the layout
+    never joins to a neighbour as a formula's row: shaped like text with two words or more, or
+    long and not shaped like math. A row of a formula rarely is (``formula_blocks.py``: an
+    integral with limits, which joins them all the same as a big operator's; a row of
+    ``alignedat`` with "(by the lemma)" at 100 dpi, which stays apart)."""
+    shape = line_shape(boxes)
+    if shape.kind == "text" and shape.words >= PROSE_WORDS:
+        return True
+    return shape.kind != "math" and shape.length >= PROSE_LENGTH
 
 
 def on_baseline(bottoms: FloatArray, tolerance: float) -> BoolArray:
