@@ -295,6 +295,34 @@ class WordData(BaseModel):
     confidence_rate: float | None = None
 
 
+#: What kind of picture an image is (``imaging/picture.py`` tells), and how it is cleaned before
+#: pre-processing (``imaging/cleaning.py``; ``manual``: by the switches alone).
+PictureKind = Literal["render", "screenshot", "paper", "handwriting"]
+CleaningStrategy = Literal["plain", "flatten", "binarize"]
+
+
+class PreprocessingReport(BaseModel):
+    """How the image was cleaned (``preprocessing.mode = "auto"``): the picture's kind, the
+    strategy whose reading was kept and whether a second reading was made."""
+
+    kind: PictureKind | None = Field(
+        None,
+        description="render, screenshot, paper (a photo or scan) or handwriting; left out in "
+        "manual mode or when the picture could not be classified.",
+    )
+    kind_confidence: float | None = Field(None, description="The classifier's probability.")
+    strategy: CleaningStrategy | Literal["manual"] = Field(
+        description="plain (as decoded), flatten (light evened, noise smoothed, contrast "
+        "stretched) or binarize (flatten, then black and white); manual: the pre-processing "
+        "switches decided."
+    )
+    second_reading: bool = Field(
+        False,
+        description="The first reading was unsure, so the image was also read cleaned the other "
+        "way; `strategy` is the one whose reading was kept.",
+    )
+
+
 class ErrorInfo(BaseModel):
     """Mathpix's ``error_info``: the error id, the message and any detail fields."""
 
@@ -338,6 +366,11 @@ class Result(BaseModel):
         None,
         description="Not in Mathpix's API: what is wrong with a result that is still returned, "
         "each {id, message}; `math_syntax`: recognized math that is not valid LaTeX.",
+    )
+    preprocessing: PreprocessingReport | None = Field(
+        None,
+        description="Not in Mathpix's API: how the image was cleaned (the picture's kind, the "
+        "cleaning strategy kept, whether it was read a second way).",
     )
     version: str | None = None
     error: str | None = None

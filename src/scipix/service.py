@@ -30,6 +30,7 @@ from scipix.pipeline.generate import GenerateAgent, ValidateAgent
 from scipix.pipeline.job import Envelope, Job
 from scipix.pipeline.message import Tag
 from scipix.pipeline.runtime import Agent, LocalRuntime, RunStats, run_inline
+from scipix.pipeline.strategy import CleaningPolicy, PictureCleaner, load_classifier
 from scipix.recognition.text import TextRecognizer
 from scipix.schema import ErrorInfo, PreprocessSteps, RecognizeOptions, Result, new_request_id
 from scipix.settings import Settings, get_settings
@@ -136,8 +137,10 @@ class Scipix:
         )
         text = self.text_recognizer if ocr.text_ocr else None
         batch_size = self.settings.performance.batch_size
+        policy = CleaningPolicy(pre.mode, pre.second_reading_below, pre.second_reading_budget_ms)
+        classifier = load_classifier() if pre.mode == "auto" else None
         return [
-            PreprocessAgent(defaults),
+            PreprocessAgent(defaults, PictureCleaner(classifier, policy)),
             DetectAgent(text),
             RecognizeAgent(self.formula_recognizer, text, ocr.low_confidence, batch_size),
             GenerateAgent(),
@@ -212,8 +215,11 @@ class Scipix:
         """Only decode and clean an image (what the Preprocess agent does), for inspection."""
         agent = self.agents[0]
         assert isinstance(agent, PreprocessAgent)
-        config = agent.defaults.for_options(self.effective_options(options))
+        opts = self.effective_options(options)
+        config = agent.defaults.for_options(opts)
         page = decode_image(image, agent.defaults.limits, config.exif_orientation)
+        if agent.cleaner is not None:
+            return agent.cleaner.prepare(page, config, opts)[0]
         return preprocess(page, config)
 
     # -- life cycle ----------------------------------------------------------------------------

@@ -27,7 +27,9 @@ def service(
 ) -> tuple[Scipix, ScriptedRecognizer]:
     reader.shapes.clear()
     fake = ScriptedRecognizer(script)
-    return Scipix(Settings(), recognizer=fake, text=reader), fake  # type: ignore[arg-type]
+    settings = Settings()
+    settings.preprocessing.second_reading_below = 0.0  # these count reads: no second reading
+    return Scipix(settings, recognizer=fake, text=reader), fake  # type: ignore[arg-type]
 
 
 def test_a_formula_goes_straight_to_the_formula_recognizer(reader: CountingTextRecognizer) -> None:

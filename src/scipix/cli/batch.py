@@ -74,6 +74,10 @@ class Tally:
     failed: Counter[str] = field(default_factory=Counter)
     confidences: list[float] = field(default_factory=list)
     stage_ms: dict[str, float] = field(default_factory=dict)
+    #: how each image was cleaned: the strategy kept, and the second readings made and won
+    strategies: Counter[str] = field(default_factory=Counter)
+    second_readings: int = 0
+    second_won: int = 0
 
     def add(self, result: Result) -> None:
         if result.error_info is not None:
@@ -82,6 +86,15 @@ class Tally:
         self.done += 1
         if result.confidence is not None:
             self.confidences.append(result.confidence)
+        report = result.preprocessing
+        if report is not None:
+            self.strategies[report.strategy] += 1
+            if report.second_reading:
+                from scipix.pipeline.strategy import FIRST
+
+                self.second_readings += 1
+                first = FIRST[report.kind] if report.kind is not None else "plain"
+                self.second_won += report.strategy != first
 
 
 def batch(
@@ -218,6 +231,11 @@ def print_summary(tally: Tally, seconds: float, out: Path) -> None:
         table.add_row("skipped (already in the file)", str(tally.skipped))
     mean = sum(tally.confidences) / len(tally.confidences) if tally.confidences else None
     table.add_row("mean confidence", "-" if mean is None else f"{mean:.3f}")
+    for strategy, count in tally.strategies.most_common():
+        table.add_row(f"cleaning kept: {strategy}", str(count))
+    if tally.second_readings:
+        won = f"{tally.second_readings} ({tally.second_won} won)"
+        table.add_row("second readings", won)
     table.add_row("time", f"{seconds:.1f} s")
     for stage, ms in tally.stage_ms.items():
         table.add_row(f"  {stage} (mean per image)", f"{ms:.1f} ms")

@@ -222,3 +222,32 @@ def style(
             "val": probe["val"],
         }
     )
+
+
+@train_app.command("picture")
+def picture(
+    data_root: Annotated[
+        Path, typer.Option("--data-root", help="Folder holding train/ (../shared/data).")
+    ] = Path("../shared/data"),
+    per_condition: Annotated[
+        int, typer.Option("--per-condition", min=10, help="Pictures per condition to fit on.")
+    ] = 150,
+    check: Annotated[
+        int, typer.Option("--check", min=10, help="Held-out pictures per condition to check on.")
+    ] = 100,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write (default: weights/picture.json).")
+    ] = None,
+) -> None:
+    """Fit the picture-kind classifier (render, screenshot, paper, handwriting) on pictures the
+    data engine makes from the train split; write it and print its confusion matrix on pictures
+    made from held-out formulas (``check``)."""
+    from scipix.imaging.picture import CLASSIFIER_FILE
+    from scipix.training.classifier import train_picture_classifier
+
+    if not (data_root / "train").is_dir():
+        raise InputError(f"no {data_root / 'train'} (the folder with the corpora, crohme/, hand/)")
+    report = train_picture_classifier(data_root, per_condition, check, stderr_console().print)
+    path = out or CLASSIFIER_FILE
+    report.write(path)
+    print_json({"out": str(path), **report.summary()})

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scipix.errors import ImageNoContentError, ValueOutOfRangeError
+from scipix.errors import ImageNoContentError, ScipixError, ValueOutOfRangeError
 from scipix.imaging.components import find_components
 from scipix.imaging.decode import DecodeLimits, decode_image
 from scipix.imaging.geometry import unturn_points
@@ -19,12 +21,15 @@ from scipix.imaging.preprocess import PreprocessConfig, preprocess
 from scipix.pipeline.detect import detect_layout
 from scipix.pipeline.job import Job, Layout, Reading, Region
 from scipix.pipeline.prose import line_regions, looks_like_prose, read_lines, resplit
+from scipix.pipeline.strategy import PictureCleaner, cleaned_page, keeps_second
 from scipix.recognition.text import TextRecognizer
 from scipix.schema import BATCH_SIZE, RecognizeOptions
 from scipix.schema import Region as RegionOption
 
 if TYPE_CHECKING:
     from scipix.recognition import FormulaRecognizer
+
+log = logging.getLogger(__name__)
 
 #: Below this confidence a single formula that might be upside down is also read turned 180°.
 FLIP_CHECK_BELOW = 0.6
@@ -62,8 +67,9 @@ class PreprocessAgent:
 
     name = "preprocess"
 
-    def __init__(self, defaults: PreprocessDefaults) -> None:
+    def __init__(self, defaults: PreprocessDefaults, cleaner: PictureCleaner | None = None) -> None:
         self.defaults = defaults
+        self.cleaner = cleaner  # None: the switches alone decide (manual mode)
 
     def process(self, job: Job) -> Job:
         if job.source is None:
@@ -74,7 +80,10 @@ class PreprocessAgent:
         job.image_size = (page.width, page.height)
         if job.options.region is not None:
             page = crop_region(page, job.options.region)
-        job.prep = preprocess(page, config)
+        if self.cleaner is None:
+            job.prep = preprocess(page, config)
+        else:
+            job.prep, job.cleaning = self.cleaner.prepare(page, config, job.options)
         return job
 
 
@@ -174,14 +183,52 @@ class RecognizeAgent:
         prep, layout = job.prep, job.layout
         if prep is None or layout is None:
             raise ImageNoContentError("Image has no content")
+        start = time.perf_counter()
         job.readings = self.read_regions(prep.page.gray, layout.regions, job.options)
         job.version = self.formula().version
+        self.check_cleaning(job, (time.perf_counter() - start) * 1000.0)
+        prep, layout = job.prep, job.layout
+        assert prep is not None and layout is not None  # check_cleaning replaces, never clears
         if prep.rotation and formula_only(layout) and job.readings:
             self.check_rotation(job)
         if job.layout is not None and job.layout.single_formula and 0 in job.readings:
             self.check_flip(job)
         self.check_prose(job)
         return job
+
+    def check_cleaning(self, job: Job, read_ms: float) -> None:
+        """A formula read unsure (``preprocessing.second_reading_below``), quickly enough
+        (``second_reading_budget_ms``: pre-processing, detection and this reading), is read
+        again from the page cleaned the other way (``pipeline/strategy.py``); the reading with
+        the higher mean token probability is kept. The decoded page is let go either way."""
+        cleaning, layout = job.cleaning, job.layout
+        if cleaning is None or cleaning.source is None:
+            return
+        job.cleaning = replace(cleaning, source=None)
+        if layout is None or not job.readings or not formula_only(layout):
+            return
+        first = list(job.readings.values())
+        spent = job.timings.get("preprocess", 0.0) + job.timings.get("detect", 0.0) + read_ms
+        other, config = cleaning.alternative, cleaning.config
+        weakest = min(r.confidence for r in first)
+        if other is None or config is None or not cleaning.wants_second_reading(weakest, spent):
+            return
+        try:
+            prep = cleaned_page(cleaning.source, other, config)
+            second_layout = detect_layout(find_components(prep.mask))
+        except ScipixError:
+            return  # nothing readable that way
+        except Exception as exc:  # an OpenCV error on a strange picture: keep the first
+            log.warning("second reading (%s) failed: %r", other, exc)
+            return
+        if not formula_only(second_layout):
+            return
+        second = self.read_regions(prep.page.gray, second_layout.regions, job.options)
+        won = keeps_second(first, list(second.values()))
+        if won:
+            job.prep, job.layout, job.readings = prep, second_layout, second
+        strategy = other if won else cleaning.strategy
+        job.cleaning = replace(cleaning, strategy=strategy, second_reading=True, source=None)
 
     def check_rotation(self, job: Job) -> None:
         """A formula that pre-processing turned by its glyph geometry (weak evidence for short

@@ -175,6 +175,7 @@ class GenerateAgent:
             auto_rotate_degrees=rotation_degrees(prep.rotation + (180 if job.flipped else 0)),
             auto_rotate_confidence=round(max(prep.rotate_confidence, job.flip_evidence), 6),
             version=job.version,
+            preprocessing=job.cleaning.report() if job.cleaning is not None else None,
         )
         if opts.wants("text"):
             result.text = markdown(layout, by_region, opts)

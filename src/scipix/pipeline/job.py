@@ -17,6 +17,7 @@ from scipix.imaging.decode import ImageSource
 from scipix.imaging.layout import Line
 from scipix.imaging.preprocess import Preprocessed
 from scipix.pipeline.message import Owned, Shared, Tag
+from scipix.pipeline.strategy import Cleaning
 from scipix.pipeline.triage import LineKind
 from scipix.recognition.reading import Reading
 from scipix.recognition.text import Box, Word
@@ -82,6 +83,7 @@ class Job:
     image_size: tuple[int, int] | None = None  # (width, height) of the decoded image
     flipped: bool = False  # turned 180° after recognition showed the page upside down
     flip_evidence: float = 0.0  # the turned reading's share of the two readings' probability
+    cleaning: Cleaning | None = None  # how the page was cleaned (pipeline/strategy.py)
     timings: dict[str, float] = field(default_factory=dict)
 
     # The cleaned page and its layout are immutable once made: they are held as Shared values

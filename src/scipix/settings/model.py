@@ -81,8 +81,28 @@ class OcrSettings(Section):
 
 
 class PreprocessingSettings(Section, PreprocessSteps):
-    """The switches of :class:`~scipix.schema.PreprocessSteps`, and the decoding limits."""
+    """The switches of :class:`~scipix.schema.PreprocessSteps`, how the cleaning is chosen
+    (``pipeline/strategy.py``), and the decoding limits."""
 
+    mode: Literal["auto", "manual"] = Field(
+        "auto",
+        description="auto: each picture is cleaned as its kind needs (render, screenshot, "
+        "photo or scan, handwriting; clahe/denoise/binarize are then chosen per picture unless "
+        "a call sets them); manual: the switches above decide for every picture.",
+    )
+    second_reading_below: float = Field(
+        0.25,
+        ge=0.0,
+        le=1.0,
+        description="auto: a formula read with a lower confidence is also read cleaned the "
+        "other way, and the more probable reading is kept; 0 = never.",
+    )
+    second_reading_budget_ms: float = Field(
+        3000.0,
+        ge=0.0,
+        description="auto: no second reading when the first (pre-processing, detection, "
+        "reading) took longer than this, in ms.",
+    )
     max_pixels: int = Field(40_000_000, ge=1, description="Refused before decoding above this.")
     max_bytes: int = Field(20_000_000, ge=1, description="Largest encoded image accepted.")
 
