@@ -97,3 +97,25 @@ def test_page_with_a_text_line_and_two_formulas(service: Scipix) -> None:
     assert [d.type for d in result.data or ()] == ["latex", "latex"]
     tops = [min(y for _, y in ld.cnt) for ld in result.line_data]
     assert tops == sorted(tops)
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize("turns", [1, 3])
+def test_a_turned_tex_formula_with_a_fraction_and_limits_is_turned_back(
+    service: Scipix, turns: int
+) -> None:
+    """Turned by a quarter, a fraction or an integral with limits looks like several short
+    lines, so glyph geometry leaves it as it came; reading it both ways finds the turn."""
+    from scipix.training.render import TexRenderer, tex_available
+
+    if not tex_available():
+        pytest.skip("needs TeX Live")
+    latex = r"\int_{0}^{1}x^{2}\,dx=\frac{1}{3}"
+    image = TexRenderer("cm").render([latex], dpi=200)[0].image
+    assert image is not None
+    upright = service.recognize(np.pad(image, 16, constant_values=255), OPTIONS)
+    turned = np.ascontiguousarray(np.rot90(np.pad(image, 16, constant_values=255), turns))
+    result = service.recognize(turned, OPTIONS)
+    assert result.auto_rotate_degrees == (-90 if turns == 1 else 90)
+    assert upright.auto_rotate_degrees == 0
+    assert result.latex_styled == upright.latex_styled

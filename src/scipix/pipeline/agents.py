@@ -17,10 +17,11 @@ from scipix.imaging.decode import DecodeLimits, decode_image
 from scipix.imaging.geometry import unturn_points
 from scipix.imaging.orientation import rotate_quarter
 from scipix.imaging.page import Gray, Page, read_only
-from scipix.imaging.preprocess import PreprocessConfig, preprocess
+from scipix.imaging.preprocess import PreprocessConfig, Preprocessed, preprocess
 from scipix.pipeline.detect import detect_layout
 from scipix.pipeline.job import Job, Layout, Reading, Region
 from scipix.pipeline.prose import line_regions, looks_like_prose, read_lines, resplit
+from scipix.pipeline.rows import formula_rows, reads_better_by_rows, rows_reading, stacked
 from scipix.pipeline.strategy import PictureCleaner, cleaned_page, keeps_second
 from scipix.recognition.text import TextRecognizer
 from scipix.schema import BATCH_SIZE, RecognizeOptions
@@ -99,8 +100,9 @@ def strength(readings: Sequence[Reading]) -> Strength:
 
 def reads_better(upright: Strength, turned: Strength) -> bool:
     """Whether the reading of the turned page is clearly the better one: more probable per
-    token (a stable measure) and not weaker at its weakest token."""
-    return turned[1] >= upright[1] + FLIP_MARGIN and turned[0] >= upright[0]
+    token (a stable measure; the weakest token is not: a small formula's right reading often
+    has one unsure glyph, a turned page's confident nonsense none weaker)."""
+    return turned[1] >= upright[1] + FLIP_MARGIN
 
 
 #: pages with at most this many lines, all math, are checked when pre-processing turned them
@@ -110,6 +112,33 @@ FORMULA_LINES = 3
 def formula_only(layout: Layout) -> bool:
     """A formula, not a page: a few lines, nothing but math."""
     return len(layout.lines) <= FORMULA_LINES and all(r.kind == "math" for r in layout.regions)
+
+
+#: a page at least this much taller than wide, with few components and no prose, may be a
+#: formula turned by 90° (formulas are wider than tall); a squarer one (down to WEAK_ASPECT)
+#: only when its reading is weak
+TURNED_ASPECT = 1.15
+WEAK_ASPECT = 0.6
+TURNED_MAX_COMPONENTS = 80
+
+
+def may_be_turned_formula(
+    prep: Preprocessed | None, layout: Layout | None, readings: dict[int, Reading]
+) -> bool:
+    """Whether a page left as it came could be a formula turned by a quarter: auto-rotation is
+    on, the page has few glyphs, nothing read as prose, and it is clearly taller than wide (or
+    about square and read weakly)."""
+    if prep is None or layout is None or prep.orientation is None or prep.rotation:
+        return False
+    if len(layout.ink.boxes) > TURNED_MAX_COMPONENTS:
+        return False
+    if any(r.kind != "math" for r in layout.regions):
+        return False
+    height, width = prep.page.gray.shape[:2]
+    if height >= TURNED_ASPECT * width:
+        return True
+    weak = min(r.confidence for r in readings.values()) < FLIP_CHECK_BELOW
+    return weak and height >= WEAK_ASPECT * width
 
 
 def unturned_box(
@@ -190,9 +219,12 @@ class RecognizeAgent:
         prep, layout = job.prep, job.layout
         assert prep is not None and layout is not None  # check_cleaning replaces, never clears
         if prep.rotation and formula_only(layout) and job.readings:
-            self.check_rotation(job)
+            self.check_rotation(job)  # may undo the turn: then the other turns are tried below
+        if job.readings and may_be_turned_formula(job.prep, job.layout, job.readings):
+            self.check_quarter_turns(job)
         if job.layout is not None and job.layout.single_formula and 0 in job.readings:
             self.check_flip(job)
+        self.check_rows(job)
         self.check_prose(job)
         return job
 
@@ -261,6 +293,70 @@ class RecognizeAgent:
         else:
             job.readings = self.read_regions(gray, job.layout.regions, job.options)
 
+    def check_quarter_turns(self, job: Job) -> None:
+        """A formula turned by 90° that pre-processing left as it came (a turned fraction or
+        integral looks like several short lines, so glyph geometry cannot tell its turn) is
+        read turned both ways as one formula; a turn is kept only when it reads clearly better
+        than the page as it came."""
+        prep = job.prep
+        assert prep is not None
+        given = strength(list(job.readings.values()))
+        turns = (90, -90)
+        grays = [read_only(rotate_quarter(prep.page.gray, d)) for d in turns]
+        readings = self.read(grays, job.options)
+        scored = [(strength([r]), i) for i, r in enumerate(readings) if r is not None]
+        if not scored:
+            return
+        best_strength, best = max(scored, key=lambda item: item[0][1])
+        if not reads_better(given, best_strength):
+            return
+        degrees, gray = turns[best], grays[best]
+        reading = readings[best]
+        assert reading is not None
+        mask = read_only(rotate_quarter(prep.mask, degrees))
+        width, height = prep.straight_size
+        total = given[1] + best_strength[1]
+        share = best_strength[1] / total if total > 0 else 0.0
+        orientation = prep.orientation
+        job.prep = replace(
+            prep,
+            page=replace(prep.page, gray=gray),
+            mask=mask,
+            rotation=degrees,
+            orientation=replace(orientation, degrees=degrees, confidence=share)
+            if orientation
+            else None,
+            crop_box=unturned_box(prep.crop_box, (height, width), -degrees),
+        )
+        job.layout = detect_layout(find_components(mask))
+        if job.layout.single_formula:
+            job.readings = {0: reading}
+        else:
+            job.readings = self.read_regions(gray, job.layout.regions, job.options)
+
+    def check_rows(self, job: Job) -> None:
+        """A block of stacked rows (aligned, gathered, a matrix without delimiters) is also read
+        row by row; the rows win, as one ``gathered`` formula, when they read clearly better."""
+        prep, layout = job.prep, job.layout
+        if prep is None or layout is None:
+            return
+        for region in layout.regions:
+            whole = job.readings.get(region.index)
+            if (
+                region.kind != "math"
+                or whole is None
+                or layout.lines[region.line] != (region.index,)
+            ):
+                continue
+            boxes = formula_rows(layout.ink.boxes, layout.ink.lines[region.line].members)
+            if boxes is None:
+                continue
+            crops = [np.ascontiguousarray(prep.page.gray[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
+            rows = self.read(crops, job.options)
+            found = [r for r in rows if r is not None]
+            if len(found) == len(rows) and reads_better_by_rows(found, whole, FLIP_MARGIN):
+                job.readings[region.index] = rows_reading(found, whole)
+
     def check_flip(self, job: Job) -> None:
         prep, reading = job.prep, job.readings[0]
         assert prep is not None
@@ -304,6 +400,8 @@ class RecognizeAgent:
         members = layout.lines[line]
         if line in layout.read or len(members) != 1 or members[0] not in readings:
             return False
+        if stacked(layout.ink.boxes, layout.ink.lines[line].members):
+            return False  # rows joined into one formula (cases, aligned): never prose
         kind = layout.kinds[line] if line < len(layout.kinds) else "unsure"
         reading = readings[members[0]]
         if kind == "text" or looks_like_prose(reading.latex):

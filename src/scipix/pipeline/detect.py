@@ -17,6 +17,7 @@ from scipix.imaging.components import Boxes, find_components
 from scipix.imaging.layout import Line, find_lines
 from scipix.pipeline.job import Ink, Job, Layout, Region
 from scipix.pipeline.prose import line_regions, read_lines
+from scipix.pipeline.rows import stacked
 from scipix.pipeline.triage import is_prose, line_shape
 from scipix.recognition.text import TextLine, TextRecognizer
 
@@ -31,7 +32,11 @@ def detect_layout(boxes: Boxes, read_text: ReadLines | None = None) -> Layout:
     lines = find_lines(boxes, is_prose)
     if not lines:
         raise ImageNoContentError("Image has no content: no lines of ink were found")
-    kinds = tuple(line_shape(boxes.select(line.members)).kind for line in lines)
+    # a line of rows joined into one formula (cases with words, aligned) is math, never prose
+    kinds = tuple(
+        "math" if stacked(boxes, line.members) else line_shape(boxes.select(line.members)).kind
+        for line in lines
+    )
     chosen = [i for i, kind in enumerate(kinds) if kind == "text"] if read_text else []
     text: Sequence[TextLine] = read_text(lines, chosen) if read_text and chosen else ()
     regions: list[Region] = []
