@@ -148,8 +148,9 @@ def test_the_document_is_valid_openapi_without_fastapi_422s(document: Document) 
         for operation in path_item.values():
             assert "422" not in operation["responses"]  # bad parameters are Mathpix errors
     assert "HTTPValidationError" not in document["components"]["schemas"]
-    validator = pytest.importorskip("openapi_spec_validator")
-    validator.validate(document)
+    from openapi_spec_validator import validate  # [dev]
+
+    validate(document)
 
 
 def _refs(node: Any) -> Iterator[str]:
