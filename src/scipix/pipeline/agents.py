@@ -278,20 +278,8 @@ class RecognizeAgent:
         mask = read_only(rotate_quarter(prep.mask, back))
         total = as_given.confidence_rate + turned[1]
         share = turned[1] / total if total > 0 else 0.0
-        orientation = prep.orientation
-        job.prep = replace(
-            prep,
-            page=replace(prep.page, gray=gray),
-            mask=mask,
-            rotation=0,
-            orientation=replace(orientation, confidence=share) if orientation else None,
-            crop_box=unturned_box(prep.crop_box, prep.straight_size, prep.rotation),
-        )
-        job.layout = detect_layout(find_components(mask))
-        if job.layout.single_formula:
-            job.readings = {0: as_given}
-        else:
-            job.readings = self.read_regions(gray, job.layout.regions, job.options)
+        box = unturned_box(prep.crop_box, prep.straight_size, prep.rotation)
+        self.adopt_turn(job, gray, mask, 0, share, box, as_given)
 
     def check_quarter_turns(self, job: Job) -> None:
         """A formula turned by 90° that pre-processing left as it came (a turned fraction or
@@ -317,16 +305,33 @@ class RecognizeAgent:
         width, height = prep.straight_size
         total = given[1] + best_strength[1]
         share = best_strength[1] / total if total > 0 else 0.0
+        box = unturned_box(prep.crop_box, (height, width), -degrees)
+        self.adopt_turn(job, gray, mask, degrees, share, box, reading)
+
+    def adopt_turn(
+        self,
+        job: Job,
+        gray: Gray,
+        mask: np.ndarray,
+        rotation: int,
+        confidence: float,
+        crop_box: tuple[int, int, int, int],
+        reading: Reading,
+    ) -> None:
+        """Make the page turned to ``rotation`` the job's page: its layout found again, and
+        ``reading`` (of the whole turned page) its reading when it is one formula."""
+        prep = job.prep
+        assert prep is not None
         orientation = prep.orientation
+        if orientation is not None:
+            orientation = replace(orientation, degrees=rotation, confidence=confidence)
         job.prep = replace(
             prep,
             page=replace(prep.page, gray=gray),
             mask=mask,
-            rotation=degrees,
-            orientation=replace(orientation, degrees=degrees, confidence=share)
-            if orientation
-            else None,
-            crop_box=unturned_box(prep.crop_box, (height, width), -degrees),
+            rotation=rotation,
+            orientation=orientation,
+            crop_box=crop_box,
         )
         job.layout = detect_layout(find_components(mask))
         if job.layout.single_formula:
