@@ -107,7 +107,12 @@ class OptionsModel(BaseModel):
         try:
             return handler(data)
         except ValidationError as exc:
-            raise options_error(exc) from None
+            raise cls.options_error(exc) from None
+
+    @classmethod
+    def options_error(cls, exc: ValidationError) -> OptionsError:
+        """The error for a body this model refuses (a subclass may word its own)."""
+        return options_error(exc)
 
 
 class Region(OptionsModel):

@@ -18,9 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    ValidatorFunctionWrapHandler,
     create_model,
-    model_validator,
 )
 
 from scipix.errors import CallbackError, OptionsError, TokenError
@@ -50,15 +48,11 @@ class ServerOptions(OptionsModel):
         description="Not supported (opts_bad_callback): leave it out and poll the result.",
     )
 
-    @model_validator(mode="wrap")
     @classmethod
-    def _as_options_error(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        try:
-            return handler(data)
-        except ValidationError as exc:
-            name = ".".join(str(p) for p in exc.errors(include_url=False)[0]["loc"][:1])
-            message = _SERVER_OPTION_ERRORS.get(name, "the options must be a JSON object")
-            raise OptionsError(message, name=name or "options") from None
+    def options_error(cls, exc: ValidationError) -> OptionsError:
+        name = ".".join(str(p) for p in exc.errors(include_url=False)[0]["loc"][:1])
+        message = _SERVER_OPTION_ERRORS.get(name, "the options must be a JSON object")
+        return OptionsError(message, name=name or "options")
 
 
 _SERVER_OPTION_ERRORS = {
