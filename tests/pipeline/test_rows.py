@@ -9,7 +9,9 @@ import pytest
 
 from imaging.drawing import text_line
 from scipix.imaging.components import find_components
-from scipix.pipeline.rows import formula_rows, reads_better_by_rows, rows_reading, stacked
+from scipix.pipeline.agents import reads_better
+from scipix.pipeline.rows import formula_rows, rows_reading, stacked
+from scipix.pipeline.strategy import mean_rate
 from scipix.recognition.reading import Hypothesis, Reading
 from scipix.training.render import TexRenderer, tex_available
 
@@ -69,8 +71,8 @@ def reading(latex: str, probs: tuple[float, ...]) -> Reading:
 def test_rows_win_only_when_clearly_more_probable() -> None:
     whole = reading("a = \\frac { b + c } { c + f }", (0.8,) * 11)
     rows = [reading("a = b + c", (0.95,) * 5), reading("d = e + f", (0.9,) * 5)]
-    assert reads_better_by_rows(rows, whole, 0.05)
-    assert not reads_better_by_rows(rows, reading("x", (0.95,)), 0.05)
+    assert reads_better(whole.confidence_rate, mean_rate(rows))
+    assert not reads_better(reading("x", (0.95,)).confidence_rate, mean_rate(rows))
     joined = rows_reading(rows, whole)
     assert joined.latex == r"\begin{gathered}a=b+c\\d=e+f\end{gathered}"
     assert joined.tokens[0] == r"\begin{gathered}" and joined.tokens[-1] == r"\end{gathered}"

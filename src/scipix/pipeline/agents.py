@@ -21,8 +21,8 @@ from scipix.imaging.preprocess import PreprocessConfig, Preprocessed, preprocess
 from scipix.pipeline.detect import detect_layout
 from scipix.pipeline.job import Job, Layout, Reading, Region
 from scipix.pipeline.prose import line_regions, looks_like_prose, read_lines, resplit
-from scipix.pipeline.rows import formula_rows, reads_better_by_rows, rows_reading, stacked
-from scipix.pipeline.strategy import PictureCleaner, cleaned_page, keeps_second
+from scipix.pipeline.rows import formula_rows, rows_reading, stacked
+from scipix.pipeline.strategy import PictureCleaner, cleaned_page, keeps_second, mean_rate
 from scipix.recognition.text import TextRecognizer
 from scipix.schema import BATCH_SIZE, RecognizeOptions
 from scipix.schema import Region as RegionOption
@@ -88,21 +88,12 @@ class PreprocessAgent:
         return job
 
 
-#: (confidence, confidence_rate) of one reading or of a page's readings together
-Strength = tuple[float, float]
-
-
-def strength(readings: Sequence[Reading]) -> Strength:
-    """The weakest token probability and the mean per-token probability over ``readings``."""
-    rate = float(np.mean([r.confidence_rate for r in readings]))
-    return min(r.confidence for r in readings), rate
-
-
-def reads_better(upright: Strength, turned: Strength) -> bool:
-    """Whether the reading of the turned page is clearly the better one: more probable per
-    token (a stable measure; the weakest token is not: a small formula's right reading often
-    has one unsure glyph, a turned page's confident nonsense none weaker)."""
-    return turned[1] >= upright[1] + FLIP_MARGIN
+def reads_better(upright: float, turned: float) -> bool:
+    """Whether a reading of the page turned (or cut into rows) is clearly the better one, by
+    the mean per-token probability (:func:`mean_rate`) of each: a stable measure; the weakest
+    token is not (a small formula's right reading often has one unsure glyph, a turned page's
+    confident nonsense none weaker)."""
+    return turned >= upright + FLIP_MARGIN
 
 
 #: pages with at most this many lines, all math, are checked when pre-processing turned them
@@ -269,15 +260,15 @@ class RecognizeAgent:
         better (its readings' mean token probability against the unturned page's)."""
         prep = job.prep
         assert prep is not None
-        turned = strength(list(job.readings.values()))
+        turned = mean_rate(list(job.readings.values()))
         back = -prep.rotation
         gray = read_only(rotate_quarter(prep.page.gray, back))
         as_given = self.read([gray], job.options)[0]
-        if as_given is None or reads_better(strength([as_given]), turned):
+        if as_given is None or reads_better(as_given.confidence_rate, turned):
             return
         mask = read_only(rotate_quarter(prep.mask, back))
-        total = as_given.confidence_rate + turned[1]
-        share = turned[1] / total if total > 0 else 0.0
+        total = as_given.confidence_rate + turned
+        share = turned / total if total > 0 else 0.0
         box = unturned_box(prep.crop_box, prep.straight_size, prep.rotation)
         self.adopt_turn(job, gray, mask, 0, share, box, as_given)
 
@@ -288,23 +279,23 @@ class RecognizeAgent:
         than the page as it came."""
         prep = job.prep
         assert prep is not None
-        given = strength(list(job.readings.values()))
+        given = mean_rate(list(job.readings.values()))
         turns = (90, -90)
         grays = [read_only(rotate_quarter(prep.page.gray, d)) for d in turns]
         readings = self.read(grays, job.options)
-        scored = [(strength([r]), i) for i, r in enumerate(readings) if r is not None]
+        scored = [(r.confidence_rate, i) for i, r in enumerate(readings) if r is not None]
         if not scored:
             return
-        best_strength, best = max(scored, key=lambda item: item[0][1])
-        if not reads_better(given, best_strength):
+        best_rate, best = max(scored)
+        if not reads_better(given, best_rate):
             return
         degrees, gray = turns[best], grays[best]
         reading = readings[best]
         assert reading is not None
         mask = read_only(rotate_quarter(prep.mask, degrees))
         width, height = prep.straight_size
-        total = given[1] + best_strength[1]
-        share = best_strength[1] / total if total > 0 else 0.0
+        total = given + best_rate
+        share = best_rate / total if total > 0 else 0.0
         box = unturned_box(prep.crop_box, (height, width), -degrees)
         self.adopt_turn(job, gray, mask, degrees, share, box, reading)
 
@@ -359,7 +350,7 @@ class RecognizeAgent:
             crops = [np.ascontiguousarray(prep.page.gray[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
             rows = self.read(crops, job.options)
             found = [r for r in rows if r is not None]
-            if len(found) == len(rows) and reads_better_by_rows(found, whole, FLIP_MARGIN):
+            if len(found) == len(rows) and reads_better(whole.confidence_rate, mean_rate(found)):
                 job.readings[region.index] = rows_reading(found, whole)
 
     def check_flip(self, job: Job) -> None:
@@ -373,7 +364,7 @@ class RecognizeAgent:
             return
         turned = rotate_quarter(prep.page.gray, 180)
         other = self.read([turned], job.options)[0]
-        if other is not None and reads_better(strength([reading]), strength([other])):
+        if other is not None and reads_better(reading.confidence_rate, other.confidence_rate):
             job.readings = {0: other}
             mask = read_only(rotate_quarter(prep.mask, 180))
             job.prep = replace(prep, page=replace(prep.page, gray=read_only(turned)), mask=mask)

@@ -90,10 +90,3 @@ def rows_reading(rows: list[Reading], whole: Reading) -> Reading:
     valid = all(r.valid for r in rows)
     hypothesis = Hypothesis(latex, tuple(tokens), score, tuple(probs), valid)
     return Reading((hypothesis,), 0, whole.handwritten)
-
-
-def reads_better_by_rows(rows: list[Reading], whole: Reading, margin: float) -> bool:
-    """Whether the rows, read one by one, are clearly more probable per token than the block
-    read whole."""
-    rate = float(np.mean([r.confidence_rate for r in rows]))
-    return rate >= whole.confidence_rate + margin
