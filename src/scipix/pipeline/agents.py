@@ -21,7 +21,7 @@ from scipix.imaging.preprocess import PreprocessConfig, Preprocessed, preprocess
 from scipix.pipeline.detect import detect_layout
 from scipix.pipeline.job import Job, Layout, Reading, Region
 from scipix.pipeline.prose import line_regions, looks_like_prose, read_lines, resplit
-from scipix.pipeline.rows import formula_rows, rows_reading, stacked
+from scipix.pipeline.rows import formula_rows, rows_reading
 from scipix.pipeline.strategy import PictureCleaner, cleaned_page, keeps_second, mean_rate
 from scipix.recognition.text import TextRecognizer
 from scipix.schema import BATCH_SIZE, RecognizeOptions
@@ -396,7 +396,7 @@ class RecognizeAgent:
         members = layout.lines[line]
         if line in layout.read or len(members) != 1 or members[0] not in readings:
             return False
-        if stacked(layout.ink.boxes, layout.ink.lines[line].members):
+        if line in layout.stacked:
             return False  # rows joined into one formula (cases, aligned): never prose
         kind = layout.kinds[line] if line < len(layout.kinds) else "unsure"
         reading = readings[members[0]]

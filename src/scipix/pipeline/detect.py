@@ -33,9 +33,10 @@ def detect_layout(boxes: Boxes, read_text: ReadLines | None = None) -> Layout:
     if not lines:
         raise ImageNoContentError("Image has no content: no lines of ink were found")
     # a line of rows joined into one formula (cases with words, aligned) is math, never prose
+    rows = frozenset(i for i, line in enumerate(lines) if stacked(boxes, line.members))
     kinds = tuple(
-        "math" if stacked(boxes, line.members) else line_shape(boxes.select(line.members)).kind
-        for line in lines
+        "math" if i in rows else line_shape(boxes.select(line.members)).kind
+        for i, line in enumerate(lines)
     )
     chosen = [i for i, kind in enumerate(kinds) if kind == "text"] if read_text else []
     text: Sequence[TextLine] = read_text(lines, chosen) if read_text and chosen else ()
@@ -48,7 +49,7 @@ def detect_layout(boxes: Boxes, read_text: ReadLines | None = None) -> Layout:
             regions.append(Region(first + k, r.kind, r.box, index, r.text, r.confidence, r.words))
         grouped.append(tuple(range(first, len(regions))))
     ink = Ink(boxes, tuple(lines))
-    return Layout(tuple(regions), tuple(grouped), kinds, frozenset(chosen), ink=ink)
+    return Layout(tuple(regions), tuple(grouped), kinds, frozenset(chosen), rows, ink=ink)
 
 
 class DetectAgent:

@@ -53,13 +53,15 @@ class Ink:
 class Layout:
     """The regions of a page in reading order; ``lines`` groups region indices by line,
     ``kinds`` is each line's shape (``math``, ``text`` or ``unsure``: see ``triage.py``),
-    ``read`` the lines the text OCR has read (never read twice) and ``ink`` the components the
-    layout was made from."""
+    ``read`` the lines the text OCR has read (never read twice), ``stacked`` the lines whose
+    glyphs stand in rows one above the other (``rows.stacked``: math, never prose) and ``ink``
+    the components the layout was made from."""
 
     regions: tuple[Region, ...]
     lines: tuple[tuple[int, ...], ...]
     kinds: tuple[LineKind, ...] = ()
     read: frozenset[int] = frozenset()
+    stacked: frozenset[int] = frozenset()
     ink: Ink = field(kw_only=True)
 
     @property
