@@ -14,7 +14,7 @@ EXTRAS="dev,server,train"
 APT_PACKAGES=(
   texlive-latex-base texlive-latex-recommended texlive-latex-extra
   texlive-fonts-recommended texlive-fonts-extra dvipng poppler-utils ghostscript
-  chromium chromium-driver
+  chromium chromium-driver nodejs npm
 )
 
 log() { printf '::: setup: %s\n' "$*"; }
@@ -81,4 +81,12 @@ fi
 # unpinned torch would pull a CUDA build of several GB.
 log "pip install -e '.[$EXTRAS]'"
 "$PYTHON" -m pip install "${PIP_FLAGS[@]}" -e ".[$EXTRAS]"
+# MathJax (Node) for the training renders of web-style formulas (scipix.training.mathjax);
+# node_modules stays out of git, package-lock.json pins it.
+if command -v npm >/dev/null; then
+  log "npm ci --prefix tools/mathjax"
+  npm ci --prefix tools/mathjax --no-audit --no-fund --loglevel=error
+else
+  log "no npm: MathJax training renders are skipped (apt-get install nodejs npm)"
+fi
 log "done: $("$PYTHON" -m scipix --version)"

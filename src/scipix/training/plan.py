@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from scipix.errors import StoreError
+from scipix.training.mathjax import MATHJAX_FONTS, MathjaxRenderer, mathjax_available
 from scipix.training.mathtext import MATHTEXT_FONTS, MathtextRenderer
 from scipix.training.render import (
     RenderOutcome,
@@ -33,7 +34,7 @@ class RendererSpec:
     ``fonts=()`` means every font of the catalogue this machine can render.
     """
 
-    renderer: Literal["tex", "mathtext"]
+    renderer: Literal["tex", "mathtext", "mathjax"]
     fonts: tuple[str, ...] = ()
     dpi_range: tuple[int, int] = (60, 140)
     weight: float = 1.0
@@ -42,6 +43,8 @@ class RendererSpec:
     def usable_fonts(self) -> tuple[str, ...]:
         if self.renderer == "mathtext":
             return tuple(f for f in self.fonts if f in MATHTEXT_FONTS) or MATHTEXT_FONTS
+        if self.renderer == "mathjax":
+            return MATHJAX_FONTS if mathjax_available() else ()
         if not self.fonts:
             return available_tex_fonts(self.engine)
         return tuple(f for f in self.fonts if tex_font_works(f, self.engine))
@@ -159,6 +162,8 @@ def plan_jobs(
 
 
 def _engine(spec: RendererSpec) -> str:
+    if spec.renderer == "mathjax":
+        return "svg"
     return spec.engine if spec.renderer == "tex" else "agg"
 
 
@@ -170,6 +175,8 @@ def render_job(job: BatchJob) -> list[dict[str, Any]]:
     if job.renderer == "tex":
         engine: Literal["dvi", "pdf"] = "pdf" if job.engine == "pdf" else "dvi"
         outcomes = TexRenderer(job.font, engine=engine).render(formulas, dpis)
+    elif job.renderer == "mathjax":
+        outcomes = MathjaxRenderer(job.font).render(formulas, dpis)
     else:
         outcomes = MathtextRenderer(job.font).render(formulas, dpis)
     results = []
