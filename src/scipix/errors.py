@@ -17,6 +17,9 @@ any other error.
     │   ├── ImageNoContentError          image_no_content             200
     │   ├── ImageNotSupportedError       image_not_supported          200
     │   ├── ImageDownloadError           image_download_error         200
+    │   ├── StrokesMissingError          strokes_missing              200
+    │   ├── StrokesSyntaxError           strokes_syntax_error         200
+    │   ├── StrokesNoContentError        strokes_no_content           200
     │   ├── RequestError                 opts_bad_format              200
     │   │   ├── JsonSyntaxError          json_syntax                  200
     │   │   ├── RequestTooLargeError     sys_request_too_large        200
@@ -48,6 +51,10 @@ Notes on the ids:
   (JSON, multipart, base64 image) is ``sys_request_too_large``, also Mathpix's own id.
 - Our own ids, for what Mathpix has no id for, follow the same naming: ``config_invalid``,
   ``model_unavailable`` and ``store_error``.
+- Pen strokes (``/v3/strokes``, InkML) use Mathpix's three strokes ids. A stroke input over a
+  configured limit (``[ink]``: strokes, points, coordinate range) is ``strokes_syntax_error`` with
+  ``limit_name`` and ``limit_value`` in ``error_info``; malformed or unsafe InkML (not XML, an
+  entity declaration, no traces) is ``strokes_syntax_error`` too.
 - A class is here only while some code raises it: errors of features not built yet (PDFs, …)
   arrive with their feature.
 """
@@ -129,6 +136,20 @@ class ImageNotSupportedError(InputError):
 
 class ImageDownloadError(InputError):
     error_id = "image_download_error"
+
+
+class StrokesMissingError(InputError):
+    error_id = "strokes_missing"
+
+
+class StrokesSyntaxError(InputError):
+    """Strokes or InkML that are malformed, unsafe or over a limit (``[ink]`` settings)."""
+
+    error_id = "strokes_syntax_error"
+
+
+class StrokesNoContentError(InputError):
+    error_id = "strokes_no_content"
 
 
 class RequestError(InputError):
@@ -242,6 +263,9 @@ ERROR_TABLE: dict[str, ErrorKind] = {
         ErrorKind("image_no_content", 200, "Image has no content"),
         ErrorKind("image_not_supported", 200, "The image is neither math nor text"),
         ErrorKind("image_download_error", 200, "The image could not be downloaded"),
+        ErrorKind("strokes_missing", 200, "No strokes were given"),
+        ErrorKind("strokes_syntax_error", 200, "The strokes are malformed"),
+        ErrorKind("strokes_no_content", 200, "The strokes have no content"),
         ErrorKind("json_syntax", 200, "The request body is not valid JSON"),
         ErrorKind("sys_request_too_large", 200, "The request is too large"),
         ErrorKind("opts_bad_format", 200, "An option has a bad format"),
