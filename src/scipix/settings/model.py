@@ -1,4 +1,4 @@
-"""The settings model: five sections, each refusing unknown keys; defaults only, no I/O.
+"""The settings model: one section per feature, each refusing unknown keys; defaults only, no I/O.
 
 Every key is read by the code it names (``tests/foundation/test_settings_used.py`` checks): a
 section for a feature that is not built yet is added when the feature lands.
@@ -113,6 +113,20 @@ class PerformanceSettings(Section):
     batch_size: int = Field(BATCH_SIZE, ge=1, le=256, description="Formulas per recognizer batch.")
 
 
+class DocumentSettings(Section):
+    """PDFs and page images (``scipix pdf``, ``/v3/pdf``): limits and rendering."""
+
+    max_pages: int = Field(
+        2000, ge=1, description="A PDF with more pages is refused (pdf_page_limit_exceeded)."
+    )
+    max_bytes: int = Field(
+        200_000_000, ge=1, description="A larger PDF is refused (sys_request_too_large)."
+    )
+    dpi: int = Field(
+        200, ge=72, le=600, description="Resolution at which pages without text are read."
+    )
+
+
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -128,6 +142,69 @@ class ServerSettings(Section):
     history: bool = Field(True, description="Keep results for /v3/ocr-results.")
 
 
+class MemorySettings(Section):
+    """The memory (``scipix.memory``): a vector index of readings and the result cache."""
+
+    enabled: bool = Field(
+        True, description="Keep a memory of readings (result cache, `scipix memory search`)."
+    )
+    dir: UserPath | None = Field(
+        None, description="The memory's directory; unset = <runtime.data_dir>/memory."
+    )
+    connectivity: int = Field(16, ge=4, le=128, description="HNSW links per node (M).")
+    expansion_add: int = Field(128, ge=8, le=4096, description="HNSW ef while inserting.")
+    expansion_search: int = Field(64, ge=8, le=4096, description="HNSW ef while searching.")
+    dtype: Literal["f32", "f16", "i8"] = Field("f32", description="How the index stores vectors.")
+    latex_dim: int = Field(256, ge=16, le=4096, description="Size of the LaTeX embedding.")
+    persist_every: int = Field(
+        1000, ge=1, description="Save the index after this many changes (or a quarter of it)."
+    )
+    cache: bool = Field(True, description="Answer an image seen before from the memory.")
+    cache_ttl_s: float = Field(
+        7 * 24 * 3600.0, gt=0, description="How long a cached result is served, in seconds."
+    )
+    cache_max_entries: int = Field(
+        50_000, ge=1, description="Cached results kept; the oldest go first."
+    )
+    near_duplicate: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="A different file of the same picture (re-encoded, rescaled) is served from "
+        "the cache when its image embedding's cosine is at least this; 0 = exact copies only.",
+    )
+
+
+class McpSettings(Section):
+    """The MCP server (``scipix mcp``): which files its tools may read, and its HTTP address."""
+
+    roots: list[UserPath] = Field(
+        default_factory=list,
+        description="Folders whose images the tools may read (symlinks out of them are refused); "
+        "empty = the working directory `scipix mcp` starts in.",
+    )
+    host: str = Field("127.0.0.1", description="Address of `scipix mcp --http`.")
+    port: int = Field(8765, ge=1, le=65535, description="Port of `scipix mcp --http`.")
+    recent_results: int = Field(
+        100, ge=1, le=100_000, description="Results kept for scipix://results/{request_id}."
+    )
+    max_batch_images: int = Field(
+        1000, ge=1, description="Most images one batch_ocr call reads (a larger folder is refused)."
+    )
+
+
+class InkSettings(Section):
+    """Pen strokes (``/v3/strokes``, ``scipix ocr FILE.inkml``): what one input may hold; more
+    is refused with ``strokes_syntax_error`` (``error_info.limit_name`` says which limit)."""
+
+    max_strokes: int = Field(1000, ge=1, description="Most strokes (traces) in one input.")
+    max_points: int = Field(50_000, ge=1, description="Most points over all strokes.")
+    max_coordinate: float = Field(1_000_000.0, gt=0, description="Largest |x| or |y| of a point.")
+    max_body_bytes: int = Field(
+        512_000, ge=1, description="Largest /v3/strokes body (Mathpix: 512 KB)."
+    )
+
+
 class Settings(BaseSettings):
     """All of scipix's runtime settings (training hyper-parameters live in their own config)."""
 
@@ -139,7 +216,11 @@ class Settings(BaseSettings):
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     preprocessing: PreprocessingSettings = Field(default_factory=PreprocessingSettings)
     performance: PerformanceSettings = Field(default_factory=PerformanceSettings)
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    ink: InkSettings = Field(default_factory=InkSettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,63 @@
+"""The memory (AgentDB): a vector index of readings, with payloads, in one directory.
+
+Stable public API (other packages — learning, server, CLI, replication — build on exactly this)::
+
+    from scipix.memory import MemoryStore, Hit, Entry, image_embedding, latex_embedding
+
+    store = MemoryStore.open(directory: Path, settings: MemorySettings | None = None)
+    store.close()                                   # also: with MemoryStore.open(...) as store:
+    store.add(kind: str, vector, payload: dict, *, scope: str, key: str | None = None) -> int
+        # kind: [a-z][a-z0-9_]* ("image", "latex", "correction", ...); one vector size per kind
+        # (fixed by the first add). With key: upsert — the entry of the same (kind, scope, key)
+        # is replaced in place, same id. Returns the entry id.
+    store.delete(id: int) -> bool                   # a tombstone stays (for replication)
+    store.get(id: int) -> Entry | None              # live entries only
+    store.search(kind, vector, k, *, scope: str | None, where: dict | None = None,
+                 min_score: float | None = None) -> list[Hit]
+        # Hit(id, score, payload): score = cosine similarity, best first. scope=None searches
+        # every scope. where={"field": value or [values]}: equality on top-level payload fields.
+        # Small filtered sets (<= 2048 entries) are scanned exactly; else HNSW + post-filter.
+    store.count(kind=None, scope=None) -> int ; store.kinds() -> {kind: dim}
+    store.purge(kind, *, older_than: float | None = None, keep: int | None = None) -> int
+        # hard delete (TTL / size caps of caches)
+    store.persist()                                 # save changed indexes now (close does too)
+
+    image_embedding(scipix: Scipix, image: ImageSource) -> np.ndarray    # float32, L2-normed
+    gray_embedding(recognizer: FormulaRecognizer, gray) -> np.ndarray    # same, decoded image
+    latex_embedding(latex: str, dim: int = 256) -> np.ndarray            # float32, L2-normed
+
+``settings`` is the ``memory`` section (:class:`scipix.settings.model.MemorySettings`):
+``connectivity``, ``expansion_add``, ``expansion_search``, ``dtype`` (f32/f16/i8) shape the
+HNSW index; ``persist_every`` how often it is saved; ``dir`` where the service keeps its store
+(unset: ``<runtime.data_dir>/memory``, :func:`memory_dir`).
+
+Durability: SQLite (WAL) holds every entry with its vector; the usearch index files are a cache
+saved atomically. A process killed at any moment loses no committed entry, and the next open
+replays what the index file lacks; a corrupt or missing index file is rebuilt from SQLite with a
+``RuntimeWarning``. Several processes may open one directory: each replays the others' commits
+before it searches.
+
+Replication hook ("sync-ready", for the CRDT layer of issue 20)::
+
+    store.entries(kind=None, *, since: int = 0, tombstones: bool = False) -> Iterator[Entry]
+        # in change order; Entry(id, uid, kind, scope, key, payload, vector, created, updated,
+        # deleted, seq): uid is stable across stores, seq the local change number (resume from
+        # the last seq seen)
+    store.merge(entry: Entry) -> bool               # last writer (updated) wins per uid
+
+Layout of a directory: ``memory.sqlite`` (+ ``-wal``/``-shm``) and ``<kind>.<seq>.usearch``.
+"""
+
+from scipix.memory.embedding import gray_embedding, image_embedding, latex_embedding
+from scipix.memory.entry import Entry, Hit
+from scipix.memory.store import MemoryStore, memory_dir
+
+__all__ = [
+    "Entry",
+    "Hit",
+    "MemoryStore",
+    "gray_embedding",
+    "image_embedding",
+    "latex_embedding",
+    "memory_dir",
+]

@@ -1,0 +1,113 @@
+"""``VectorIndex``: one usearch HNSW index (cosine) of one kind of vector, saved atomically.
+
+The index is a rebuildable cache of the vectors the SQLite store holds: it is saved to a temporary
+file, flushed and renamed (``<kind>.<seq>.usearch``), so a reader never sees half a file; the store
+records which file is current and up to which change it holds. :meth:`VectorIndex.load` refuses a
+file usearch cannot read (:class:`IndexFileError`), and the store then rebuilds the index from the
+vectors it keeps.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from usearch.compiled import MetricKind
+from usearch.index import Index
+
+Vector = npt.NDArray[np.float32]
+
+
+class IndexFileError(Exception):
+    """An index file that cannot be loaded (missing, truncated, corrupt, another dimension)."""
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """The HNSW parameters (``memory`` settings): links per node, ef while adding and searching,
+    and how vectors are stored (``f32``, ``f16`` or ``i8``)."""
+
+    connectivity: int = 16
+    expansion_add: int = 128
+    expansion_search: int = 64
+    dtype: str = "f32"
+
+
+class VectorIndex:
+    """Approximate nearest neighbours by cosine similarity over integer keys."""
+
+    def __init__(self, dim: int, params: IndexParams) -> None:
+        self.dim = dim
+        self.params = params
+        self._index = self._new()
+
+    def _new(self) -> Index:
+        return Index(
+            ndim=self.dim,
+            metric=MetricKind.Cos,
+            dtype=self.params.dtype,
+            connectivity=self.params.connectivity,
+            expansion_add=self.params.expansion_add,
+            expansion_search=self.params.expansion_search,
+        )
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, key: int) -> bool:
+        return bool(self._index.contains(int(key)))
+
+    def add(self, keys: Sequence[int], vectors: Vector) -> None:
+        """Add (or replace) ``vectors`` under ``keys``."""
+        if not len(keys):
+            return
+        keys_arr = np.asarray(keys, dtype=np.uint64)
+        present = [int(k) for k in keys_arr if self._index.contains(int(k))]
+        if present:
+            self._index.remove(present)
+        self._index.add(keys_arr, np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def remove(self, keys: Sequence[int]) -> None:
+        present = [int(k) for k in keys if self._index.contains(int(k))]
+        if present:
+            self._index.remove(present)
+
+    def search(self, vector: Vector, k: int) -> list[tuple[int, float]]:
+        """The ``k`` nearest keys and their cosine similarity, best first."""
+        if len(self._index) == 0 or k <= 0:
+            return []
+        found: Any = self._index.search(np.asarray(vector, dtype=np.float32), min(k, len(self)))
+        return [
+            (int(key), 1.0 - float(dist))
+            for key, dist in zip(found.keys, found.distances, strict=True)
+        ]
+
+    def save(self, path: Path) -> None:
+        """Write the index to ``path`` atomically (temporary file, flush, rename)."""
+        tmp = path.with_name(path.name + ".tmp")
+        self._index.save(str(tmp))
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path, dim: int, params: IndexParams) -> VectorIndex:
+        """The index saved at ``path``; raises :class:`IndexFileError` when it cannot be read."""
+        index = cls(dim, params)
+        try:
+            meta = Index.metadata(str(path))
+            if meta is None or int(meta["dimensions"]) != dim:
+                raise IndexFileError(f"{path.name}: not an index of {dim}-d vectors")
+            index._index.load(str(path))
+        except IndexFileError:
+            raise
+        except Exception as exc:  # usearch raises RuntimeError/ValueError for bad files
+            raise IndexFileError(f"{path.name}: {exc}") from exc
+        index._index.expansion_search = params.expansion_search  # type: ignore[misc]
+        index._index.expansion_add = params.expansion_add  # type: ignore[misc]
+        return index

@@ -1,0 +1,70 @@
+"""The SQLite schema of a memory directory, and the SQL of a search filter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from scipix.errors import InputError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries(
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    key TEXT,
+    payload TEXT NOT NULL,
+    vector BLOB,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    seq INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS entries_key ON entries(kind, scope, key) WHERE key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entries_seq ON entries(seq);
+CREATE INDEX IF NOT EXISTS entries_scope ON entries(kind, scope, deleted);
+CREATE TABLE IF NOT EXISTS kinds(
+    kind TEXT PRIMARY KEY,
+    dim INTEGER NOT NULL,
+    file TEXT,
+    hash TEXT,
+    seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters(name, value) VALUES ('seq', 0);
+"""
+
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def where_clause(
+    kind: str | None, scope: str | None, where: Mapping[str, Any] | None
+) -> tuple[str, list[Any]]:
+    """SQL selecting live entries of ``kind`` in ``scope`` whose payload field equals each value
+    of ``where`` (a string, number, bool or None; a list or tuple means any of its values)."""
+    parts: list[str] = ["deleted=0"]
+    args: list[Any] = []
+    if kind is not None:
+        parts.append("kind=?")
+        args.append(kind)
+    if scope is not None:
+        parts.append("scope=?")
+        args.append(scope)
+    for name, value in (where or {}).items():
+        if not _FIELD.match(name):
+            raise InputError(f"memory filter field {name!r}: use letters, digits and _")
+        path = f"json_extract(payload, '$.{name}')"
+        values = list(value) if isinstance(value, list | tuple) else [value]
+        alternatives = []
+        for item in values:
+            if item is None:
+                alternatives.append(f"{path} IS NULL")
+            elif isinstance(item, bool | int | float | str):
+                alternatives.append(f"{path}=?")
+                args.append(int(item) if isinstance(item, bool) else item)
+            else:
+                raise InputError(f"memory filter {name!r}: {type(item).__name__} is not a value")
+        parts.append("(" + (" OR ".join(alternatives) or "0") + ")")
+    return " AND ".join(parts), args

@@ -1,0 +1,413 @@
+"""``MemoryStore``: vectors with JSON payloads in one directory (SQLite in WAL mode + usearch).
+
+SQLite (``memory.sqlite``) is the source of truth: every entry's payload, its vector (float32),
+its scope, its upsert key, its stable ``uid``, its times and a change number ``seq``; a deletion
+leaves a tombstone (so replicas can merge). Each kind of vector (``"image"``, ``"latex"``, …) has
+its own HNSW index (:mod:`scipix.memory.index`), a cache of the SQLite vectors saved atomically as
+``<kind>.<seq>.usearch``; the ``kinds`` table names the current file, its BLAKE3 hash and the last
+change it holds. Opening the store loads each file and replays the later changes from SQLite, so
+a process killed at any moment loses no committed entry; a file that is missing, corrupt or does
+not match its hash is rebuilt from SQLite, with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import blake3
+import numpy as np
+
+from scipix.errors import InputError, StoreError
+from scipix.memory.entry import Entry, Hit
+from scipix.memory.index import IndexParams, Vector, VectorIndex
+from scipix.memory.schema import SCHEMA, where_clause
+from scipix.settings.model import MemorySettings, Settings
+
+_KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+#: A filtered search scans the matching vectors exactly when there are at most this many.
+EXACT_LIMIT = 2048
+
+
+class MemoryStore:
+    """One memory directory; thread-safe; see :mod:`scipix.memory` for the API."""
+
+    def __init__(self, directory: Path, settings: MemorySettings) -> None:
+        self.directory = Path(directory)
+        self.settings = settings
+        self.params = IndexParams(
+            connectivity=settings.connectivity,
+            expansion_add=settings.expansion_add,
+            expansion_search=settings.expansion_search,
+            dtype=settings.dtype,
+        )
+        self._lock = threading.RLock()
+        self._indexes: dict[str, VectorIndex] = {}
+        self._unsaved: dict[str, int] = {}
+        self._seen = 0
+        self._db: sqlite3.Connection | None = None
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, directory: Path, settings: MemorySettings | None = None) -> MemoryStore:
+        """Open (or create) the store in ``directory``; raises StoreError when it cannot."""
+        store = cls(directory, settings if settings is not None else MemorySettings())
+        try:
+            store.directory.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                store.directory / "memory.sqlite",
+                check_same_thread=False,
+                isolation_level=None,
+                timeout=30.0,
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the memory in {directory}: {exc}") from exc
+        store._db = db
+        with store._lock:
+            store._load_indexes()
+        return store
+
+    def close(self) -> None:
+        """Save the indexes that changed and close the database (idempotent)."""
+        with self._lock:
+            if self._db is None:
+                return
+            for kind in list(self._indexes):
+                if self._unsaved.get(kind):
+                    self._save(kind)
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError("the memory store is closed")
+        return self._db
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def add(
+        self,
+        kind: str,
+        vector: Vector,
+        payload: Mapping[str, Any],
+        *,
+        scope: str,
+        key: str | None = None,
+    ) -> int:
+        """Store ``vector`` with ``payload`` in ``scope``; with ``key``, replace the entry of the
+        same (kind, scope, key) in place (same id and uid). Returns the entry's id."""
+        vec = self._vector(kind, vector)
+        text = json.dumps(dict(payload), ensure_ascii=False, separators=(",", ":"))
+        now = time.time()
+        with self._lock, self._write() as db:
+            seq = self._next_seq(db)
+            row = None
+            if key is not None:
+                row = db.execute(
+                    "SELECT id FROM entries WHERE kind=? AND scope=? AND key=?", (kind, scope, key)
+                ).fetchone()
+            if row is None:
+                cur = db.execute(
+                    "INSERT INTO entries(uid, kind, scope, key, payload, vector, created, updated,"
+                    " deleted, seq) VALUES (?,?,?,?,?,?,?,?,0,?)",
+                    (uuid.uuid4().hex, kind, scope, key, text, vec.tobytes(), now, now, seq),
+                )
+                entry_id = int(cur.lastrowid or 0)
+            else:
+                entry_id = int(row[0])
+                db.execute(
+                    "UPDATE entries SET payload=?, vector=?, updated=?, deleted=0, seq=? "
+                    "WHERE id=?",
+                    (text, vec.tobytes(), now, seq, entry_id),
+                )
+        with self._lock:
+            self._index(kind).add([entry_id], vec[None, :])
+            self._changed(kind, seq)
+        return entry_id
+
+    def delete(self, entry_id: int) -> bool:
+        """Delete an entry (a tombstone stays for replication); False when there was none."""
+        with self._lock, self._write() as db:
+            row = db.execute(
+                "SELECT kind FROM entries WHERE id=? AND deleted=0", (entry_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            seq = self._next_seq(db)
+            db.execute(
+                "UPDATE entries SET deleted=1, payload='{}', vector=NULL, updated=?, seq=? "
+                "WHERE id=?",
+                (time.time(), seq, entry_id),
+            )
+        with self._lock:
+            if row[0] in self._indexes:
+                self._indexes[row[0]].remove([entry_id])
+            self._changed(row[0], seq)
+        return True
+
+    def purge(self, kind: str, *, older_than: float | None = None, keep: int | None = None) -> int:
+        """Delete (for good, no tombstone) the ``kind`` entries updated before ``older_than``
+        (a Unix time) and all but the newest ``keep``; returns how many went."""
+        with self._lock:
+            ids: set[int] = set()
+            if older_than is not None:
+                ids |= self._ids(
+                    "SELECT id FROM entries WHERE kind=? AND updated<?", (kind, older_than)
+                )
+            if keep is not None:
+                ids |= self._ids(
+                    "SELECT id FROM entries WHERE kind=? AND deleted=0 "
+                    "ORDER BY updated DESC LIMIT -1 OFFSET ?",
+                    (kind, keep),
+                )
+            if not ids:
+                return 0
+            with self._write() as db:
+                db.executemany("DELETE FROM entries WHERE id=?", [(i,) for i in ids])
+            if kind in self._indexes:
+                self._indexes[kind].remove(sorted(ids))
+                self._unsaved[kind] = self._unsaved.get(kind, 0) + len(ids)
+            return len(ids)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, entry_id: int) -> Entry | None:
+        """The live entry with this id, or None."""
+        with self._lock:
+            row = self.db.execute(
+                f"SELECT {Entry.COLUMNS} FROM entries WHERE id=? AND deleted=0", (entry_id,)
+            ).fetchone()
+        return Entry.from_row(row) if row else None
+
+    def search(
+        self,
+        kind: str,
+        vector: Vector,
+        k: int,
+        *,
+        scope: str | None,
+        where: Mapping[str, Any] | None = None,
+        min_score: float | None = None,
+    ) -> list[Hit]:
+        """The ``k`` live entries of ``kind`` nearest ``vector`` (cosine similarity, best first),
+        in ``scope`` (None: every scope), whose payload has the values in ``where``."""
+        if k <= 0:
+            return []
+        vec = self._vector(kind, vector, check_dim=False)
+        with self._lock:
+            self._catch_up()
+            index = self._indexes.get(kind)
+            if index is None or len(index) == 0 or vec.shape[0] != index.dim:
+                return []
+            clause, args = where_clause(kind, scope, where)
+            filtered = scope is not None or bool(where)
+            if filtered and self._count(clause, args) <= EXACT_LIMIT:
+                hits = self._exact(vec, k, clause, args)
+            else:
+                hits = self._approximate(index, vec, k, clause, args, filtered)
+        if min_score is not None:
+            hits = [h for h in hits if h.score >= min_score]
+        return hits
+
+    def _exact(self, vec: Vector, k: int, clause: str, args: list[Any]) -> list[Hit]:
+        rows = self.db.execute(f"SELECT id, vector, payload FROM entries WHERE {clause}", args)
+        found = [(int(i), np.frombuffer(v, np.float32), p) for i, v, p in rows]
+        if not found:
+            return []
+        matrix = np.stack([v for _, v, _ in found])
+        scores = (
+            matrix @ vec / (np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(vec)) + 1e-12)
+        )
+        order = np.argsort(-scores)[:k]
+        return [Hit(found[i][0], float(scores[i]), json.loads(found[i][2])) for i in order]
+
+    def _approximate(
+        self, index: VectorIndex, vec: Vector, k: int, clause: str, args: list[Any], filtered: bool
+    ) -> list[Hit]:
+        want = max(k * 4, 32) if filtered else k
+        while True:
+            near = index.search(vec, want)
+            payloads = self._payloads([i for i, _ in near], clause, args)
+            hits = [Hit(i, s, payloads[i]) for i, s in near if i in payloads]
+            if len(hits) >= k or want >= len(index):
+                return hits[:k]
+            want *= 4
+
+    def _payloads(self, ids: list[int], clause: str, args: list[Any]) -> dict[int, dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT id, payload FROM entries WHERE id IN ({marks}) AND {clause}",
+                [*chunk, *args],
+            )
+            found.update((int(i), json.loads(p)) for i, p in rows)
+        return found
+
+    def count(self, kind: str | None = None, scope: str | None = None) -> int:
+        """Live entries (of ``kind``, in ``scope`` when given)."""
+        clause, args = where_clause(kind, scope, None)
+        with self._lock:
+            return self._count(clause, args)
+
+    def kinds(self) -> dict[str, int]:
+        """Each kind and its vector dimension."""
+        with self._lock:
+            return {k: int(d) for k, d in self.db.execute("SELECT kind, dim FROM kinds")}
+
+    def entries(
+        self, kind: str | None = None, *, since: int = 0, tombstones: bool = False
+    ) -> Iterator[Entry]:
+        """Entries changed after change number ``since``, in change order — the replication hook:
+        each carries its stable ``uid``, ``created``/``updated`` times and ``seq``; with
+        ``tombstones`` deletions come too (``deleted=True``). Merge them into another store with
+        :meth:`merge`."""
+        sql = f"SELECT {Entry.COLUMNS} FROM entries WHERE seq>?"
+        args: list[Any] = [since]
+        if kind is not None:
+            sql += " AND kind=?"
+            args.append(kind)
+        if not tombstones:
+            sql += " AND deleted=0"
+        with self._lock:
+            rows = self.db.execute(sql + " ORDER BY seq", args).fetchall()
+        for row in rows:
+            yield Entry.from_row(row)
+
+    def merge(self, entry: Entry) -> bool:
+        """Apply an entry from another store: the newer ``updated`` wins per ``uid`` (a tombstone
+        too). Returns True when this store changed."""
+        from scipix.memory.sync import merge_entry
+
+        return merge_entry(self, entry)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _vector(self, kind: str, vector: Vector, check_dim: bool = True) -> Vector:
+        if not _KIND.match(kind):
+            raise InputError(f"memory kind {kind!r}: use lowercase letters, digits and _")
+        vec = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if vec.size == 0 or not np.all(np.isfinite(vec)) or not np.any(vec):
+            raise InputError(f"memory kind {kind!r}: the vector is empty, zero or not finite")
+        if check_dim:
+            with self._lock:
+                self._ensure_kind(kind, vec.shape[0])
+        return vec
+
+    def _ensure_kind(self, kind: str, dim: int) -> None:
+        row = self.db.execute("SELECT dim FROM kinds WHERE kind=?", (kind,)).fetchone()
+        if row is None:
+            with self._write() as db:
+                db.execute("INSERT OR IGNORE INTO kinds(kind, dim) VALUES (?, ?)", (kind, dim))
+            row = self.db.execute("SELECT dim FROM kinds WHERE kind=?", (kind,)).fetchone()
+        if int(row[0]) != dim:
+            raise InputError(f"memory kind {kind!r} holds {row[0]}-d vectors, not {dim}-d")
+
+    def _index(self, kind: str) -> VectorIndex:
+        if kind not in self._indexes:
+            self._indexes[kind] = VectorIndex(self.kinds()[kind], self.params)
+        return self._indexes[kind]
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    @staticmethod
+    def _next_seq(db: sqlite3.Connection) -> int:
+        db.execute("UPDATE counters SET value=value+1 WHERE name='seq'")
+        return int(db.execute("SELECT value FROM counters WHERE name='seq'").fetchone()[0])
+
+    def _changed(self, kind: str, seq: int) -> None:
+        if seq == self._seen + 1:
+            self._seen = seq
+        self._unsaved[kind] = self._unsaved.get(kind, 0) + 1
+        size = len(self._indexes[kind]) if kind in self._indexes else 0
+        if self._unsaved[kind] >= max(self.settings.persist_every, size // 4):
+            self._save(kind)
+
+    def _ids(self, sql: str, args: tuple[Any, ...]) -> set[int]:
+        return {int(r[0]) for r in self.db.execute(sql, args)}
+
+    def _count(self, clause: str, args: list[Any]) -> int:
+        return int(
+            self.db.execute(f"SELECT count(*) FROM entries WHERE {clause}", args).fetchone()[0]
+        )
+
+    def persist(self) -> None:
+        """Save every index that has unsaved changes now."""
+        with self._lock:
+            for kind in list(self._indexes):
+                if self._unsaved.get(kind):
+                    self._save(kind)
+
+    def _save(self, kind: str) -> None:
+        from scipix.memory.persist import save_index
+
+        save_index(self, kind)
+
+    def _load_indexes(self) -> None:
+        from scipix.memory.persist import load_indexes
+
+        load_indexes(self)
+
+    def _catch_up(self) -> None:
+        """Apply the changes another process committed since this one last looked."""
+        from scipix.memory.persist import replay
+
+        latest = int(self.db.execute("SELECT value FROM counters WHERE name='seq'").fetchone()[0])
+        if latest > self._seen:
+            replay(self, self._seen)
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error), as a context manager."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.db.execute("COMMIT")
+        else:
+            self.db.execute("ROLLBACK")
+
+
+def memory_dir(settings: Settings) -> Path:
+    """The service's memory directory: ``memory.dir``, else ``<runtime.data_dir>/memory``."""
+    memory = settings.memory
+    return memory.dir if memory.dir is not None else settings.runtime.data_dir / "memory"
+
+
+def warn(message: str) -> None:
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def file_hash(path: Path) -> str:
+    h = blake3.blake3()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            h.update(chunk)
+    return str(h.hexdigest())
