@@ -12,6 +12,7 @@ Stable public API (other packages — learning, server, CLI, replication — bui
         # is replaced in place, same id. Returns the entry id.
     store.delete(id: int) -> bool                   # a tombstone stays (for replication)
     store.get(id: int) -> Entry | None              # live entries only
+    store.find(kind, scope, key) -> Entry | None    # by upsert key
     store.search(kind, vector, k, *, scope: str | None, where: dict | None = None,
                  min_score: float | None = None) -> list[Hit]
         # Hit(id, score, payload): score = cosine similarity, best first. scope=None searches

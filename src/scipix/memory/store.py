@@ -29,12 +29,11 @@ import numpy as np
 from scipix.errors import InputError, StoreError
 from scipix.memory.entry import Entry, Hit
 from scipix.memory.index import IndexParams, Vector, VectorIndex
+from scipix.memory.lookup import EXACT_LIMIT, approximate_search, exact_search
 from scipix.memory.schema import SCHEMA, where_clause
 from scipix.settings.model import MemorySettings, Settings
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-#: A filtered search scans the matching vectors exactly when there are at most this many.
-EXACT_LIMIT = 2048
 
 
 class MemoryStore:
@@ -198,6 +197,16 @@ class MemoryStore:
             ).fetchone()
         return Entry.from_row(row) if row else None
 
+    def find(self, kind: str, scope: str, key: str) -> Entry | None:
+        """The live entry filed under ``key`` in ``scope``, or None."""
+        with self._lock:
+            row = self.db.execute(
+                f"SELECT {Entry.COLUMNS} FROM entries WHERE kind=? AND scope=? AND key=? "
+                "AND deleted=0",
+                (kind, scope, key),
+            ).fetchone()
+        return Entry.from_row(row) if row else None
+
     def search(
         self,
         kind: str,
@@ -221,54 +230,28 @@ class MemoryStore:
             clause, args = where_clause(kind, scope, where)
             filtered = scope is not None or bool(where)
             if filtered and self._count(clause, args) <= EXACT_LIMIT:
-                hits = self._exact(vec, k, clause, args)
+                hits = exact_search(self.db, vec, k, clause, args)
             else:
-                hits = self._approximate(index, vec, k, clause, args, filtered)
+                hits = approximate_search(self.db, index, vec, k, clause, args, filtered)
         if min_score is not None:
             hits = [h for h in hits if h.score >= min_score]
         return hits
-
-    def _exact(self, vec: Vector, k: int, clause: str, args: list[Any]) -> list[Hit]:
-        rows = self.db.execute(f"SELECT id, vector, payload FROM entries WHERE {clause}", args)
-        found = [(int(i), np.frombuffer(v, np.float32), p) for i, v, p in rows]
-        if not found:
-            return []
-        matrix = np.stack([v for _, v, _ in found])
-        scores = (
-            matrix @ vec / (np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(vec)) + 1e-12)
-        )
-        order = np.argsort(-scores)[:k]
-        return [Hit(found[i][0], float(scores[i]), json.loads(found[i][2])) for i in order]
-
-    def _approximate(
-        self, index: VectorIndex, vec: Vector, k: int, clause: str, args: list[Any], filtered: bool
-    ) -> list[Hit]:
-        want = max(k * 4, 32) if filtered else k
-        while True:
-            near = index.search(vec, want)
-            payloads = self._payloads([i for i, _ in near], clause, args)
-            hits = [Hit(i, s, payloads[i]) for i, s in near if i in payloads]
-            if len(hits) >= k or want >= len(index):
-                return hits[:k]
-            want *= 4
-
-    def _payloads(self, ids: list[int], clause: str, args: list[Any]) -> dict[int, dict[str, Any]]:
-        found: dict[int, dict[str, Any]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT id, payload FROM entries WHERE id IN ({marks}) AND {clause}",
-                [*chunk, *args],
-            )
-            found.update((int(i), json.loads(p)) for i, p in rows)
-        return found
 
     def count(self, kind: str | None = None, scope: str | None = None) -> int:
         """Live entries (of ``kind``, in ``scope`` when given)."""
         clause, args = where_clause(kind, scope, None)
         with self._lock:
             return self._count(clause, args)
+
+    def last_change(self, kind: str, scope: str | None = None) -> float:
+        """When an entry of ``kind`` (in ``scope``) last changed, deletions included; 0 if never."""
+        clause, args = "kind=?", [kind]
+        if scope is not None:
+            clause, args = "kind=? AND scope=?", [kind, scope]
+        with self._lock:
+            row = self.db.execute(f"SELECT max(updated) FROM entries WHERE {clause}", args)
+            value = row.fetchone()[0]
+        return float(value) if value is not None else 0.0
 
     def kinds(self) -> dict[str, int]:
         """Each kind and its vector dimension."""

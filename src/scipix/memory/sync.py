@@ -1,14 +1,17 @@
 """Merging entries between stores (the replication hook; see :meth:`MemoryStore.entries`).
 
-Last writer wins per ``uid``: an incoming entry replaces the local one when its ``updated`` time
-is later (ties broken by the larger ``uid`` of the writer's … here the payload text, so that both
-sides pick the same); a tombstone wins the same way. A replication layer (CRDT documents, issue 20)
-ships :class:`~scipix.memory.entry.Entry` values and calls :meth:`MemoryStore.merge`.
+Last writer wins per ``uid``: an incoming entry replaces the local one when its ``(updated,
+payload)`` is greater (the payload text breaks ties, so both sides pick the same); a tombstone
+wins the same way and is kept. Two entries with different uids and the same upsert key: the
+older one becomes a tombstone without its key. A replication layer (CRDT documents, issue 20)
+ships :class:`~scipix.memory.entry.Entry` values from :meth:`MemoryStore.entries` and calls
+:meth:`MemoryStore.merge` on the other side.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import TYPE_CHECKING
 
 from scipix.memory.entry import Entry
@@ -17,55 +20,75 @@ if TYPE_CHECKING:
     from scipix.memory.store import MemoryStore
 
 
-def _wins(incoming: Entry, local: tuple[float, str]) -> bool:
-    text = json.dumps(incoming.payload, sort_keys=True)
-    return (incoming.updated, text) > local
+def _order(updated: float, payload: str) -> tuple[float, str]:
+    return (updated, json.dumps(json.loads(payload), sort_keys=True))
 
 
 def merge_entry(store: MemoryStore, entry: Entry) -> bool:
     """Apply ``entry`` to ``store`` if it is newer than what the store has for its uid."""
+    incoming = (entry.updated, json.dumps(entry.payload, sort_keys=True))
     with store._lock:
         row = store.db.execute(
             "SELECT id, updated, payload FROM entries WHERE uid=?", (entry.uid,)
         ).fetchone()
-        if row is not None and not _wins(entry, (float(row[1]), _sorted(row[2]))):
+        if row is not None and incoming <= _order(float(row[1]), row[2]):
             return False
-        if entry.deleted or entry.vector is None:
-            if row is not None:
-                store.delete(int(row[0]))
-            return row is not None
-        vec = store._vector(entry.kind, entry.vector)
-        text = json.dumps(entry.payload, ensure_ascii=False, separators=(",", ":"))
+        vec = None
+        if not entry.deleted and entry.vector is not None:
+            vec = store._vector(entry.kind, entry.vector)
+        loser: int | None = None
         with store._write() as db:
             seq = store._next_seq(db)
+            if vec is not None and entry.key is not None:
+                claimed, loser = _claim_key(db, entry, incoming, seq)
+                if not claimed:
+                    return False
+            text = json.dumps(entry.payload if vec is not None else {}, ensure_ascii=False)
+            blob = vec.tobytes() if vec is not None else None
+            values = (text, blob, entry.updated, int(vec is None), seq)
             if row is None:
                 cur = db.execute(
-                    "INSERT INTO entries(uid, kind, scope, key, payload, vector, created, updated,"
-                    " deleted, seq) VALUES (?,?,?,?,?,?,?,?,0,?)",
-                    (
-                        entry.uid,
-                        entry.kind,
-                        entry.scope,
-                        entry.key,
-                        text,
-                        vec.tobytes(),
-                        entry.created,
-                        entry.updated,
-                        seq,
-                    ),
+                    "INSERT INTO entries(payload, vector, updated, deleted, seq, uid, kind, scope,"
+                    " key, created) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (*values, entry.uid, entry.kind, entry.scope, entry.key, entry.created),
                 )
                 entry_id = int(cur.lastrowid or 0)
             else:
                 entry_id = int(row[0])
                 db.execute(
-                    "UPDATE entries SET payload=?, vector=?, updated=?, deleted=0, seq=? "
+                    "UPDATE entries SET payload=?, vector=?, updated=?, deleted=?, seq=? "
                     "WHERE id=?",
-                    (text, vec.tobytes(), entry.updated, seq, entry_id),
+                    (*values, entry_id),
                 )
-        store._index(entry.kind).add([entry_id], vec[None, :])
-        store._changed(entry.kind, seq)
+        index = store._index(entry.kind) if entry.kind in store.kinds() else None
+        if index is not None:
+            if loser is not None:
+                index.remove([loser])
+            if vec is None:
+                index.remove([entry_id])
+            else:
+                index.add([entry_id], vec[None, :])
+            store._changed(entry.kind, seq)
         return True
 
 
-def _sorted(payload: str) -> str:
-    return json.dumps(json.loads(payload), sort_keys=True)
+def _claim_key(
+    db: sqlite3.Connection, entry: Entry, incoming: tuple[float, str], seq: int
+) -> tuple[bool, int | None]:
+    """Free ``entry``'s upsert key from a local entry with another uid when that one is older
+    (it becomes a keyless tombstone, whose id is returned); False when the local one is newer
+    and keeps it."""
+    other = db.execute(
+        "SELECT id, updated, payload, deleted FROM entries WHERE kind=? AND scope=? AND key=? "
+        "AND uid<>?",
+        (entry.kind, entry.scope, entry.key, entry.uid),
+    ).fetchone()
+    if other is None:
+        return True, None
+    if not other[3] and incoming <= _order(float(other[1]), other[2]):
+        return False, None
+    db.execute(
+        "UPDATE entries SET key=NULL, deleted=1, vector=NULL, payload='{}', seq=? WHERE id=?",
+        (seq, other[0]),
+    )
+    return True, int(other[0])

@@ -1,0 +1,166 @@
+"""The result cache: an image seen before is answered from the memory, marked ``cached: true``.
+
+Two ways to match, within one scope (an API key on the server, ``local`` elsewhere) and one
+*context* (the model version, the effective options and the settings that change a reading):
+
+- **exact**: the BLAKE3 hash of the decoded pixels (so the same picture in another file or
+  container matches too);
+- **near-duplicate**: the image embedding (:func:`~scipix.memory.embedding.gray_embedding`) of a
+  single-formula result whose cosine with the new image's is at least ``memory.near_duplicate``
+  (chosen on held-out data: ``benchmarks/memory_cache.py``; 0 turns it off).
+
+Entries are kind ``result`` in the store, keyed by ``<context>:<hash>`` and carrying the
+Mathpix-shaped result; they expire after ``memory.cache_ttl_s`` and at most
+``memory.cache_max_entries`` are kept (the oldest go first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scipix.errors import ScipixError, StoreError
+from scipix.imaging.decode import ImageSource, pixel_hash
+from scipix.imaging.page import Gray
+from scipix.memory.index import Vector
+from scipix.memory.store import MemoryStore
+from scipix.schema import Result, new_request_id
+from scipix.settings.model import MemorySettings
+
+log = logging.getLogger(__name__)
+
+KIND = "result"
+#: The kind under which the learning loop files corrections (``scipix.learning.recall.KIND``): a
+#: correction (or its removal) in a scope makes the scope's earlier cached results stale.
+CORRECTION_KIND = "correction"
+#: Every this many remembered results the expired and the oldest beyond the cap are purged.
+PURGE_EVERY = 64
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """Where a result is filed: its scope, context and pixel hash."""
+
+    scope: str
+    context: str
+    pixels: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.context}:{self.pixels}"
+
+
+def context_of(*parts: object) -> str:
+    """A short stable hash of what must match for a cached result to be valid."""
+    text = json.dumps([str(p) for p in parts], ensure_ascii=False)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
+
+
+class ResultCache:
+    """Results by pixel hash and by image embedding (see the module docstring)."""
+
+    def __init__(self, store: MemoryStore, settings: MemorySettings) -> None:
+        self.store = store
+        self.ttl_s = settings.cache_ttl_s
+        self.max_entries = settings.cache_max_entries
+        self.threshold = settings.near_duplicate
+        self._added = 0
+
+    def exact(self, key: CacheKey) -> Result | None:
+        """The result filed under ``key``, unless it expired."""
+        entry = self.store.find(KIND, key.scope, key.key)
+        if entry is None or not self._fresh(key.scope, entry.updated):
+            return None
+        return self._revive(entry.payload)
+
+    def near(self, key: CacheKey, embedding: Vector) -> Result | None:
+        """The result of the nearest single-formula image in the same scope and context whose
+        embedding is at least ``near_duplicate`` close; None when off or none is."""
+        if self.threshold <= 0:
+            return None
+        where = {"context": key.context, "single": True}
+        hits = self.store.search(
+            KIND, embedding, 1, scope=key.scope, where=where, min_score=self.threshold
+        )
+        if not hits or not self._fresh(key.scope, float(hits[0].payload.get("time", 0.0))):
+            return None
+        return self._revive(hits[0].payload)
+
+    def _fresh(self, scope: str, filed: float) -> bool:
+        """Filed within the TTL and after the scope's last correction."""
+        if filed < time.time() - self.ttl_s:
+            return False
+        return filed > self.store.last_change(CORRECTION_KIND, scope)
+
+    def remember(self, key: CacheKey, embedding: Vector, result: Result) -> None:
+        """File a successful ``result`` (failures are not cached)."""
+        if not result.ok:
+            return
+        payload = {
+            "context": key.context,
+            "pixels": key.pixels,
+            "single": result.latex_styled is not None,
+            "latex": result.latex,
+            "time": time.time(),
+            "result": result.model_dump(mode="json", exclude_none=True),
+        }
+        self.store.add(KIND, embedding, payload, scope=key.scope, key=key.key)
+        self._added += 1
+        if self._added % PURGE_EVERY == 1:
+            self.purge()
+
+    def purge(self) -> int:
+        """Drop the expired results and the oldest beyond the cap; how many went."""
+        return self.store.purge(KIND, older_than=time.time() - self.ttl_s, keep=self.max_entries)
+
+    @staticmethod
+    def _revive(payload: dict[str, object]) -> Result | None:
+        data = payload.get("result")
+        if not isinstance(data, dict):
+            return None
+        result = Result.model_validate(data)
+        return result.model_copy(update={"request_id": new_request_id(), "cached": True})
+
+
+def recognize_cached(
+    cache: ResultCache,
+    image: ImageSource,
+    key_of: Callable[[str], CacheKey],
+    decode: Callable[[ImageSource], Gray],
+    embed: Callable[[Gray], Vector],
+    recognize: Callable[[], Result],
+) -> Result:
+    """``recognize()``'s result, or the cached one for the same (or a near-identical) image.
+
+    ``key_of`` files a pixel hash under the call's scope and context; ``decode`` and ``embed``
+    give the image's pixels and embedding. An image that cannot be decoded or embedded is left
+    to ``recognize`` (which reports the error its own way); a memory that fails is logged and
+    skipped, never failing the request."""
+    try:
+        gray = decode(image)
+        key = key_of(pixel_hash(gray))
+        hit = cache.exact(key)
+        if hit is not None:
+            return hit
+        embedding = embed(gray)
+        hit = cache.near(key, embedding)
+        if hit is not None:
+            return hit
+    except ScipixError as exc:
+        if isinstance(exc, StoreError):
+            log.warning("result cache unavailable: %s", exc.message)
+        return recognize()
+    except sqlite3.Error as exc:
+        log.warning("result cache unavailable: %s", exc)
+        return recognize()
+    result = recognize()
+    try:
+        cache.remember(key, embedding, result)
+    except (StoreError, sqlite3.Error, OSError) as exc:
+        log.warning("result not cached: %s", exc)
+    return result

@@ -1,0 +1,67 @@
+"""The two ways a search runs: an exact scan of a small filtered set, or HNSW + post-filter."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import numpy as np
+
+from scipix.memory.entry import Hit
+from scipix.memory.index import Vector, VectorIndex
+
+#: A filtered search scans the matching vectors exactly when there are at most this many.
+EXACT_LIMIT = 2048
+
+
+def exact_search(
+    db: sqlite3.Connection, vec: Vector, k: int, clause: str, args: list[Any]
+) -> list[Hit]:
+    """The ``k`` entries selected by ``clause`` nearest ``vec``, by scanning them all."""
+    rows = db.execute(f"SELECT id, vector, payload FROM entries WHERE {clause}", args)
+    found = [(int(i), np.frombuffer(v, np.float32), p) for i, v, p in rows]
+    if not found:
+        return []
+    matrix = np.stack([v for _, v, _ in found])
+    norms = np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(vec)) + 1e-12
+    scores = matrix @ vec / norms
+    order = np.argsort(-scores)[:k]
+    return [Hit(found[i][0], float(scores[i]), json.loads(found[i][2])) for i in order]
+
+
+def approximate_search(
+    db: sqlite3.Connection,
+    index: VectorIndex,
+    vec: Vector,
+    k: int,
+    clause: str,
+    args: list[Any],
+    filtered: bool,
+) -> list[Hit]:
+    """HNSW neighbours, kept when ``clause`` selects them; asks for more until ``k`` are kept
+    or the whole index was seen."""
+    want = max(k * 4, 32) if filtered else k
+    while True:
+        near = index.search(vec, want)
+        payloads = fetch_payloads(db, [i for i, _ in near], clause, args)
+        hits = [Hit(i, s, payloads[i]) for i, s in near if i in payloads]
+        if len(hits) >= k or want >= len(index):
+            return hits[:k]
+        want *= 4
+
+
+def fetch_payloads(
+    db: sqlite3.Connection, ids: list[int], clause: str, args: list[Any]
+) -> dict[int, dict[str, Any]]:
+    """The payloads of those of ``ids`` that ``clause`` selects."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(
+            f"SELECT id, payload FROM entries WHERE id IN ({marks}) AND {clause}",
+            [*chunk, *args],
+        )
+        found.update((int(i), json.loads(p)) for i, p in rows)
+    return found
