@@ -30,6 +30,12 @@ any other error.
     │   │   │   ├── ValueOutOfRangeError opts_value_out_of_range      200
     │   │   │   └── CallbackError        opts_bad_callback            200
     │   │   └── BatchUnknownIdError      batch_unknown_id             200
+    │   ├── PdfError                     pdf_decode_error             200
+    │   │   ├── PdfMissingError          pdf_missing                  200
+    │   │   ├── PdfEncryptedError        pdf_encrypted                200
+    │   │   ├── PdfNoPagesError          pdf_no_pages                 200
+    │   │   ├── PdfPageLimitError        pdf_page_limit_exceeded      200
+    │   │   └── PdfPageSizeError         pdf_page_too_large           200
     │   ├── LatexError                   math_syntax                  200
     │   └── ConfigError                  config_invalid               400
     ├── ConfidenceError                  math_confidence              200
@@ -55,6 +61,10 @@ Notes on the ids:
   configured limit (``[ink]``: strokes, points, coordinate range) is ``strokes_syntax_error`` with
   ``limit_name`` and ``limit_value`` in ``error_info``; malformed or unsafe InkML (not XML, an
   entity declaration, no traces) is ``strokes_syntax_error`` too.
+- PDFs: ``pdf_missing``, ``pdf_encrypted`` and ``pdf_page_limit_exceeded`` are Mathpix's ids;
+  ``pdf_decode_error`` (not a PDF, corrupt, truncated), ``pdf_no_pages`` and
+  ``pdf_page_too_large`` (a page whose size is a rendering bomb) are ours. A PDF over the byte
+  limit is ``sys_request_too_large``, as Mathpix answers a file over 1 GB.
 - A class is here only while some code raises it: errors of features not built yet (PDFs, …)
   arrive with their feature.
 """
@@ -196,6 +206,48 @@ class BatchUnknownIdError(RequestError):
     error_id = "batch_unknown_id"
 
 
+class PdfError(InputError):
+    """A document (PDF or page image) cannot be read: not a PDF, corrupt or truncated."""
+
+    error_id = "pdf_decode_error"
+
+
+class PdfMissingError(PdfError):
+    """No document was given (an empty file or body)."""
+
+    error_id = "pdf_missing"
+
+
+class PdfEncryptedError(PdfError):
+    """The PDF is encrypted (a password is needed to open it)."""
+
+    error_id = "pdf_encrypted"
+
+
+class PdfNoPagesError(PdfError):
+    """The PDF opens but has no pages (or none in the selected range)."""
+
+    error_id = "pdf_no_pages"
+
+
+class PdfPageLimitError(PdfError):
+    """The PDF has more pages than the limit (``documents.max_pages``)."""
+
+    error_id = "pdf_page_limit_exceeded"
+
+
+class PdfPageSizeError(PdfError):
+    """A page is too large to render (a page-size bomb)."""
+
+    error_id = "pdf_page_too_large"
+
+
+class PathNotAllowedError(InputError):
+    """A file path outside the folders a tool may read (``mcp.roots``), or a symlink out."""
+
+    error_id = "path_not_allowed"
+
+
 class LatexError(InputError):
     """Malformed LaTeX. ``position`` is the 0-based character offset of the problem."""
 
@@ -275,6 +327,13 @@ ERROR_TABLE: dict[str, ErrorKind] = {
         ErrorKind("opts_value_out_of_range", 200, "The option's value is out of range"),
         ErrorKind("opts_bad_callback", 200, "The callback options are invalid"),
         ErrorKind("batch_unknown_id", 200, "Unknown batch id"),
+        ErrorKind("pdf_decode_error", 200, "The PDF could not be read"),
+        ErrorKind("pdf_missing", 200, "No PDF was given"),
+        ErrorKind("pdf_encrypted", 200, "The PDF is encrypted"),
+        ErrorKind("pdf_no_pages", 200, "The PDF has no pages"),
+        ErrorKind("pdf_page_limit_exceeded", 200, "The PDF has too many pages"),
+        ErrorKind("pdf_page_too_large", 200, "A page of the PDF is too large to render"),
+        ErrorKind("path_not_allowed", 403, "The path is outside the allowed folders"),
         ErrorKind("math_syntax", 200, "The LaTeX could not be parsed"),
         ErrorKind("math_confidence", 200, "The confidence is below the threshold"),
         ErrorKind("config_invalid", 400, "The configuration is invalid"),
