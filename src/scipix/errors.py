@@ -36,6 +36,7 @@ any other error.
     │   │   ├── PdfNoPagesError          pdf_no_pages                 200
     │   │   ├── PdfPageLimitError        pdf_page_limit_exceeded      200
     │   │   └── PdfPageSizeError         pdf_page_too_large           200
+    │   ├── PathNotAllowedError          path_not_allowed             403
     │   ├── LatexError                   math_syntax                  200
     │   └── ConfigError                  config_invalid               400
     ├── ConfidenceError                  math_confidence              200
@@ -65,6 +66,8 @@ Notes on the ids:
   ``pdf_decode_error`` (not a PDF, corrupt, truncated), ``pdf_no_pages`` and
   ``pdf_page_too_large`` (a page whose size is a rendering bomb) are ours. A PDF over the byte
   limit is ``sys_request_too_large``, as Mathpix answers a file over 1 GB.
+- ``path_not_allowed`` (ours): the MCP server's tools read files only inside ``mcp.roots``; a
+  path that leads out of them (``../``, an absolute path, a symlink) is refused.
 - A class is here only while some code raises it: errors of features not built yet (PDFs, …)
   arrive with their feature.
 """

@@ -23,6 +23,7 @@ from scipix.cli.doctor import doctor
 from scipix.cli.eval import eval_command
 from scipix.cli.keys import keys_app
 from scipix.cli.latex import latex_app
+from scipix.cli.mcp import mcp_command
 from scipix.cli.ocr import ocr
 from scipix.cli.serve import serve
 from scipix.cli.train import train_app
@@ -44,6 +45,7 @@ app.command("batch")(batch)
 app.command("eval")(eval_command)
 app.add_typer(train_app, name="train")
 app.add_typer(latex_app, name="latex")
+app.command("mcp")(mcp_command)
 
 
 def version_callback(value: bool) -> None:
