@@ -382,6 +382,28 @@ class Result(BaseModel):
         description="Not in Mathpix's API: true when the result is the one given earlier for the "
         "same image (or a near-identical copy of it) in this API key's scope (`memory.cache`).",
     )
+    confidence_raw: float | None = Field(
+        None,
+        description="Not in Mathpix's API: the recognizer's own confidence (the weakest token's "
+        "probability) when `confidence` is calibrated, i.e. the probability that the reading "
+        "is exactly right (`scipix learning calibrate`).",
+    )
+    auto_accept: bool | None = Field(
+        None,
+        description="Not in Mathpix's API: the calibrated confidence is at or above the "
+        "threshold at which readings were right at least 95 % of the time (left out when the "
+        "model has no calibration).",
+    )
+    corrected: bool | None = Field(
+        None,
+        description="Not in Mathpix's API: the image matches one a person corrected (in this "
+        "API key's scope), and the corrected LaTeX is returned.",
+    )
+    cached: bool | None = Field(
+        None,
+        description="Not in Mathpix's API: true when the result is the one given earlier for the "
+        "same image (or a near-identical copy of it) in this API key's scope (`memory.cache`).",
+    )
     version: str | None = None
     error: str | None = None
     error_info: ErrorInfo | None = None

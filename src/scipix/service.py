@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any
 from scipix.errors import ScipixError
 from scipix.imaging.decode import DecodeLimits, ImageSource, decode_image
 from scipix.imaging.preprocess import PreprocessConfig, Preprocessed, preprocess
+from scipix.learning.agent import LearnAgent
+from scipix.learning.loop import LearningLoop, checked_latex
+from scipix.learning.store import Correction
 from scipix.pipeline.agents import PreprocessAgent, PreprocessDefaults, RecognizeAgent
 from scipix.pipeline.detect import DetectAgent
 from scipix.pipeline.generate import GenerateAgent, ValidateAgent
@@ -36,6 +39,7 @@ from scipix.schema import ErrorInfo, PreprocessSteps, RecognizeOptions, Result, 
 from scipix.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from scipix.memory import MemoryStore
     from scipix.recognition import FormulaRecognizer
 
 __all__ = ["ImageSource", "Scipix"]
@@ -77,6 +81,8 @@ class Scipix:
         self._formula: FormulaRecognizer | None = recognizer
         self._text: TextRecognizer | None = text
         self._closed = False
+        self._memory: MemoryStore | None = None
+        self.learning = self._learning_loop()
         self.agents = self._build_agents()
 
     # -- models (lazy, loaded once) ------------------------------------------------------------
@@ -139,13 +145,16 @@ class Scipix:
         batch_size = self.settings.performance.batch_size
         policy = CleaningPolicy(pre.mode, pre.second_reading_below, pre.second_reading_budget_ms)
         classifier = load_classifier() if pre.mode == "auto" else None
-        return [
+        agents: list[Agent] = [
             PreprocessAgent(defaults, PictureCleaner(classifier, policy)),
             DetectAgent(text),
             RecognizeAgent(self.formula_recognizer, text, ocr.low_confidence, batch_size),
             GenerateAgent(),
             ValidateAgent(ocr.low_confidence, ocr.confidence_threshold),
         ]
+        if self.learning is not None:  # between Generate and Validate (learning/agent.py)
+            agents.insert(len(agents) - 1, LearnAgent(self.learning, self.formula_recognizer))
+        return agents
 
     # -- recognition ---------------------------------------------------------------------------
 
@@ -167,13 +176,19 @@ class Scipix:
             update["math_display_delimiters"] = ocr.math_display_delimiters
         return opts.model_copy(update=update) if update else opts
 
-    def _job(self, seq: int, image: ImageSource, options: RecognizeOptions) -> Job:
-        return Job(seq=seq, tag=Tag(new_request_id()), source=image, options=options)
+    def _job(
+        self, seq: int, image: ImageSource, options: RecognizeOptions, scope: str | None = None
+    ) -> Job:
+        return Job(seq=seq, tag=Tag(new_request_id()), source=image, options=options, scope=scope)
 
-    def recognize(self, image: ImageSource, options: RecognizeOptions | None = None) -> Result:
-        """Recognize one image (a path, bytes, a PIL image or an array); raises ScipixError."""
+    def recognize(
+        self, image: ImageSource, options: RecognizeOptions | None = None, scope: str | None = None
+    ) -> Result:
+        """Recognize one image (a path, bytes, a PIL image or an array); raises ScipixError.
+        ``scope``: whose corrections apply (the server passes the API key's id)."""
         self._check_open()
-        job = run_inline(self.agents, self._job(0, image, self.effective_options(options)))
+        job = self._job(0, image, self.effective_options(options), scope)
+        job = run_inline(self.agents, job)
         assert job.result is not None  # Generate always sets it
         return job.result
 
@@ -222,6 +237,46 @@ class Scipix:
             return agent.cleaner.prepare(page, config, opts)[0]
         return preprocess(page, config)
 
+    # -- learning (learning/) ----------------------------------------------------------------
+
+    def _learning_loop(self) -> LearningLoop | None:
+        learning = self.settings.learning
+        if not learning.enabled:
+            return None
+        data_dir = self.settings.runtime.data_dir
+        return LearningLoop(learning, data_dir, self.formula_recognizer, self.memory_store)
+
+    def memory_store(self) -> MemoryStore | None:
+        """The memory store (``memory`` settings), opened on first use; None when it is off."""
+        if self._memory is None and self.settings.memory.enabled:
+            from scipix.memory import MemoryStore, memory_dir
+
+            with self._lock:
+                if self._memory is None:
+                    self._memory = MemoryStore.open(memory_dir(self.settings), self.settings.memory)
+        return self._memory
+
+    def correct(
+        self,
+        latex: str,
+        image: ImageSource | None = None,
+        scope: str | None = None,
+        request_id: str | None = None,
+        original: str | None = None,
+    ) -> Correction:
+        """Keep a correction: ``latex`` is what ``image`` (or the image of ``request_id``)
+        shows; a near-identical image in the same scope is then answered with it. Raises
+        LatexError (``math_syntax``) for invalid LaTeX, InputError for a bad image."""
+        self._check_open()
+        if self.learning is None:
+            raise ScipixError("learning.enabled is off: corrections are not kept")
+        page, input_hash = None, None
+        if image is not None:
+            checked_latex(latex)  # refused before the image is read
+            prep = self.preprocess(image)
+            page, input_hash = prep.page.gray, prep.page.hash
+        return self.learning.correct(latex, scope, page, input_hash, request_id, original)
+
     # -- life cycle ----------------------------------------------------------------------------
 
     def _check_open(self) -> None:
@@ -234,6 +289,11 @@ class Scipix:
             self._closed = True
             self._formula = None
             self._text = None
+            if self.learning is not None:
+                self.learning.close()
+            if self._memory is not None:
+                self._memory.close()
+                self._memory = None
 
     def __enter__(self) -> Scipix:
         return self

@@ -82,7 +82,14 @@ def test_a_name_read_on_another_object_does_not_count() -> None:
 
 
 def test_sections_for_features_not_built_are_absent() -> None:
-    assert set(section_models()) == {"runtime", "ocr", "preprocessing", "performance", "server", "mcp"}
+    assert set(section_models()) == {
+        "runtime",
+        "ocr",
+        "preprocessing",
+        "performance",
+        "server",
+        "learning",
+    }
     assert not set(section_models()) & set(UNBUILT_SECTIONS)  # one lands: drop it from there
 
 

@@ -205,6 +205,42 @@ class InkSettings(Section):
     )
 
 
+class LearningSettings(Section):
+    """The learning loop (``scipix.learning``): trajectories, corrections, calibration and
+    strategies for unsure readings."""
+
+    enabled: bool = Field(
+        True,
+        description="Record a trajectory per request, answer corrected images from the "
+        "correction memory, calibrate confidence and try strategies on unsure readings.",
+    )
+    scope: Literal["key", "shared"] = Field(
+        "key",
+        description="key: an API key's corrections change only that key's results; shared: "
+        "everyone's corrections apply to everyone.",
+    )
+    max_trajectories: int = Field(
+        100_000, ge=100, description="Trajectories kept; the oldest go first."
+    )
+    unsure_below: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="A single formula whose calibrated confidence is lower is given to the "
+        "strategies (wider beam, re-ranking by rendering).",
+    )
+    strategy_budget_ms: float = Field(
+        1500.0, ge=0.0, description="Time the strategies may take per request, in ms; 0 = none."
+    )
+    precision: float = Field(
+        0.95,
+        gt=0.0,
+        le=1.0,
+        description="`scipix learning calibrate`: auto_accept where readings were right this "
+        "often.",
+    )
+
+
 class Settings(BaseSettings):
     """All of scipix's runtime settings (training hyper-parameters live in their own config)."""
 
@@ -221,6 +257,7 @@ class Settings(BaseSettings):
     ink: InkSettings = Field(default_factory=InkSettings)
     mcp: McpSettings = Field(default_factory=McpSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    learning: LearningSettings = Field(default_factory=LearningSettings)
 
     @classmethod
     def settings_customise_sources(

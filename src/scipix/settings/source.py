@@ -179,7 +179,6 @@ def locate_key(text: str, dotted: tuple[str, ...]) -> int | None:
 UNBUILT_SECTIONS = {
     "agentdb": "vector memory",
     "reasoningbank": "learning from corrections",
-    "distributed": "Ray workers",
 }
 
 

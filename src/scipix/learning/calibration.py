@@ -1,0 +1,214 @@
+"""Calibrated confidence: the probability that a reading is exactly right.
+
+The recognizer's ``confidence`` (the weakest token's probability) orders readings well but is not
+a probability of being right. :class:`Calibrator` maps it through an isotonic (monotone
+non-decreasing, piecewise-linear) curve fitted by pool-adjacent-violators (:func:`isotonic_fit`)
+on readings whose truth is known: held-out splits of the training data
+(``scipix learning calibrate --data``) or the verdicts users gave (corrections against accepted
+readings, ``scipix learning calibrate``). The curve ships as ``weights/calibration.json``, keyed
+by the model version it was fitted for: a different model ignores it (and reports the raw
+confidence). With it comes :attr:`Calibrator.accept_above`, the lowest calibrated probability
+whose readings were right at least ``precision`` (0.95) of the time on the fitting data: a
+result at or above it is ``auto_accept``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+Floats = npt.NDArray[np.float64]
+CALIBRATION_FILE = "calibration.json"
+#: Bins of the expected calibration error and the reliability plot.
+ECE_BINS = 10
+
+
+def packaged_calibration() -> Path:
+    """The calibration shipped beside the packaged weights."""
+    return Path(__file__).resolve().parent.parent / "weights" / CALIBRATION_FILE
+
+
+def isotonic_fit(scores: Sequence[float], outcomes: Sequence[float]) -> tuple[Floats, Floats]:
+    """The isotonic regression of ``outcomes`` (0/1) on ``scores``: knots ``(x, y)`` with ``x``
+    increasing and ``y`` non-decreasing (pool-adjacent-violators on the sorted scores; tied
+    scores are pooled first). Raises ValueError for empty or mismatched input."""
+    x = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(outcomes, dtype=np.float64)
+    if x.size == 0 or x.shape != y.shape:
+        raise ValueError(f"need as many outcomes as scores (got {x.size} and {y.size})")
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    ux, start = np.unique(x, return_index=True)
+    sums = np.add.reduceat(y, start)
+    counts = np.diff(np.append(start, x.size)).astype(np.float64)
+    # blocks: [mean, weight, first index into ux, last index]
+    means: list[float] = []
+    weights: list[float] = []
+    firsts: list[int] = []
+    for i in range(ux.size):
+        means.append(sums[i] / counts[i])
+        weights.append(counts[i])
+        firsts.append(i)
+        while len(means) > 1 and means[-2] > means[-1]:
+            w = weights[-2] + weights[-1]
+            means[-2] = (means[-2] * weights[-2] + means[-1] * weights[-1]) / w
+            weights[-2] = w
+            means.pop()
+            weights.pop()
+            firsts.pop()
+    lasts = [*firsts[1:], ux.size]
+    knots_x: list[float] = []
+    knots_y: list[float] = []
+    for m, a, b in zip(means, firsts, lasts, strict=True):
+        knots_x += [float(ux[a]), float(ux[b - 1])]
+        knots_y += [m, m]
+    kx, ky = np.asarray(knots_x), np.asarray(knots_y)
+    keep = np.append(True, np.diff(kx) > 0) | np.append(True, np.diff(ky) != 0)
+    return kx[keep], ky[keep]
+
+
+def expected_calibration_error(
+    probs: Sequence[float], outcomes: Sequence[float], bins: int = ECE_BINS
+) -> float:
+    """ECE: the share-weighted mean |accuracy - mean probability| over equal-width bins."""
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(outcomes, dtype=np.float64)
+    if p.size == 0:
+        return 0.0
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += mask.sum() / p.size * abs(float(y[mask].mean()) - float(p[mask].mean()))
+    return total
+
+
+def reliability(
+    probs: Sequence[float], outcomes: Sequence[float], bins: int = ECE_BINS
+) -> list[tuple[float, float, int]]:
+    """Per non-empty bin: (mean probability, share right, count), for a reliability plot."""
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(outcomes, dtype=np.float64)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    return [
+        (float(p[which == b].mean()), float(y[which == b].mean()), int((which == b).sum()))
+        for b in range(bins)
+        if (which == b).any()
+    ]
+
+
+def accept_threshold(
+    probs: Sequence[float], outcomes: Sequence[float], precision: float = 0.95, min_count: int = 20
+) -> float:
+    """The lowest probability ``t`` such that readings with probability >= ``t`` are right at
+    least ``precision`` of the time (at least ``min_count`` of them); 1.01 (never) when none."""
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(outcomes, dtype=np.float64)
+    order = np.argsort(-p, kind="stable")
+    p, y = p[order], y[order]
+    right = np.cumsum(y)
+    n = np.arange(1, p.size + 1)
+    best = 1.01
+    for i in range(p.size):
+        # only cut between distinct probabilities: a threshold keeps all readings tied with it
+        if i + 1 < p.size and p[i + 1] == p[i]:
+            continue
+        if n[i] >= min_count and right[i] / n[i] >= precision:
+            best = float(p[i])
+    return best
+
+
+@dataclass(frozen=True)
+class Calibrator:
+    """An isotonic curve from raw confidence to P(exactly right), for one model version."""
+
+    model_version: str
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    accept_above: float = 1.01
+    precision: float = 0.95
+    fitted_on: dict[str, int] = field(default_factory=dict)
+    fitted_at: float = 0.0
+
+    def probability(self, confidence: float) -> float:
+        """The calibrated probability of a raw confidence (clamped at the curve's ends)."""
+        return float(np.interp(confidence, self.xs, self.ys))
+
+    def accepts(self, probability: float) -> bool:
+        return probability >= self.accept_above
+
+    @classmethod
+    def fit(
+        cls,
+        model_version: str,
+        confidences: Sequence[float],
+        outcomes: Sequence[bool],
+        precision: float = 0.95,
+        fitted_on: dict[str, int] | None = None,
+    ) -> Calibrator:
+        xs, ys = isotonic_fit(confidences, [float(o) for o in outcomes])
+        cal = cls(model_version, tuple(map(float, xs)), tuple(map(float, ys)))
+        probs = [cal.probability(c) for c in confidences]
+        accept = accept_threshold(probs, [float(o) for o in outcomes], precision)
+        return cls(
+            model_version,
+            cal.xs,
+            cal.ys,
+            accept,
+            precision,
+            dict(fitted_on or {"readings": len(outcomes)}),
+            time.time(),
+        )
+
+    def save(self, path: Path) -> None:
+        """Written atomically (a temporary file, then renamed)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        data = asdict(self)
+        data["xs"] = [round(v, 6) for v in self.xs]
+        data["ys"] = [round(v, 6) for v in self.ys]
+        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, model_version: str) -> Calibrator | None:
+        """The calibration in ``path`` when it was fitted for ``model_version``; None (logged)
+        when the file is missing, unreadable or for another model."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            cal = cls(
+                str(data["model_version"]),
+                tuple(float(v) for v in data["xs"]),
+                tuple(float(v) for v in data["ys"]),
+                float(data.get("accept_above", 1.01)),
+                float(data.get("precision", 0.95)),
+                {str(k): int(v) for k, v in dict(data.get("fitted_on", {})).items()},
+                float(data.get("fitted_at", 0.0)),
+            )
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("calibration %s is unreadable (%s): confidence stays raw", path, exc)
+            return None
+        if len(cal.xs) != len(cal.ys) or not cal.xs:
+            log.warning("calibration %s has no curve: confidence stays raw", path)
+            return None
+        if cal.model_version != model_version:
+            log.info(
+                "calibration %s is for model %s, not %s: confidence stays raw",
+                path,
+                cal.model_version,
+                model_version,
+            )
+            return None
+        return cal

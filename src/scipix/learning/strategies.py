@@ -1,0 +1,224 @@
+"""Strategies for an unsure reading, and what the trajectories say each one pays.
+
+When a single formula's calibrated confidence is below ``learning.unsure_below``, the Learn
+agent asks :class:`Strategist` to try, within ``learning.strategy_budget_ms``:
+
+- ``wide_beam``: read the formula again with twice the beam (:data:`WIDE_BEAM` at most), which
+  adds hypotheses the narrow beam pruned;
+- ``rerank``: render each distinct valid hypothesis (narrow and wide beam) with TeX and compare
+  it with the formula's picture (:func:`similarity`); the hypothesis whose rendering looks most
+  like the input is kept when it beats the model's choice by :data:`RERANK_MARGIN`.
+
+(Another pre-processing is tried earlier, by the Recognize agent: ``pipeline/strategy.py``'s
+second reading, recorded in the trajectory as the cleaning strategy.) Each try is recorded in the
+request's trajectory (``tried``: name, whether it changed the reading, milliseconds), and
+:class:`StrategyStats` learns from them per kind of picture: a strategy that, after
+:data:`MIN_TRIES` tries on a kind, changed fewer than :data:`MIN_PAYOFF` of its readings is no
+longer tried on that kind, and strategies are tried in order of payoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from scipix.learning.recall import Gray, correlation, ink_box
+from scipix.recognition.reading import Hypothesis, Reading
+
+if TYPE_CHECKING:
+    from scipix.recognition import FormulaRecognizer
+
+log = logging.getLogger(__name__)
+
+STRATEGIES = ("wide_beam", "rerank")
+WIDE_BEAM = 10
+#: A rerank switches only when the rendering is this much more like the input (correlation).
+RERANK_MARGIN = 0.05
+#: Rendering size for the comparison (height, width) and its dpi.
+COMPARE_SHAPE = (32, 192)
+RENDER_DPI = 150
+#: Aspect ratios further apart than this (log) make a candidate unlike the input.
+ASPECT_PENALTY = 0.5
+#: What each strategy is assumed to cost before the trajectories say (ms).
+DEFAULT_COST_MS = {"wide_beam": 400.0, "rerank": 400.0}
+MIN_TRIES = 30
+MIN_PAYOFF = 0.03
+
+
+@dataclass(frozen=True)
+class Tried:
+    """One strategy tried on one reading: did it change the reading, and what it cost."""
+
+    name: str
+    changed: bool
+    ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "changed": self.changed, "ms": round(self.ms, 1)}
+
+
+@dataclass
+class StrategyStats:
+    """Per (picture kind, strategy): tries, changed readings and milliseconds spent."""
+
+    tries: dict[tuple[str, str], int] = field(default_factory=dict)
+    changed: dict[tuple[str, str], int] = field(default_factory=dict)
+    ms: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    @classmethod
+    def learn(cls, records: Iterable[tuple[str | None, Sequence[dict[str, Any]]]]) -> StrategyStats:
+        """From (kind, tried) pairs of trajectories."""
+        stats = cls()
+        for kind, tried in records:
+            for t in tried:
+                key = (kind or "unknown", str(t.get("name")))
+                stats.tries[key] = stats.tries.get(key, 0) + 1
+                stats.changed[key] = stats.changed.get(key, 0) + int(bool(t.get("changed")))
+                stats.ms[key] = stats.ms.get(key, 0.0) + float(t.get("ms", 0.0))
+        return stats
+
+    def payoff(self, kind: str | None, name: str) -> float:
+        """The share of readings it changed (smoothed: 1 of 2 before any try)."""
+        key = (kind or "unknown", name)
+        return (self.changed.get(key, 0) + 1) / (self.tries.get(key, 0) + 2)
+
+    def cost(self, kind: str | None, name: str) -> float:
+        key = (kind or "unknown", name)
+        n = self.tries.get(key, 0)
+        return self.ms[key] / n if n else DEFAULT_COST_MS.get(name, 400.0)
+
+    def worth_trying(self, kind: str | None, name: str) -> bool:
+        key = (kind or "unknown", name)
+        return self.tries.get(key, 0) < MIN_TRIES or self.payoff(kind, name) >= MIN_PAYOFF
+
+    def order(self, kind: str | None) -> list[str]:
+        """The strategies worth trying on ``kind``, best payoff first (``wide_beam`` before
+        ``rerank`` on a tie: rerank then sees the wide beam's hypotheses too)."""
+        found = [s for s in STRATEGIES if self.worth_trying(kind, s)]
+        return sorted(found, key=lambda s: -self.payoff(kind, s))
+
+    def table(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "kind": kind,
+                "strategy": name,
+                "tries": n,
+                "changed": self.changed.get((kind, name), 0),
+                "mean_ms": round(self.ms.get((kind, name), 0.0) / max(n, 1), 1),
+            }
+            for (kind, name), n in sorted(self.tries.items())
+        ]
+
+
+def ink_image(gray: Gray) -> tuple[npt.NDArray[np.float32], float] | None:
+    """The ink (1 = black) cropped and scaled to :data:`COMPARE_SHAPE`, and its aspect ratio."""
+    box = ink_box(gray)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    ink = 1.0 - gray[y0:y1, x0:x1].astype(np.float32) / 255.0
+    h, w = COMPARE_SHAPE
+    small = cv2.GaussianBlur(cv2.resize(ink, (w, h), interpolation=cv2.INTER_AREA), (5, 5), 0)
+    return small.astype(np.float32), (x1 - x0) / max(y1 - y0, 1)
+
+
+def similarity(picture: Gray, rendering: Gray) -> float:
+    """How much a rendering looks like the picture: the correlation of their ink scaled to one
+    size, less a penalty for aspect ratios far apart."""
+    a, b = ink_image(picture), ink_image(rendering)
+    if a is None or b is None:
+        return -1.0
+    gap = abs(float(np.log(a[1] / b[1])))
+    return correlation(a[0], b[0]) - max(0.0, gap - ASPECT_PENALTY)
+
+
+class Strategist:
+    """Tries strategies on an unsure single formula (see the module docstring)."""
+
+    def __init__(self, formula: Callable[[], FormulaRecognizer], budget_ms: float) -> None:
+        self.formula = formula
+        self.budget_ms = budget_ms
+        self._renderer: Any = None
+
+    def renderer(self) -> Any:
+        """The TeX renderer (None when TeX is not installed: no rerank)."""
+        if self._renderer is None:
+            from scipix.training.render import TexRenderer, tex_available
+
+            self._renderer = TexRenderer("cm") if tex_available() else False
+        return self._renderer or None
+
+    def improve(
+        self,
+        picture: Gray,
+        reading: Reading,
+        order: Sequence[str],
+        stats: StrategyStats,
+        kind: str | None,
+        beam_width: int,
+    ) -> tuple[Reading, list[Tried]]:
+        """The best reading the strategies in ``order`` find within the budget, and the tries."""
+        start = time.perf_counter()
+        tried: list[Tried] = []
+        pool = reading
+        for name in order:
+            spent = (time.perf_counter() - start) * 1000.0
+            if spent + stats.cost(kind, name) > self.budget_ms:
+                continue
+            t0 = time.perf_counter()
+            if name == "wide_beam":
+                pool, changed = self.wide_beam(picture, pool, beam_width)
+            else:
+                pool, changed = self.rerank(picture, pool)
+            tried.append(Tried(name, changed, (time.perf_counter() - t0) * 1000.0))
+        return pool, tried
+
+    def wide_beam(self, picture: Gray, reading: Reading, beam_width: int) -> tuple[Reading, bool]:
+        """The hypotheses of a wider beam added to the reading's (the model's choice is the
+        wide beam's when it scores better)."""
+        width = max(WIDE_BEAM, beam_width * 2)
+        try:
+            wide = self.formula().recognize([picture], beam_width=width, n_best=width)[0]
+        except Exception as exc:  # a strategy must never fail the request
+            log.warning("wide beam failed: %r", exc)
+            return reading, False
+        merged = merge(reading, wide)
+        return merged, merged.latex != reading.latex
+
+    def rerank(self, picture: Gray, reading: Reading) -> tuple[Reading, bool]:
+        """The valid hypothesis whose TeX rendering is most like the picture."""
+        renderer = self.renderer()
+        if renderer is None:
+            return reading, False
+        options = [i for i, h in enumerate(reading.hypotheses) if h.valid]
+        if len(options) < 2:
+            return reading, False
+        outcomes = renderer.render([reading.hypotheses[i].latex for i in options], RENDER_DPI)
+        scores = {
+            i: similarity(picture, o.image) if o.image is not None else -1.0
+            for i, o in zip(options, outcomes, strict=True)
+        }
+        best = max(scores, key=lambda i: scores[i])
+        current = scores.get(reading.chosen, -1.0)
+        if best == reading.chosen or scores[best] < current + RERANK_MARGIN:
+            return reading, False
+        return Reading(reading.hypotheses, best, reading.handwritten), True
+
+
+def merge(first: Reading, second: Reading) -> Reading:
+    """Both readings' hypotheses, each LaTeX once (the better score kept), by score; the chosen
+    one is the first valid one (else the first), as the recognizer decides."""
+    best: dict[str, Hypothesis] = {}
+    for h in (*first.hypotheses, *second.hypotheses):
+        if h.latex not in best or h.score > best[h.latex].score:
+            best[h.latex] = h
+    hyps = tuple(sorted(best.values(), key=lambda h: -h.score))
+    chosen = next((i for i, h in enumerate(hyps) if h.valid), 0)
+    return Reading(hyps, chosen, first.handwritten)

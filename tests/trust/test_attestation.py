@@ -1,0 +1,120 @@
+"""Attestations: a result signed by a worker verifies; tampered LaTeX, a swapped image hash, an
+unknown key, a forged or wrong-key signature, a replay and a malformed attestation are refused
+with their reason."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scipix.cli.app import main
+from scipix.errors import ConfigError
+from scipix.trust.attestation import ReplayGuard, attest, check_record
+from scipix.trust.keys import Keyring, WorkerKey
+
+from .conftest import Signed
+
+
+def reason(record: Any, ring: Keyring, guard: ReplayGuard | None = None) -> str | None:
+    return check_record(record, ring, guard or ReplayGuard()).reason
+
+
+def test_a_signed_result_verifies(signed: Signed) -> None:
+    a = signed.result.attestation
+    assert a is not None and a.worker == signed.key.worker_id
+    assert a.image_hash == signed.image_hash and a.model_version == signed.result.version
+    assert reason(signed.record, signed.keyring) is None
+
+
+def test_the_key_file_is_private_and_a_readable_one_refused(tmp_path: Path) -> None:
+    path = tmp_path / "k" / "worker.key"
+    key = WorkerKey.load_or_create(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert WorkerKey.load(path).worker_id == key.worker_id
+    os.chmod(path, 0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        WorkerKey.load(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda r: r.update(latex_styled="x=\\frac{-b}{2a}"), "tampered LaTeX"),
+        (lambda r: r.update(image_hash="0" * 64), "image hash swapped"),
+        (lambda r: r.update(confidence=0.999), "result changed after signing"),
+        (lambda r: r["attestation"].update(model_version="other"), "bad signature"),
+        (lambda r: r["attestation"].update(signature="00" * 64), "bad signature"),
+        (lambda r: r["attestation"].update(signature="zz"), "malformed attestation"),
+        (lambda r: r["attestation"].pop("nonce"), "malformed attestation: nonce"),
+        (lambda r: r.pop("attestation"), "no attestation"),
+    ],
+    ids=["latex", "image-hash", "confidence", "version", "forged", "bad-hex", "no-nonce", "none"],
+)
+def test_changes_are_refused_with_their_reason(signed: Signed, change: Any, expected: str) -> None:
+    record = copy.deepcopy(signed.record)
+    change(record)
+    found = reason(record, signed.keyring)
+    assert found is not None and found.startswith(expected), found
+
+
+def test_the_same_latex_spelt_another_way_still_verifies(signed: Signed) -> None:
+    record = copy.deepcopy(signed.record)
+    assert record["latex_styled"] == "x=\\frac{-b\\pm\\sqrt{b^{2}-4ac}}{2a}"
+    record["latex_styled"] = "x = \\frac{-b\\pm\\sqrt{b^2-4ac}}{2a}"  # normalizes the same
+    found = reason(record, signed.keyring)
+    assert found == "result changed after signing (fields other than the LaTeX)"
+
+
+def test_unknown_and_wrong_keys_are_refused(signed: Signed) -> None:
+    assert reason(signed.record, Keyring()).startswith("unknown key")  # type: ignore[union-attr]
+    # a stranger signs the result honestly, but claims to be the trusted worker
+    stranger = WorkerKey.generate()
+    forged = attest(
+        stranger, signed.image_hash, signed.result.model_copy(update={"attestation": None})
+    )
+    record = copy.deepcopy(signed.record)
+    record["attestation"] = forged.model_copy(update={"worker": signed.key.worker_id}).model_dump()
+    assert reason(record, signed.keyring).startswith("bad signature")  # type: ignore[union-attr]
+    record["attestation"] = forged.model_dump()  # under its own name: not in the keyring
+    assert reason(record, signed.keyring).startswith("unknown key")  # type: ignore[union-attr]
+
+
+def test_a_replayed_attestation_is_refused(signed: Signed) -> None:
+    guard = ReplayGuard()
+    assert reason(signed.record, signed.keyring, guard) is None
+    again = reason(copy.deepcopy(signed.record), signed.keyring, guard)
+    assert again is not None and again.startswith("replayed attestation")
+
+
+def test_scipix_verify_names_each_refused_line(
+    signed: Signed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "scipix.toml"
+    config.write_text(f'[runtime]\ndata_dir = "{signed.settings.runtime.data_dir}"\n')
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(signed.record) + "\n")
+    with pytest.raises(SystemExit) as done:
+        main(["--config", str(config), "verify", str(good)])
+    assert done.value.code == 0
+    assert "1 of 1 lines verified" in capsys.readouterr().out
+
+    tampered = copy.deepcopy(signed.record)
+    tampered["latex_styled"] = "x=1"
+    bad = tmp_path / "bad.jsonl"
+    lines = [signed.record, tampered, signed.record]
+    bad.write_text("\n".join(json.dumps(r) for r in lines) + "\n{not json\n")
+    with pytest.raises(SystemExit) as done:
+        main(["--config", str(config), "verify", "--json", str(bad)])
+    assert done.value.code == 1
+    report = json.loads(capsys.readouterr().out)
+    reasons = [line["reason"] for line in report["lines"]]
+    assert reasons[0] is None
+    assert reasons[1].startswith("tampered LaTeX")
+    assert reasons[2] == "replayed attestation: its nonce was already used on line 1"
+    assert reasons[3] == "not a JSON line"
