@@ -25,6 +25,7 @@ from scipix.cli.keys import keys_app
 from scipix.cli.latex import latex_app
 from scipix.cli.mcp import mcp_command
 from scipix.cli.ocr import ocr
+from scipix.cli.pdf import pdf
 from scipix.cli.serve import serve
 from scipix.cli.train import train_app
 from scipix.errors import ScipixError
@@ -42,6 +43,7 @@ app.add_typer(keys_app, name="keys")
 app.command("serve")(serve)
 app.command("ocr")(ocr)
 app.command("batch")(batch)
+app.command("pdf")(pdf)
 app.command("eval")(eval_command)
 app.add_typer(train_app, name="train")
 app.add_typer(latex_app, name="latex")
