@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from scipix.errors import ScipixError
 from scipix.imaging.decode import DecodeLimits, ImageSource, decode_image
 from scipix.imaging.preprocess import PreprocessConfig, Preprocessed, preprocess
+from scipix.ink import Ink, draw_ink
 from scipix.learning.agent import LearnAgent
 from scipix.learning.loop import LearningLoop, checked_latex
 from scipix.learning.store import Correction
@@ -35,7 +36,14 @@ from scipix.pipeline.message import Tag
 from scipix.pipeline.runtime import Agent, LocalRuntime, RunStats, run_inline
 from scipix.pipeline.strategy import CleaningPolicy, PictureCleaner, load_classifier
 from scipix.recognition.text import TextRecognizer
-from scipix.schema import ErrorInfo, PreprocessSteps, RecognizeOptions, Result, new_request_id
+from scipix.schema import (
+    ErrorInfo,
+    PreprocessSteps,
+    PreprocessSwitches,
+    RecognizeOptions,
+    Result,
+    new_request_id,
+)
 from scipix.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -43,6 +51,17 @@ if TYPE_CHECKING:
     from scipix.recognition import FormulaRecognizer
 
 __all__ = ["ImageSource", "Scipix"]
+
+#: Drawn ink is upright, straight and clean: no rotation or skew checks, no cleaning strategy
+#: (setting the switches keeps the picture classifier and its second readings out), as the
+#: model's handwriting training images were read.
+INK_PREPROCESSING = {
+    "auto_rotate": False,
+    "deskew": False,
+    "clahe": False,
+    "denoise": False,
+    "binarize": False,
+}
 
 
 def available_cores() -> int:
@@ -188,6 +207,20 @@ class Scipix:
         ``scope``: whose corrections apply (the server passes the API key's id)."""
         self._check_open()
         job = self._job(0, image, self.effective_options(options), scope)
+        job = run_inline(self.agents, job)
+        assert job.result is not None  # Generate always sets it
+        return job.result
+
+    def recognize_ink(self, ink: Ink, options: RecognizeOptions | None = None) -> Result:
+        """Recognize pen strokes (``/v3/strokes``, InkML): drawn the way the model's handwriting
+        training images look, then read like an image; ``is_handwritten`` is true without the
+        style probe. Raises ScipixError."""
+        self._check_open()
+        opts = self.effective_options(options)
+        switches = {**INK_PREPROCESSING, **opts.preprocessing.model_dump(exclude_none=True)}
+        opts = opts.model_copy(update={"preprocessing": PreprocessSwitches(**switches)})
+        job = self._job(0, draw_ink(ink), opts)
+        job.handwritten = True
         job = run_inline(self.agents, job)
         assert job.result is not None  # Generate always sets it
         return job.result

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scipix.errors import StrokesMissingError, StrokesNoContentError, StrokesSyntaxError
+from scipix.settings import InkSettings
 
 Points = npt.NDArray[np.float64]  # (n, 2): x, y
 
@@ -31,6 +32,10 @@ class InkLimits:
     max_strokes: int = 1_000
     max_points: int = 50_000  # over all strokes
     max_coordinate: float = 1_000_000.0  # |x|, |y|
+
+    @classmethod
+    def from_settings(cls, ink: InkSettings) -> InkLimits:
+        return cls(ink.max_strokes, ink.max_points, ink.max_coordinate)
 
 
 @dataclass(frozen=True)

@@ -375,9 +375,10 @@ class RecognizeAgent:
     def check_prose(self, job: Job) -> None:
         """Hand to the text OCR (in one call) the lines it has not read whose formula reading is
         weak: it reads like prose, or the line's shape is unsure and the reading's confidence
-        low. A line where the OCR finds prose is split, and its math parts are read again."""
+        low. A line where the OCR finds prose is split, and its math parts are read again.
+        Pen strokes (``job.handwritten``) are not: the text OCR reads print, not handwriting."""
         layout, prep = job.layout, job.prep
-        if self.text is None or layout is None or prep is None or job.flipped:
+        if self.text is None or layout is None or prep is None or job.flipped or job.handwritten:
             return
         chosen = [i for i in range(len(layout.lines)) if self.weak(layout, i, job.readings)]
         if not chosen:

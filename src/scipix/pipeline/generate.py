@@ -310,7 +310,10 @@ class ValidateAgent:
         result, prep, layout = job.result, job.prep, job.layout
         if result is None or prep is None or layout is None:
             raise ImageNoContentError("Image has no content")
-        printed = looks_printed(job, prep, layout)
+        if job.handwritten is not None:  # pen strokes: handwritten by construction
+            printed = not job.handwritten
+        else:
+            printed = looks_printed(job, prep, layout)
         result.is_printed, result.is_handwritten = printed, not printed
         for line in result.line_data or ():
             line.is_printed, line.is_handwritten = printed, not printed

@@ -87,6 +87,7 @@ class Job:
     flip_evidence: float = 0.0  # the turned reading's share of the two readings' probability
     cleaning: Cleaning | None = None  # how the page was cleaned (pipeline/strategy.py)
     timings: dict[str, float] = field(default_factory=dict)
+    handwritten: bool | None = None  # known without the style probe (pen strokes: True)
     scope: str | None = None  # whose corrections apply (an API key's id; learning/)
 
     # The cleaned page and its layout are immutable once made: they are held as Shared values

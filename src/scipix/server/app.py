@@ -27,7 +27,7 @@ from scipix.server.envelope import install_error_handlers
 from scipix.server.keys import KeyStore
 from scipix.server.ledger import Ledger
 from scipix.server.openapi import install_openapi
-from scipix.server.routes import batch, corrections, history, ocr, tokens, web
+from scipix.server.routes import batch, corrections, history, ocr, strokes, tokens, web
 from scipix.server.state import RecognitionService, ServerState
 from scipix.server.store import Database
 from scipix.settings import Settings, get_settings
@@ -121,7 +121,7 @@ def create_app(
     )
     install_error_handlers(app)
     install_openapi(app)
-    for module in (ocr, batch, history, tokens, corrections, web):
+    for module in (ocr, strokes, batch, history, tokens, corrections, web):
         app.include_router(module.router)
     app.add_api_route("/health", _health, methods=["GET"], tags=["health"], summary="Liveness")
     app.mount("/static", StaticFiles(directory=web.static_dir()), name="static")

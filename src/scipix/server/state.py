@@ -14,6 +14,7 @@ import anyio
 from starlette.requests import Request
 
 from scipix.errors import ModelError
+from scipix.ink import Ink
 from scipix.schema import RecognizeOptions, Result
 from scipix.server.auth import Authenticator, Principal
 from scipix.server.keys import KeyStore
@@ -27,6 +28,8 @@ class RecognitionService(Protocol):
     """The part of :class:`scipix.service.Scipix` the server uses."""
 
     def recognize(self, image: bytes, options: RecognizeOptions) -> Result: ...
+
+    def recognize_ink(self, ink: Ink, options: RecognizeOptions) -> Result: ...
 
     def warm_up(self) -> None:
         """Load the models now (else on first use); ModelError when unavailable."""
@@ -52,6 +55,14 @@ class ServerState:
             raise self.model_error or ModelError()
         return await anyio.to_thread.run_sync(
             self.service.recognize, image, options, limiter=self.limiter
+        )
+
+    async def recognize_ink(self, ink: Ink, options: RecognizeOptions) -> Result:
+        """Pen strokes recognized in a worker thread (as :meth:`recognize`)."""
+        if self.service is None:
+            raise self.model_error or ModelError()
+        return await anyio.to_thread.run_sync(
+            self.service.recognize_ink, ink, options, limiter=self.limiter
         )
 
     async def record(
