@@ -328,6 +328,24 @@ class PreprocessingReport(BaseModel):
     )
 
 
+class Attestation(BaseModel):
+    """Not in Mathpix's API: a worker's Ed25519 signature over what it computed (``trust/``):
+    BLAKE3 of the image bytes, BLAKE3 of the normalized LaTeX, the model version, the worker,
+    the time, a nonce (against replay) and BLAKE3 of the rest of the result."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = 1
+    worker: str = Field(description="ed25519: and 16 bytes of BLAKE3 of the public key, hex.")
+    time: str = Field(description="When it was signed, ISO 8601 UTC.")
+    nonce: str = Field(description="16 random bytes, hex: the same attestation twice is a replay.")
+    model_version: str
+    image_hash: str = Field(description="BLAKE3 of the image bytes, hex.")
+    latex_hash: str = Field(description="BLAKE3 of the normalized LaTeX (or text), hex.")
+    content_hash: str = Field(description="BLAKE3 of the result's other fields (canonical JSON).")
+    signature: str = Field(description="Ed25519 signature, hex.")
+
+
 class ErrorInfo(BaseModel):
     """Mathpix's ``error_info``: the error id, the message and any detail fields."""
 
@@ -405,6 +423,11 @@ class Result(BaseModel):
         "same image (or a near-identical copy of it) in this API key's scope (`memory.cache`).",
     )
     version: str | None = None
+    attestation: Attestation | None = Field(
+        None,
+        description="Not in Mathpix's API: the worker's signature over this result, when "
+        "`distributed.attest` is on (`scipix verify` checks it).",
+    )
     error: str | None = None
     error_info: ErrorInfo | None = None
 

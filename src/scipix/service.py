@@ -173,6 +173,11 @@ class Scipix:
         ]
         if self.learning is not None:  # between Generate and Validate (learning/agent.py)
             agents.insert(len(agents) - 1, LearnAgent(self.learning, self.formula_recognizer))
+        if self.settings.distributed.attest:
+            from scipix.trust.worker import AttestAgent, key_path, own_key
+
+            own_key(self.settings)  # made now (and trusted here) rather than by a worker
+            agents.append(AttestAgent(key_path(self.settings)))
         return agents
 
     # -- recognition ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from scipix.cli.ocr import ocr
 from scipix.cli.pdf import pdf
 from scipix.cli.serve import serve
 from scipix.cli.train import train_app
+from scipix.cli.trust import trust_app, verify
 from scipix.errors import ScipixError
 
 app = typer.Typer(
@@ -47,6 +48,8 @@ app.command("pdf")(pdf)
 app.command("eval")(eval_command)
 app.add_typer(train_app, name="train")
 app.add_typer(latex_app, name="latex")
+app.command("verify")(verify)
+app.add_typer(trust_app, name="trust")
 app.command("mcp")(mcp_command)
 
 

@@ -253,6 +253,21 @@ class InkSettings(Section):
     )
 
 
+class DistributedSettings(Section):
+    """Scale-out and trust: signed results and their quorum."""
+
+    attest: bool = Field(False, description="Sign every result with this worker's key.")
+    worker_key: UserPath | None = Field(
+        None, description="This worker's Ed25519 key; unset = <data_dir>/trust/worker.key."
+    )
+    keyring: UserPath | None = Field(
+        None, description="Trusted workers' keys; unset = <data_dir>/trust/keyring.json."
+    )
+    quorum_f: int = Field(
+        1, ge=0, le=100, description="Byzantine voters tolerated: n = 3f+1 vote, 2f+1 must agree."
+    )
+
+
 class Settings(BaseSettings):
     """All of scipix's runtime settings (training hyper-parameters live in their own config)."""
 
@@ -270,6 +285,7 @@ class Settings(BaseSettings):
     ink: InkSettings = Field(default_factory=InkSettings)
     mcp: McpSettings = Field(default_factory=McpSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    distributed: DistributedSettings = Field(default_factory=DistributedSettings)
     learning: LearningSettings = Field(default_factory=LearningSettings)
 
     @classmethod
