@@ -29,7 +29,8 @@ any other error.
     │   │   │   ├── NumberRequiredError  opts_number_required         200
     │   │   │   ├── ValueOutOfRangeError opts_value_out_of_range      200
     │   │   │   └── CallbackError        opts_bad_callback            200
-    │   │   └── BatchUnknownIdError      batch_unknown_id             200
+    │   │   ├── BatchUnknownIdError      batch_unknown_id             200
+    │   │   └── PdfUnknownIdError        pdf_unknown_id               200
     │   ├── PdfError                     pdf_decode_error             200
     │   │   ├── PdfMissingError          pdf_missing                  200
     │   │   ├── PdfEncryptedError        pdf_encrypted                200
@@ -209,6 +210,12 @@ class BatchUnknownIdError(RequestError):
     error_id = "batch_unknown_id"
 
 
+class PdfUnknownIdError(RequestError):
+    """A ``pdf_id`` that does not exist or is another key's (Mathpix's ``pdf_unknown_id``)."""
+
+    error_id = "pdf_unknown_id"
+
+
 class PdfError(InputError):
     """A document (PDF or page image) cannot be read: not a PDF, corrupt or truncated."""
 
@@ -330,6 +337,7 @@ ERROR_TABLE: dict[str, ErrorKind] = {
         ErrorKind("opts_value_out_of_range", 200, "The option's value is out of range"),
         ErrorKind("opts_bad_callback", 200, "The callback options are invalid"),
         ErrorKind("batch_unknown_id", 200, "Unknown batch id"),
+        ErrorKind("pdf_unknown_id", 200, "Unknown pdf_id"),
         ErrorKind("pdf_decode_error", 200, "The PDF could not be read"),
         ErrorKind("pdf_missing", 200, "No PDF was given"),
         ErrorKind("pdf_encrypted", 200, "The PDF is encrypted"),

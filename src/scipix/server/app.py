@@ -27,7 +27,9 @@ from scipix.server.envelope import install_error_handlers
 from scipix.server.keys import KeyStore
 from scipix.server.ledger import Ledger
 from scipix.server.openapi import install_openapi
-from scipix.server.routes import batch, corrections, history, ocr, strokes, tokens, web
+from scipix.server.pdfjobs import PdfRunner
+from scipix.server.pdfstore import PdfStore
+from scipix.server.routes import batch, corrections, history, ocr, pdf, strokes, tokens, web
 from scipix.server.state import RecognitionService, ServerState
 from scipix.server.store import Database
 from scipix.settings import Settings, get_settings
@@ -80,11 +82,15 @@ def _lifespan(settings: Settings, service: RecognitionService | None) -> Any:
             limiter=anyio.CapacityLimiter(inference_slots(settings)),
         )
         runner = BatchRunner(state, BatchStore(db))
+        pdfs = PdfRunner(state, PdfStore(db, settings.runtime.data_dir / "pdfs"))
         app.state.scipix = state
         app.state.batches = runner
+        app.state.pdfs = pdfs
+        pdfs.start()
         try:
             yield
         finally:
+            await pdfs.close()
             await runner.close(SHUTDOWN_GRACE_S)
             if owned and svc is not None:
                 await anyio.to_thread.run_sync(svc.close)
@@ -121,7 +127,7 @@ def create_app(
     )
     install_error_handlers(app)
     install_openapi(app)
-    for module in (ocr, strokes, batch, history, tokens, corrections, web):
+    for module in (ocr, strokes, batch, pdf, history, tokens, corrections, web):
         app.include_router(module.router)
     app.add_api_route("/health", _health, methods=["GET"], tags=["health"], summary="Liveness")
     app.mount("/static", StaticFiles(directory=web.static_dir()), name="static")

@@ -98,6 +98,7 @@ class ResultFilter:
     from_ts: float | None = None
     to_ts: float | None = None
     request_id: str | None = None
+    pdf_id: str | None = None  # the pages of one document (request ids <pdf_id>-<page>)
     text: str | None = None
     text_display: str | None = None
     latex_styled: str | None = None
@@ -197,6 +198,9 @@ class Ledger:
         if flt.request_id is not None:
             where.append("request_id = ?")
             args.append(flt.request_id)
+        if flt.pdf_id is not None:
+            where.append("substr(request_id, 1, length(?) + 1) = ? || '-'")
+            args += [flt.pdf_id, flt.pdf_id]
         if not flt.include_null_results:
             where.append("result IS NOT NULL AND json_extract(result, '$.error') IS NULL")
         for name in ("text", "text_display", "latex_styled"):

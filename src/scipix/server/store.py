@@ -1,4 +1,5 @@
-"""The server's one SQLite database: keys, app tokens, rate windows, usage, history, batches.
+"""The server's one SQLite database: keys, app tokens, rate windows, usage, history, batches,
+PDF jobs (their pages and outputs).
 
 One file (``<data_dir>/server.sqlite3``) in WAL mode. Every write runs in one ``BEGIN IMMEDIATE``
 transaction, so a process killed mid-request leaves either the whole change or none of it.
@@ -84,6 +85,39 @@ CREATE TABLE IF NOT EXISTS corrections (
     latex TEXT NOT NULL,
     original_latex TEXT,
     image BLOB
+);
+CREATE TABLE IF NOT EXISTS pdfs (
+    pdf_id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    modified_at REAL NOT NULL,
+    input_file TEXT NOT NULL,
+    status TEXT NOT NULL,
+    num_pages INTEGER,
+    pages TEXT,
+    request_args TEXT NOT NULL,
+    keep_history INTEGER NOT NULL,
+    error TEXT,
+    lease_owner TEXT,
+    lease_until REAL NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    deleted_at REAL
+);
+CREATE INDEX IF NOT EXISTS pdfs_app_time ON pdfs (app_id, created_at);
+CREATE INDEX IF NOT EXISTS pdfs_queue ON pdfs (status, created_at);
+CREATE TABLE IF NOT EXISTS pdf_pages (
+    pdf_id TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (pdf_id, page)
+);
+CREATE TABLE IF NOT EXISTS pdf_outputs (
+    pdf_id TEXT NOT NULL,
+    format TEXT NOT NULL,
+    status TEXT NOT NULL,
+    data BLOB,
+    error TEXT,
+    PRIMARY KEY (pdf_id, format)
 );
 """
 

@@ -79,6 +79,7 @@ async def ocr_results(
         from_ts=parse_date(from_date, "from_date"),
         to_ts=parse_date(to_date, "to_date"),
         request_id=request_id,
+        pdf_id=pdf_id,
         text=text,
         text_display=text_display,
         latex_styled=latex_styled,
@@ -86,8 +87,8 @@ async def ocr_results(
         detections={k: v for k, v in flags.items() if v is not None},
         include_null_results=include_null_results,
     )
-    if (app_id and app_id != principal.app_id) or pdf_id:
-        return JSONResponse({"ocr_results": []})  # no PDFs here; other apps are not visible
+    if app_id and app_id != principal.app_id:
+        return JSONResponse({"ocr_results": []})  # other apps are not visible
     ledger = server_state(request).ledger
     found = await anyio.to_thread.run_sync(ledger.results, principal.app_id, flt)
     return JSONResponse({"ocr_results": found})

@@ -1,0 +1,254 @@
+"""The background work of ``/v3/pdf``: each server process claims documents from the queue in
+the database (:class:`~scipix.server.pdfstore.PdfStore`) and reads their pages.
+
+A claimed document is opened (``loaded``), its pages selected (``split``) and read in parallel,
+at most as many at once as the server recognizes images (the same limiter as ``/v3/text``);
+each page result is stored as it completes, with its usage and history (``/v3/pdf``, request id
+``<pdf_id>-<page>``). A page that fails is stored with its error and the document goes on. When
+every page is read, the outputs are assembled and the document is ``completed``. The lease is
+renewed while the work goes on; a server stopped cleanly hands its documents back at once, a
+killed one leaves them to be claimed again when the lease runs out (at once on the same host).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast
+
+import anyio
+
+from scipix.documents import (
+    DocumentOptions,
+    OpenedDocument,
+    PageResult,
+    open_document,
+    read_page,
+)
+from scipix.errors import PdfNoPagesError, ScipixError
+from scipix.server.ledger import HistoryEntry
+from scipix.server.pdfoptions import TEXT_OUTPUTS, document_options, requested_conversions
+from scipix.server.pdfoutputs import assemble_stored, make_outputs, page_text
+from scipix.server.pdfstore import PdfJob, PdfStore, worker_id
+from scipix.server.state import ServerState
+
+if TYPE_CHECKING:
+    from scipix.service import Scipix
+
+log = logging.getLogger("scipix.server")
+LEASE_S = 30.0
+POLL_S = 1.0
+#: Documents one process works on at once (their pages share the recognition limiter).
+MAX_DOCUMENTS = 2
+
+
+class LeaseLostError(Exception):
+    """Another worker holds the document now, or it was deleted: stop without writing."""
+
+
+class PdfRunner:
+    """Claims and processes documents on the server's event loop (the reading in threads)."""
+
+    def __init__(
+        self, state: ServerState, store: PdfStore, lease_s: float = LEASE_S, poll_s: float = POLL_S
+    ) -> None:
+        self.state = state
+        self.store = store
+        self.lease_s = lease_s
+        self.poll_s = poll_s
+        self.owner = worker_id()
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._jobs: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._loop())
+
+    def wake(self) -> None:
+        """A document was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        slots = asyncio.Semaphore(MAX_DOCUMENTS)
+        while True:
+            await slots.acquire()
+            try:
+                job = await anyio.to_thread.run_sync(self.store.claim, self.owner, self.lease_s)
+            except ScipixError as exc:  # the database is busy or gone: try again later
+                log.warning("cannot claim a PDF job: %s", exc.message)
+                job = None
+            if job is None:
+                slots.release()
+                self._wake.clear()
+                with anyio.move_on_after(self.poll_s):
+                    await self._wake.wait()
+                continue
+            task = asyncio.create_task(self._run(job))
+            self._jobs.add(task)
+
+            def done(finished: asyncio.Task[None]) -> None:
+                self._jobs.discard(finished)
+                slots.release()
+
+            task.add_done_callback(done)
+
+    async def _run(self, job: PdfJob) -> None:
+        worker = asyncio.current_task()
+        lost = asyncio.Event()
+        beat = asyncio.create_task(self._heartbeat(job, worker, lost))
+        try:
+            await self._process(job)
+        except asyncio.CancelledError:
+            if not lost.is_set():  # the server is stopping: hand the document back
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(self.store.release, job.pdf_id, self.owner)
+                raise
+            if worker is not None:
+                worker.uncancel()
+            log.info("PDF %s: lease lost (deleted or taken over); stopped", job.pdf_id)
+        except LeaseLostError:
+            log.info("PDF %s: deleted or taken over; stopped", job.pdf_id)
+        except ScipixError as refused:
+            await self._fail(job, refused.to_mathpix())
+        except Exception:
+            log.exception("PDF %s failed", job.pdf_id)
+            internal = ScipixError("Internal error while processing this document; submit it again")
+            await self._fail(job, internal.to_mathpix())
+        finally:
+            beat.cancel()
+
+    async def _fail(self, job: PdfJob, error: dict[str, Any]) -> None:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(self.store.fail, job.pdf_id, error)
+
+    async def _heartbeat(
+        self, job: PdfJob, worker: asyncio.Task[Any] | None, lost: asyncio.Event
+    ) -> None:
+        """Renew the lease; cancel the work once it is lost (deleted, or claimed elsewhere)."""
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            try:
+                ours = await anyio.to_thread.run_sync(
+                    self.store.renew, job.pdf_id, self.owner, self.lease_s
+                )
+            except ScipixError:  # the database is busy: the next beat tries again
+                continue
+            if not ours:
+                lost.set()
+                if worker is not None:
+                    worker.cancel()
+                return
+
+    async def _process(self, job: PdfJob) -> None:
+        settings = self.state.settings
+        options = document_options(job.request_args, settings.documents.dpi)
+        doc = await anyio.to_thread.run_sync(self._open, job)
+        try:
+            pages = options.select_pages(doc.num_pages)
+            if not pages:
+                raise PdfNoPagesError(
+                    f"page_ranges {job.request_args.get('page_ranges')!r} selects no page of"
+                    f" this {doc.num_pages}-page document"
+                )
+            await anyio.to_thread.run_sync(
+                self.store.set_pages, job.pdf_id, self.owner, doc.num_pages, pages
+            )
+            done = await anyio.to_thread.run_sync(self.store.pages_done, job.pdf_id)
+            todo = iter([index for index in pages if index not in done])
+            try:
+                async with anyio.create_task_group() as group:
+                    for _ in range(max(1, int(self.state.limiter.total_tokens))):
+                        group.start_soon(self._pages, job, doc, todo, options)
+            except BaseExceptionGroup as failed:
+                raise first_error(failed) from None
+        finally:
+            await anyio.to_thread.run_sync(doc.close)
+        await anyio.to_thread.run_sync(self._finish, job, pages, options)
+
+    def _open(self, job: PdfJob) -> OpenedDocument:
+        limits = self.state.settings.documents
+        try:
+            data = self.store.path(job.pdf_id).read_bytes()
+        except FileNotFoundError:
+            raise LeaseLostError(job.pdf_id) from None  # deleted meanwhile
+        return open_document(data, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
+
+    async def _pages(
+        self, job: PdfJob, doc: OpenedDocument, todo: Iterator[int], options: DocumentOptions
+    ) -> None:
+        for index in todo:
+            started = time.perf_counter()
+            result = await anyio.to_thread.run_sync(
+                self._read, doc, index, options, limiter=self.state.limiter
+            )
+            await anyio.to_thread.run_sync(self._store_page, job, index, result, options, started)
+
+    def _read(self, doc: OpenedDocument, index: int, options: DocumentOptions) -> PageResult:
+        try:
+            if self.state.service is None:
+                raise self.state.model_error or ScipixError("recognition is unavailable")
+            return read_page(doc, index, cast("Scipix", self.state.service), options)
+        except ScipixError as refused:
+            return PageResult.failed(index + 1, refused, options.dpi)
+        except Exception:  # one page's internal failure must not sink the document
+            log.exception("page %d failed", index + 1)
+            internal = ScipixError("Internal error while reading this page")
+            return PageResult.failed(index + 1, internal, options.dpi)
+
+    def _store_page(
+        self,
+        job: PdfJob,
+        index: int,
+        result: PageResult,
+        options: DocumentOptions,
+        started: float,
+    ) -> None:
+        body = result.to_json()
+        self.store.put_page(job.pdf_id, index, json.dumps(body))
+        page_body: dict[str, Any] = {"pdf_id": job.pdf_id, "page": result.page}
+        if result.error is not None:
+            info = result.error.model_dump(mode="json", exclude_none=True)
+            page_body.update(error=info.get("message", ""), error_info=info)
+        else:
+            page_body["text"] = page_text(result, options)
+        self.state.ledger.record(
+            HistoryEntry(
+                request_id=f"{job.pdf_id}-{result.page}",
+                app_id=job.app_id,
+                timestamp=time.time(),
+                endpoint="/v3/pdf",
+                duration=time.perf_counter() - started,
+                request_args=job.request_args,
+                result=page_body,
+                usage_type="pdf" if result.error is None else None,
+                keep=job.keep_history,
+            )
+        )
+
+    def _finish(self, job: PdfJob, pages: list[int], options: DocumentOptions) -> None:
+        document = assemble_stored(self.store, job.pdf_id, pages, options)
+        formats = tuple(dict.fromkeys((*TEXT_OUTPUTS, *requested_conversions(job.request_args))))
+        made, failed = make_outputs(document, formats, job.pdf_id)
+        if not self.store.complete(job.pdf_id, self.owner, made, failed):
+            raise LeaseLostError(job.pdf_id)
+
+    async def close(self) -> None:
+        """Stop claiming; documents in progress are handed back (resumed by the next worker)."""
+        tasks = [t for t in (self._loop_task, *self._jobs) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first real error of a task group (its cancellations are consequences)."""
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return first_error(exc)
+        if not isinstance(exc, asyncio.CancelledError):
+            return exc
+    first: BaseException = group.exceptions[0]
+    return first
