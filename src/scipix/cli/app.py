@@ -23,6 +23,7 @@ from scipix.cli.doctor import doctor
 from scipix.cli.eval import eval_command
 from scipix.cli.keys import keys_app
 from scipix.cli.latex import latex_app
+from scipix.cli.learning import correct, learning_app
 from scipix.cli.mcp import mcp_command
 from scipix.cli.ocr import ocr
 from scipix.cli.pdf import pdf
@@ -48,6 +49,8 @@ app.command("pdf")(pdf)
 app.command("eval")(eval_command)
 app.add_typer(train_app, name="train")
 app.add_typer(latex_app, name="latex")
+app.command("correct")(correct)
+app.add_typer(learning_app, name="learning")
 app.command("verify")(verify)
 app.add_typer(trust_app, name="trust")
 app.command("mcp")(mcp_command)

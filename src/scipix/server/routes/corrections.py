@@ -1,7 +1,14 @@
-"""``POST /v3/corrections``: a person's corrected LaTeX for a result (kept for learning)."""
+"""``POST /v3/corrections``: a person's corrected LaTeX for a result, a verdict for learning.
+
+The LaTeX must be valid (else ``math_syntax``, nothing kept). The correction is kept in the
+server's ledger and given to the learning loop (``Scipix.correct``, ``scipix.learning``) in the
+key's scope: the same or a near-identical image sent with this key is then answered with it
+(``corrected: true``), never an image sent with another key (``learning.scope = "key"``).
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import anyio
@@ -10,11 +17,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from scipix.errors import OptionsError
+from scipix.learning.loop import checked_latex
 from scipix.server.auth import Principal
 from scipix.server.deps import key_or_token_principal
 from scipix.server.intake import decode_data_uri, parse_json_object, read_body
 from scipix.server.openapi import request_body
-from scipix.server.state import server_state
+from scipix.server.state import ServerState, server_state
 
 router = APIRouter(tags=["corrections"])
 MAX_LATEX_CHARS = 20_000
@@ -53,7 +61,8 @@ async def submit_correction(
     request: Request, principal: Annotated[Principal, Depends(key_or_token_principal)]
 ) -> JSONResponse:
     """``{"latex": corrected, "request_id"?: ..., "src"?: data URI}`` ->
-    ``{"correction_id": n, "request_id", "latex", "original_latex"}``."""
+    ``{"correction_id": n, "request_id", "latex", "original_latex", "remembered"}``
+    (``remembered``: the learning loop keeps it too)."""
     state = server_state(request)
     body = parse_json_object(await read_body(request, state.settings.server.max_body_bytes))
     latex = body.get("latex")
@@ -63,10 +72,12 @@ async def submit_correction(
         )
     if len(latex) > MAX_LATEX_CHARS:
         raise OptionsError(f"latex is longer than {MAX_LATEX_CHARS} characters", name="latex")
+    checked_latex(latex)  # math_syntax: nothing is kept
     request_id = _optional_str(body.get("request_id"), "request_id")
     original = _optional_str(body.get("original_latex"), "original_latex")
     src = _optional_str(body.get("src"), "src")
     image = decode_data_uri(src, state.settings.server.max_image_bytes) if src else None
+    remembered = await _learn(state, principal, latex, image, request_id, original)
     correction_id, stored_original = await anyio.to_thread.run_sync(
         state.ledger.add_correction, principal.app_id, latex, request_id, image, original
     )
@@ -76,5 +87,26 @@ async def submit_correction(
             "request_id": request_id,
             "latex": latex,
             "original_latex": stored_original,
+            "remembered": remembered,
         }
     )
+
+
+async def _learn(
+    state: ServerState,
+    principal: Principal,
+    latex: str,
+    image: bytes | None,
+    request_id: str | None,
+    original: str | None,
+) -> bool:
+    """Give the correction to the learning loop (when the service has one: a service without
+    a model or with ``learning.enabled`` off keeps it in the ledger only)."""
+    correct = getattr(state.service, "correct", None)
+    if correct is None or not state.settings.learning.enabled:
+        return False
+    await anyio.to_thread.run_sync(
+        partial(correct, latex, image, principal.app_id, request_id=request_id, original=original),
+        limiter=state.limiter,
+    )
+    return True
