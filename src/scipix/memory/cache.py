@@ -11,7 +11,10 @@ Two ways to match, within one scope (an API key on the server, ``local`` elsewhe
 
 Entries are kind ``result`` in the store, keyed by ``<context>:<hash>`` and carrying the
 Mathpix-shaped result; they expire after ``memory.cache_ttl_s`` and at most
-``memory.cache_max_entries`` are kept (the oldest go first).
+``memory.cache_max_entries`` are kept (the oldest go first). Each result's LaTeX is also filed as
+a ``reading`` (its LaTeX embedding and canonical form) for `scipix memory search` and
+`scipix memory patterns`, under the same cap. With ``memory.cache`` off results are still
+remembered, never served.
 """
 
 from __future__ import annotations
@@ -19,25 +22,36 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from scipix.errors import ScipixError, StoreError
-from scipix.imaging.decode import ImageSource, pixel_hash
+from pydantic import BaseModel
+
+from scipix.errors import LatexError, ScipixError, StoreError
+from scipix.imaging.decode import pixel_hash
 from scipix.imaging.page import Gray
+from scipix.memory.embedding import latex_embedding
 from scipix.memory.index import Vector
+from scipix.memory.search import READING, RESULT, canonical
 from scipix.memory.store import MemoryStore
 from scipix.schema import Result, new_request_id
 from scipix.settings.model import MemorySettings
 
 log = logging.getLogger(__name__)
 
-KIND = "result"
+KIND = RESULT
+#: The scope of calls made in-process (CLI, Python); the server uses each API key's id.
+LOCAL_SCOPE = "local"
 #: The kind under which the learning loop files corrections (``scipix.learning.recall.KIND``): a
 #: correction (or its removal) in a scope makes the scope's earlier cached results stale.
 CORRECTION_KIND = "correction"
+#: A near-duplicate's width/height ratio is within this (log ratio) of the cached image's.
+ASPECT_MAX = 0.1
+#: Neighbours checked for a near-duplicate.
+NEIGHBOURS = 4
 #: Every this many remembered results the expired and the oldest beyond the cap are purged.
 PURGE_EVERY = 64
 
@@ -56,8 +70,10 @@ class CacheKey:
 
 
 def context_of(*parts: object) -> str:
-    """A short stable hash of what must match for a cached result to be valid."""
-    text = json.dumps([str(p) for p in parts], ensure_ascii=False)
+    """A short stable hash of what must match for a cached result to be valid (strings and
+    pydantic models: the model version, the call's options, settings sections)."""
+    texts = [p.model_dump_json() if isinstance(p, BaseModel) else str(p) for p in parts]
+    text = json.dumps(texts, ensure_ascii=False)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
@@ -69,27 +85,36 @@ class ResultCache:
         self.ttl_s = settings.cache_ttl_s
         self.max_entries = settings.cache_max_entries
         self.threshold = settings.near_duplicate
+        self.serve = settings.cache
+        self.latex_dim = settings.latex_dim
         self._added = 0
 
     def exact(self, key: CacheKey) -> Result | None:
         """The result filed under ``key``, unless it expired."""
+        if not self.serve:
+            return None
         entry = self.store.find(KIND, key.scope, key.key)
         if entry is None or not self._fresh(key.scope, entry.updated):
             return None
         return self._revive(entry.payload)
 
-    def near(self, key: CacheKey, embedding: Vector) -> Result | None:
+    def near(self, key: CacheKey, embedding: Vector, aspect: float) -> Result | None:
         """The result of the nearest single-formula image in the same scope and context whose
-        embedding is at least ``near_duplicate`` close; None when off or none is."""
-        if self.threshold <= 0:
+        embedding is at least ``near_duplicate`` close and whose width/height ratio is within
+        ``ASPECT_MAX`` of ``aspect``; None when off or none is."""
+        if self.threshold <= 0 or not self.serve:
             return None
         where = {"context": key.context, "single": True}
         hits = self.store.search(
-            KIND, embedding, 1, scope=key.scope, where=where, min_score=self.threshold
+            KIND, embedding, NEIGHBOURS, scope=key.scope, where=where, min_score=self.threshold
         )
-        if not hits or not self._fresh(key.scope, float(hits[0].payload.get("time", 0.0))):
-            return None
-        return self._revive(hits[0].payload)
+        for hit in hits:
+            filed = float(hit.payload.get("aspect", 0.0))
+            if filed > 0 and abs(math.log(filed / aspect)) <= ASPECT_MAX:
+                if self._fresh(key.scope, float(hit.payload.get("time", 0.0))):
+                    return self._revive(hit.payload)
+                return None
+        return None
 
     def _fresh(self, scope: str, filed: float) -> bool:
         """Filed within the TTL and after the scope's last correction."""
@@ -97,7 +122,7 @@ class ResultCache:
             return False
         return filed > self.store.last_change(CORRECTION_KIND, scope)
 
-    def remember(self, key: CacheKey, embedding: Vector, result: Result) -> None:
+    def remember(self, key: CacheKey, embedding: Vector, aspect: float, result: Result) -> None:
         """File a successful ``result`` (failures are not cached)."""
         if not result.ok:
             return
@@ -106,17 +131,43 @@ class ResultCache:
             "pixels": key.pixels,
             "single": result.latex_styled is not None,
             "latex": result.latex,
+            "aspect": aspect,
             "time": time.time(),
             "result": result.model_dump(mode="json", exclude_none=True),
         }
-        self.store.add(KIND, embedding, payload, scope=key.scope, key=key.key)
+        result_id = self.store.add(KIND, embedding, payload, scope=key.scope, key=key.key)
+        self._remember_reading(key, result_id, result)
         self._added += 1
         if self._added % PURGE_EVERY == 1:
             self.purge()
 
+    def _remember_reading(self, key: CacheKey, result_id: int, result: Result) -> None:
+        """File the reading's LaTeX (kind ``reading``) for `scipix memory search` / patterns."""
+        latex = result.latex
+        if not latex:
+            return
+        try:
+            normal: str | None = canonical(latex)
+        except LatexError:
+            normal = None
+        vector = latex_embedding(latex, self.latex_dim)
+        if not vector.any():
+            return
+        payload = {
+            "latex": latex,
+            "normal": normal,
+            "request_id": result.request_id,
+            "pixels": key.pixels,
+            "result_id": result_id,
+            "time": time.time(),
+        }
+        self.store.add(READING, vector, payload, scope=key.scope, key=key.key)
+
     def purge(self) -> int:
-        """Drop the expired results and the oldest beyond the cap; how many went."""
-        return self.store.purge(KIND, older_than=time.time() - self.ttl_s, keep=self.max_entries)
+        """Drop the expired results and the oldest beyond the cap (readings: beyond the cap);
+        how many went."""
+        expired = self.store.purge(KIND, older_than=time.time() - self.ttl_s, keep=self.max_entries)
+        return expired + self.store.purge(READING, keep=self.max_entries)
 
     @staticmethod
     def _revive(payload: dict[str, object]) -> Result | None:
@@ -126,41 +177,36 @@ class ResultCache:
         result = Result.model_validate(data)
         return result.model_copy(update={"request_id": new_request_id(), "cached": True})
 
-
-def recognize_cached(
-    cache: ResultCache,
-    image: ImageSource,
-    key_of: Callable[[str], CacheKey],
-    decode: Callable[[ImageSource], Gray],
-    embed: Callable[[Gray], Vector],
-    recognize: Callable[[], Result],
-) -> Result:
-    """``recognize()``'s result, or the cached one for the same (or a near-identical) image.
-
-    ``key_of`` files a pixel hash under the call's scope and context; ``decode`` and ``embed``
-    give the image's pixels and embedding. An image that cannot be decoded or embedded is left
-    to ``recognize`` (which reports the error its own way); a memory that fails is logged and
-    skipped, never failing the request."""
-    try:
-        gray = decode(image)
-        key = key_of(pixel_hash(gray))
-        hit = cache.exact(key)
+    def recognize(
+        self,
+        scope: str,
+        context: str,
+        decode: Callable[[], Gray],
+        embed: Callable[[Gray], Vector],
+        recognize: Callable[[], Result],
+    ) -> Result:
+        """``recognize()``'s result, or the cached one for the same (or a near-identical) image
+        in ``scope`` and ``context``; ``decode`` and ``embed`` give the image's pixels and
+        embedding. An image that cannot be decoded or embedded is left to ``recognize`` (which
+        reports the error its own way); a memory that fails is logged and skipped, never
+        failing the request."""
+        try:
+            gray = decode()
+            key = CacheKey(scope, context, pixel_hash(gray))
+            aspect = gray.shape[1] / max(1, gray.shape[0])
+            hit = self.exact(key)
+            if hit is None:
+                embedding = embed(gray)
+                hit = self.near(key, embedding, aspect)
+        except (ScipixError, sqlite3.Error) as exc:
+            if isinstance(exc, StoreError | sqlite3.Error):
+                log.warning("result cache unavailable: %s", exc)
+            return recognize()
         if hit is not None:
             return hit
-        embedding = embed(gray)
-        hit = cache.near(key, embedding)
-        if hit is not None:
-            return hit
-    except ScipixError as exc:
-        if isinstance(exc, StoreError):
-            log.warning("result cache unavailable: %s", exc.message)
-        return recognize()
-    except sqlite3.Error as exc:
-        log.warning("result cache unavailable: %s", exc)
-        return recognize()
-    result = recognize()
-    try:
-        cache.remember(key, embedding, result)
-    except (StoreError, sqlite3.Error, OSError) as exc:
-        log.warning("result not cached: %s", exc)
-    return result
+        result = recognize()
+        try:
+            self.remember(key, embedding, aspect, result)
+        except (StoreError, sqlite3.Error, OSError) as exc:
+            log.warning("result not cached: %s", exc)
+        return result

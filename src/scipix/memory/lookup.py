@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from scipix.memory.entry import Hit
 from scipix.memory.index import Vector, VectorIndex
+
+if TYPE_CHECKING:
+    from scipix.memory.store import MemoryStore
 
 #: A filtered search scans the matching vectors exactly when there are at most this many.
 EXACT_LIMIT = 2048
@@ -65,3 +69,22 @@ def fetch_payloads(
         )
         found.update((int(i), json.loads(p)) for i, p in rows)
     return found
+
+
+def describe(store: MemoryStore) -> dict[str, Any]:
+    """What :meth:`MemoryStore.stats` reports."""
+    kinds: dict[str, Any] = {}
+    for kind, dim in store.kinds().items():
+        rows = store.db.execute(
+            "SELECT scope, deleted, count(*) FROM entries WHERE kind=? GROUP BY 1, 2", (kind,)
+        ).fetchall()
+        scopes = {str(s): int(n) for s, d, n in rows if not d}
+        index = store._indexes.get(kind)
+        kinds[kind] = {
+            "dim": dim,
+            "entries": sum(scopes.values()),
+            "indexed": len(index) if index is not None else 0,
+            "tombstones": sum(int(n) for _, d, n in rows if d),
+            "scopes": scopes,
+        }
+    return {"index": asdict(store.params), "kinds": kinds}

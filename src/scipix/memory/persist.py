@@ -9,9 +9,11 @@ corrupt, does not match its hash or does not hold what SQLite holds is rebuilt, 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import blake3
 import numpy as np
 
 from scipix.memory.index import IndexFileError, VectorIndex
@@ -24,8 +26,6 @@ _CHUNK = 20_000
 
 def save_index(store: MemoryStore, kind: str) -> None:
     """Write ``kind``'s index atomically and record it (see the module docstring)."""
-    from scipix.memory.store import file_hash
-
     store._catch_up()
     index = store._indexes[kind]
     seq = store._seen
@@ -46,8 +46,6 @@ def save_index(store: MemoryStore, kind: str) -> None:
 
 def load_indexes(store: MemoryStore) -> None:
     """Load every kind's index, replay later changes, rebuild what cannot be trusted."""
-    from scipix.memory.store import warn
-
     latest = int(store.db.execute("SELECT value FROM counters WHERE name='seq'").fetchone()[0])
     rows = store.db.execute("SELECT kind, dim, file, hash, seq FROM kinds").fetchall()
     for kind, dim, file, digest, seq in rows:
@@ -74,8 +72,6 @@ def load_indexes(store: MemoryStore) -> None:
 def _load_file(
     store: MemoryStore, kind: str, dim: int, file: str | None, digest: str | None
 ) -> tuple[VectorIndex | None, str]:
-    from scipix.memory.store import file_hash
-
     if file is None:
         return None, ""  # never saved (first run, or killed before the first save)
     path: Path = store.directory / file
@@ -130,3 +126,15 @@ def replay(store: MemoryStore, since: int) -> None:
     latest = int(store.db.execute("SELECT value FROM counters WHERE name='seq'").fetchone()[0])
     apply_changes(store, None, since)
     store._seen = max(store._seen, latest)
+
+
+def warn(message: str) -> None:
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def file_hash(path: Path) -> str:
+    h = blake3.blake3()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            h.update(chunk)
+    return str(h.hexdigest())

@@ -18,12 +18,10 @@ import sqlite3
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import blake3
 import numpy as np
 
 from scipix.errors import InputError, StoreError
@@ -258,6 +256,15 @@ class MemoryStore:
         with self._lock:
             return {k: int(d) for k, d in self.db.execute("SELECT kind, dim FROM kinds")}
 
+    def stats(self) -> dict[str, Any]:
+        """The index settings and, per kind: dimension, live entries (per scope), entries in
+        the HNSW index, tombstones."""
+        from scipix.memory.lookup import describe
+
+        with self._lock:
+            self._catch_up()
+            return describe(self)
+
     def entries(
         self, kind: str | None = None, *, since: int = 0, tombstones: bool = False
     ) -> Iterator[Entry]:
@@ -382,15 +389,3 @@ def memory_dir(settings: Settings) -> Path:
     """The service's memory directory: ``memory.dir``, else ``<runtime.data_dir>/memory``."""
     memory = settings.memory
     return memory.dir if memory.dir is not None else settings.runtime.data_dir / "memory"
-
-
-def warn(message: str) -> None:
-    warnings.warn(message, RuntimeWarning, stacklevel=3)
-
-
-def file_hash(path: Path) -> str:
-    h = blake3.blake3()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 22):
-            h.update(chunk)
-    return str(h.hexdigest())
