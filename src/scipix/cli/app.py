@@ -25,6 +25,7 @@ from scipix.cli.keys import keys_app
 from scipix.cli.latex import latex_app
 from scipix.cli.learning import correct, learning_app
 from scipix.cli.mcp import mcp_command
+from scipix.cli.memory import memory_app
 from scipix.cli.ocr import ocr
 from scipix.cli.pdf import pdf
 from scipix.cli.serve import serve
@@ -49,6 +50,7 @@ app.command("pdf")(pdf)
 app.command("eval")(eval_command)
 app.add_typer(train_app, name="train")
 app.add_typer(latex_app, name="latex")
+app.add_typer(memory_app, name="memory")
 app.command("correct")(correct)
 app.add_typer(learning_app, name="learning")
 app.command("verify")(verify)
