@@ -1,5 +1,6 @@
-"""``scipix ocr FILE... [-]``: recognize images and print LaTeX, MathML, AsciiMath, MMD, HTML or
-Mathpix-shaped JSON (one line per image, with ``"image"``: the path given)."""
+"""``scipix ocr FILE... [-]``: recognize images (or InkML pen strokes, ``*.inkml``) and print
+LaTeX, MathML, AsciiMath, MMD, HTML or Mathpix-shaped JSON (one line per image, with
+``"image"``: the path given)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from scipix.cli.common import EXIT_FAILED, EXIT_USAGE, one_line, print_json, sta
 
 if TYPE_CHECKING:
     from scipix.schema import RecognizeOptions, Result
+    from scipix.service import Scipix
 
 
 class OutputFormat(StrEnum):
@@ -83,9 +85,30 @@ def read_input(name: str) -> tuple[bytes | str, str | None]:
     return data, blake3.blake3(data).hexdigest()
 
 
+def is_inkml(name: str) -> bool:
+    """Pen strokes (W3C InkML, as CROHME writes them) rather than an image."""
+    return name.lower().endswith(".inkml")
+
+
+def ink_result(service: Scipix, name: str, options: RecognizeOptions) -> Result:
+    """An InkML file's strokes recognized (within the ``[ink]`` limits), or its error."""
+    from scipix.errors import ScipixError
+    from scipix.ink import InkLimits, read_inkml
+    from scipix.schema import Result, new_request_id
+
+    try:
+        document = read_inkml(Path(name), InkLimits.from_settings(service.settings.ink))
+        return service.recognize_ink(document.ink, options)
+    except ScipixError as error:
+        return Result.from_error(error, new_request_id())
+
+
 def ocr(
     ctx: typer.Context,
-    files: Annotated[list[str], typer.Argument(help="Image files; '-' reads one from stdin.")],
+    files: Annotated[
+        list[str],
+        typer.Argument(help="Image or InkML (.inkml) files; '-' reads one image from stdin."),
+    ],
     fmt: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="What to print.", case_sensitive=False)
     ] = OutputFormat.latex,
@@ -102,19 +125,23 @@ def ocr(
     if files.count("-") > 1:
         stdout_console().print("error: '-' (stdin) may be given only once", style="red")
         raise typer.Exit(EXIT_USAGE)
-    digests: list[str | None] = []
+    digests: dict[int, str | None] = {}
 
     def sources() -> Iterator[bytes | str]:
-        for name in files:
-            data, digest = read_input(name)
-            digests.append(digest)
-            yield data
+        for i, name in enumerate(files):
+            if not is_inkml(name):
+                data, digests[i] = read_input(name)
+                yield data
 
     failed: list[str] = []
+    options = options_for(fmt, line_data)
     with Scipix(state(ctx).settings(), workers=workers) as service:
-        results = service.recognize_many(sources(), options_for(fmt, line_data), workers)
-        for i, result in enumerate(results):
-            if report(files[i], digests[i], result, fmt, many=len(files) > 1):
+        images = iter(service.recognize_many(sources(), options, workers))
+        for i, name in enumerate(files):
+            ink = is_inkml(name)
+            result = ink_result(service, name, options) if ink else next(images)
+            digest = read_input(name)[1] if ink else digests.get(i)
+            if report(name, digest, result, fmt, many=len(files) > 1):
                 failed.append(result.error_info.id if result.error_info else "sys_exception")
     if failed:
         raise typer.Exit(failure_exit_code(failed))
