@@ -16,18 +16,21 @@ the five-agent pipeline (Preprocess → Detect → Recognize → Generate → Va
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from scipix.errors import ScipixError
+from scipix.errors import ScipixError, StoreError
 from scipix.imaging.decode import DecodeLimits, ImageSource, decode_image
 from scipix.imaging.preprocess import PreprocessConfig, Preprocessed, preprocess
 from scipix.ink import Ink, draw_ink
 from scipix.learning.agent import LearnAgent
 from scipix.learning.loop import LearningLoop, checked_latex
 from scipix.learning.store import Correction
+from scipix.memory.cache import LOCAL_SCOPE, ResultCache, context_of
+from scipix.memory.embedding import gray_embedding
 from scipix.pipeline.agents import PreprocessAgent, PreprocessDefaults, RecognizeAgent
 from scipix.pipeline.detect import DetectAgent
 from scipix.pipeline.generate import GenerateAgent, ValidateAgent
@@ -51,6 +54,8 @@ if TYPE_CHECKING:
     from scipix.recognition import FormulaRecognizer
 
 __all__ = ["ImageSource", "Scipix"]
+
+log = logging.getLogger(__name__)
 
 #: Drawn ink is upright, straight and clean: no rotation or skew checks, no cleaning strategy
 #: (setting the switches keeps the picture classifier and its second readings out), as the
@@ -101,6 +106,7 @@ class Scipix:
         self._text: TextRecognizer | None = text
         self._closed = False
         self._memory: MemoryStore | None = None
+        self._cache: ResultCache | None = None
         self.learning = self._learning_loop()
         self.agents = self._build_agents()
 
@@ -209,12 +215,42 @@ class Scipix:
         self, image: ImageSource, options: RecognizeOptions | None = None, scope: str | None = None
     ) -> Result:
         """Recognize one image (a path, bytes, a PIL image or an array); raises ScipixError.
-        ``scope``: whose corrections apply (the server passes the API key's id)."""
+        ``scope``: whose corrections apply and whose cached results may answer (the server
+        passes the API key's id): the same image again (or a near-identical copy) comes from
+        the result cache with ``cached: true`` (``memory.cache``)."""
         self._check_open()
-        job = self._job(0, image, self.effective_options(options), scope)
-        job = run_inline(self.agents, job)
+        opts = self.effective_options(options)
+        cache = self.result_cache()
+        if cache is None:
+            return self._recognize(image, opts, scope)
+        agent = self.agents[0]
+        assert isinstance(agent, PreprocessAgent)
+        exif = agent.defaults.for_options(opts).exif_orientation
+        return cache.recognize(
+            scope or LOCAL_SCOPE,
+            context_of(self.version, opts, self.settings.ocr, self.settings.preprocessing),
+            lambda: decode_image(image, agent.defaults.limits, exif).gray,
+            lambda gray: gray_embedding(self.formula_recognizer(), gray),
+            lambda: self._recognize(image, opts, scope),
+        )
+
+    def _recognize(self, image: ImageSource, opts: RecognizeOptions, scope: str | None) -> Result:
+        job = run_inline(self.agents, self._job(0, image, opts, scope))
         assert job.result is not None  # Generate always sets it
         return job.result
+
+    def result_cache(self) -> ResultCache | None:
+        """The result cache (``memory.cache``), None when it is off or the memory cannot be
+        opened (logged; recognition goes on without it)."""
+        if self._cache is None and self.settings.memory.cache:
+            try:
+                store = self.memory_store()
+            except StoreError as exc:
+                log.warning("result cache off: %s", exc.message)
+                return None
+            if store is not None:
+                self._cache = ResultCache(store, self.settings.memory)
+        return self._cache
 
     def recognize_ink(self, ink: Ink, options: RecognizeOptions | None = None) -> Result:
         """Recognize pen strokes (``/v3/strokes``, InkML): drawn the way the model's handwriting

@@ -198,7 +198,9 @@ class CannedService:
         self.answers = list(answers)
         self.images: list[bytes] = []
 
-    def recognize(self, image: bytes, options: RecognizeOptions) -> Result:
+    def recognize(
+        self, image: bytes, options: RecognizeOptions, scope: str | None = None
+    ) -> Result:
         self.images.append(image)
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         if isinstance(answer, ScipixError):

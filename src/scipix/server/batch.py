@@ -226,7 +226,7 @@ class BatchRunner:
                 image = await fetch_image(item.src, settings)
             else:
                 image = decode_data_uri(item.src, settings.max_image_bytes)
-            result = await self.state.recognize(image, item.call.recognize)
+            result = await self.state.recognize(image, item.call.recognize, principal.app_id)
         except ScipixError as error:
             return error.to_mathpix()
         except Exception:  # one item's internal failure must not sink the batch

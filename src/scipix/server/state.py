@@ -27,7 +27,9 @@ from scipix.settings import Settings
 class RecognitionService(Protocol):
     """The part of :class:`scipix.service.Scipix` the server uses."""
 
-    def recognize(self, image: bytes, options: RecognizeOptions) -> Result: ...
+    def recognize(
+        self, image: bytes, options: RecognizeOptions, scope: str | None = None
+    ) -> Result: ...
 
     def recognize_ink(self, ink: Ink, options: RecognizeOptions) -> Result: ...
 
@@ -49,12 +51,13 @@ class ServerState:
     auth: Authenticator
     limiter: anyio.CapacityLimiter
 
-    async def recognize(self, image: bytes, options: RecognizeOptions) -> Result:
-        """One recognition in a worker thread; raises ScipixError subclasses on bad input."""
+    async def recognize(self, image: bytes, options: RecognizeOptions, scope: str) -> Result:
+        """One recognition in a worker thread; raises ScipixError subclasses on bad input.
+        ``scope``: the caller's app_id — only its own cached results and corrections apply."""
         if self.service is None:
             raise self.model_error or ModelError()
         return await anyio.to_thread.run_sync(
-            self.service.recognize, image, options, limiter=self.limiter
+            self.service.recognize, image, options, scope, limiter=self.limiter
         )
 
     async def recognize_ink(self, ink: Ink, options: RecognizeOptions) -> Result:

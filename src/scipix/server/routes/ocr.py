@@ -41,7 +41,7 @@ async def _recognize_call(
     """Fetch or decode the image, recognize it off the event loop, record it, answer."""
     try:
         image = await incoming.image_bytes(state.settings.server)
-        result = await state.recognize(image, call.recognize)
+        result = await state.recognize(image, call.recognize, principal.app_id)
     except ScipixError as error:
         body = error.to_mathpix()
         await state.record(
