@@ -87,3 +87,38 @@ def cache_contact_sheet(
     if not cv2.imwrite(str(path), contact_sheet(rows, columns=columns)):
         raise StoreError(f"cannot write {path}")
     return path
+
+
+def kinds_contact_sheet(
+    v2: DatasetCache, renders: DatasetCache, path: Path, columns: int = 6, seed: int = 0
+) -> Path:
+    """Mixture v2's contact sheet: MathJax renders, each structure family (every renderer),
+    then each capture kind (``training/capture.py``) applied to random renders of both caches."""
+    from scipix.training.capture import KINDS, capture
+
+    rng = np.random.default_rng(seed)
+    groups: dict[str, list[int]] = {}
+    for index in range(len(v2)):
+        meta = v2.meta(index)
+        if meta.source.startswith("val/"):
+            continue
+        if meta.renderer == "mathjax" and not meta.source.startswith("structure/"):
+            groups.setdefault("mathjax", []).append(index)
+        if meta.source.startswith("structure/"):
+            groups.setdefault(meta.source.removeprefix("structure/"), []).append(index)
+    rows: dict[str, list[np.ndarray]] = {}
+    for name in sorted(groups):
+        picks = rng.choice(len(groups[name]), size=min(columns, len(groups[name])), replace=False)
+        rows[name] = [v2.image(groups[name][int(k)]) for k in picks]
+    pools = [(cache, len(cache)) for cache in (v2, renders) if len(cache)]
+    for kind in KINDS:
+        for copy in range(2):
+            images = []
+            for _ in range(columns):
+                cache, size = pools[int(rng.integers(len(pools)))]
+                images.append(capture(cache.image(int(rng.integers(size))), kind, rng))
+            rows[f"{kind} #{copy + 1}"] = images
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), contact_sheet(rows, cell=(64, 280), columns=columns)):
+        raise StoreError(f"cannot write {path}")
+    return path

@@ -27,9 +27,12 @@ class Sample:
     load: Callable[[], GrayImage]
     ids: tuple[int, ...]
     clean: bool = False  # real scans/photos are not augmented further
+    kind: str = ""  # mixture v2: a capture kind (photo, screenshot, ...) made when drawn
 
 
 Augmenter = Callable[[GrayImage, np.random.Generator, float], GrayImage]
+#: A capture kind: a clean render in, a picture of that kind out (``training/capture.py``).
+Degrader = Callable[[GrayImage, str, np.random.Generator], GrayImage]
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class MixtureStream(IterableDataset[tuple[torch.Tensor, torch.Tensor]]):
         clean_share: float,
         scale_jitter: float,
         pool_batches: int = 16,
+        degrade: Degrader | None = None,
     ) -> None:
         self.mixture, self.spec, self.batch_size = mixture, spec, batch_size
         self.seed, self.augment = seed, augment
@@ -77,13 +81,16 @@ class MixtureStream(IterableDataset[tuple[torch.Tensor, torch.Tensor]]):
             scale_jitter,
         )
         self.pool_batches = pool_batches
+        self.degrade = degrade
 
     def prepared(self, sample: Sample, rng: np.random.Generator) -> np.ndarray | None:
         try:
             image = sample.load()
         except (OSError, ValueError):
             return None
-        if self.augment is not None and not sample.clean and rng.random() > self.clean_share:
+        if sample.kind and self.degrade is not None:
+            image = self.degrade(image, sample.kind, rng)
+        elif self.augment is not None and not sample.clean and rng.random() > self.clean_share:
             image = self.augment(image, rng, float(rng.uniform(0.0, self.augment_max)))
         scale = None
         if self.scale_jitter > 0 and rng.random() < 0.5:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,10 @@ import torch
 from scipix.errors import ConfigError, LatexError
 from scipix.latex import NormalizeOptions, model_tokens
 from scipix.recognition.preprocess import GrayImage, InputSpec
+from scipix.training import mixture_v2
 from scipix.training.augment import augment
 from scipix.training.cache import DEFAULT_RENDERERS, BuildReport, DatasetCache
+from scipix.training.capture import capture
 from scipix.training.config import TrainConfig
 from scipix.training.corpus import (
     Corpus,
@@ -79,6 +81,7 @@ class Data:
     val: list[Sample]
     tokens: list[str]
     summary: dict[str, Any]
+    val_kinds: dict[str, list[Sample]] = field(default_factory=dict)  # mixture v2
 
 
 @dataclass
@@ -150,7 +153,8 @@ def build_data(cfg: TrainConfig, tokens: list[str] | None) -> Data:
     sources = Sources.load(cfg)
     tokens = tokens or sources.vocabulary(cfg.min_count)
     encode = encoder_for(tokens, cfg.max_tokens)
-    weights = {s.name: s.weight for s in cfg.sources}
+    v2 = mixture_v2.is_v2(cfg)
+    weights = mixture_v2.v2_weights(cfg) if v2 else {s.name: s.weight for s in cfg.sources}
     mixture: list[tuple[str, float, Sequence[Sample]]] = []
     summary: dict[str, Any] = {}
     val: list[Sample] = []
@@ -164,7 +168,27 @@ def build_data(cfg: TrainConfig, tokens: list[str] | None) -> Data:
     rendered = rendered_samples(cache, encode, sources.held_out())
     mixture.append(("rendered", weights.get("rendered", 0.0), rendered))
     summary["rendered"] = {"train": len(rendered), "cached": len(cache), "cache": str(cache.root)}
-    return Data(Mixture(tuple(mixture)), val, tokens, summary)
+    if not v2:
+        return Data(Mixture(tuple(mixture)), val, tokens, summary)
+    more, val_kinds, summary["v2"] = mixture_v2.v2_sources(
+        cfg, encode, sources.held_out(), rendered
+    )
+    return Data(Mixture(tuple(mixture + more)), val, tokens, summary, val_kinds)
+
+
+def training_tokens(
+    cfg: TrainConfig, state: TrainState | None, log: Callable[[dict[str, Any]], None]
+) -> list[str] | None:
+    """The vocabulary to train with: the checkpoint's; for mixture v2 grown by the tokens its
+    structure set needs (the model's embedding grows with it)."""
+    tokens = state.tokens if state else None
+    if not mixture_v2.is_v2(cfg):
+        return tokens
+    tokens = mixture_v2.v2_tokens(tokens or Sources.load(cfg).vocabulary(cfg.min_count), cfg)
+    if state is not None:
+        added = mixture_v2.grow_vocabulary(state, tokens, cfg.seed)
+        log({"event": "vocabulary", "added": added, "size": len(tokens)})
+    return tokens
 
 
 def initial_state(
@@ -197,7 +221,7 @@ def run_training(
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     log = jsonl_logger(cfg.run_dir / "log.jsonl", echo)
     state = initial_state(cfg, shipped, log)
-    data = build_data(cfg, state.tokens if state else None)
+    data = build_data(cfg, training_tokens(cfg, state, log))
     if state is None:
         state = new_state(cfg, data.tokens)
         log({"event": "start", "params": state.model.parameter_count(), "vocab": len(data.tokens)})
@@ -212,10 +236,12 @@ def run_training(
         cfg.augment_max,
         cfg.clean_share,
         cfg.scale_jitter,
+        degrade=capture if data.val_kinds else None,
     )
     counts = Counter(name for name, w, s in data.mixture.sources if w > 0 and len(s))
     log({"event": "sources", "active": sorted(counts)})
-    train_steps(state, cfg, stream, data.val, spec, time.time() + hours * 3600, log, device)
+    deadline = time.time() + hours * 3600
+    train_steps(state, cfg, stream, data.val, spec, deadline, log, device, data.val_kinds)
     scores = evaluate(state.ema, data.val, spec, state.tokens, cfg.max_tokens + 2, device=device)
     log({"event": "end", "step": state.step, "val": scores})
     save_state(state, cfg.run_dir / "last.pt", cfg, spec)

@@ -13,7 +13,7 @@ import copy
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ class TrainState:
     step: int
     tokens: list[str]  # the vocabulary, id -> token
     best_bleu: float = -1.0
+    best_mix: float = -1.0  # mean BLEU over im2latex_val and the per-kind held-out sets
 
 
 def model_config(cfg: TrainConfig, vocab_size: int) -> ModelConfig:
@@ -81,6 +82,7 @@ def save_state(state: TrainState, path: Path, cfg: TrainConfig, spec: InputSpec)
         "step": state.step,
         "tokens": state.tokens,
         "best_bleu": state.best_bleu,
+        "best_mix": state.best_mix,
         "model_config": state.model.cfg.to_dict(),
         "train_config": cfg.to_dict(),
         "input_spec": spec.to_dict(),
@@ -110,6 +112,7 @@ def load_state(path: Path, cfg: TrainConfig) -> TrainState:
         int(payload.get("step", 0)),
         list(payload["tokens"]),
         float(payload.get("best_bleu", -1.0)),
+        float(payload.get("best_mix", -1.0)),
     )
 
 
@@ -185,8 +188,13 @@ def train_steps(
     deadline: float,
     log: Logger,
     device: str = "cpu",
+    val_kinds: Mapping[str, Sequence[Sample]] | None = None,
 ) -> None:
-    """Run optimisation steps until ``deadline`` (time.time()), evaluating and checkpointing."""
+    """Run optimisation steps until ``deadline`` (time.time()), evaluating and checkpointing.
+
+    With ``val_kinds`` (mixture v2's held-out sets per kind), each evaluation also scores them
+    and ``best_mix.pt`` keeps the EMA weights of the best mean BLEU over all sets.
+    """
     cfg.run_dir.mkdir(parents=True, exist_ok=True)
     loader = DataLoader(
         stream,
@@ -194,6 +202,7 @@ def train_steps(
         num_workers=cfg.loader_workers,
         persistent_workers=cfg.loader_workers > 0,
         prefetch_factor=4 if cfg.loader_workers > 0 else None,
+        pin_memory=device == "cuda",
     )
     model = state.model.to(device).train()
     state.ema.to(device)
@@ -201,7 +210,8 @@ def train_steps(
     window: list[float] = []
     seen, started = 0, time.time()
     for images_cpu, tokens_cpu in loader:
-        images, tokens = images_cpu.to(device), tokens_cpu.to(device)
+        images = images_cpu.to(device, non_blocking=True)
+        tokens = tokens_cpu.to(device, non_blocking=True)
         for group in state.optimizer.param_groups:
             group["lr"] = learning_rate(cfg, state.step)
         with torch.autocast(images.device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
@@ -238,6 +248,8 @@ def train_steps(
             if scores["bleu"] > state.best_bleu:
                 state.best_bleu = scores["bleu"]
                 save_state(state, cfg.run_dir / "best.pt", cfg, spec)
+            if val_kinds:
+                evaluate_kinds(state, cfg, scores, val_kinds, spec, log, device)
             model.train()
         if time.time() - last_save > cfg.checkpoint_minutes * 60:
             save_state(state, cfg.run_dir / "last.pt", cfg, spec)
@@ -245,6 +257,29 @@ def train_steps(
         if time.time() >= deadline or (cfg.run_dir / "STOP").exists():
             break
     save_state(state, cfg.run_dir / "last.pt", cfg, spec)
+
+
+def evaluate_kinds(
+    state: TrainState,
+    cfg: TrainConfig,
+    main: dict[str, float],
+    val_kinds: Mapping[str, Sequence[Sample]],
+    spec: InputSpec,
+    log: Logger,
+    device: str,
+) -> float:
+    """Score each held-out kind, log them, keep ``best_mix.pt``; returns the mean BLEU."""
+    kinds = {
+        name: evaluate(state.ema, val, spec, state.tokens, cfg.max_tokens + 2, device=device)
+        for name, val in val_kinds.items()
+        if val
+    }
+    mix = float(np.mean([main["bleu"], *(s["bleu"] for s in kinds.values())]))
+    log({"step": state.step, "val_kinds": kinds, "val_mix_bleu": mix})
+    if mix > state.best_mix:
+        state.best_mix = mix
+        save_state(state, cfg.run_dir / "best_mix.pt", cfg, spec)
+    return mix
 
 
 def jsonl_logger(path: Path, echo: Callable[[str], None] | None = None) -> Logger:
