@@ -75,3 +75,13 @@ def test_grow_vocabulary_keeps_old_ids_and_adds_rows() -> None:
     assert logits.shape[-1] == 8
     logits.mean().backward()  # type: ignore[no-untyped-call]
     state.optimizer.step()  # the grown moments fit the grown parameter
+
+
+def test_the_shipped_v2_config_switches_v2_on_with_its_documented_shares() -> None:
+    from pathlib import Path
+
+    from scipix.training.config import load_train_config
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = load_train_config(root / "configs" / "mixture_v2.toml")
+    assert is_v2(cfg) and v2_weights(cfg) == MIXTURE_V2
