@@ -28,13 +28,24 @@ from scipix.server.legacy import (
 )
 from scipix.server.openapi import REF, model_schema
 from scipix.server.options import TextRequest
+from scipix.server.pdfintake import PdfForm
+from scipix.server.pdfoptions import PdfRequest
 from scipix.server.routes.corrections import MAX_LATEX_CHARS, CorrectionRequest
 from scipix.server.routes.tokens import MAX_EXPIRES_S, MIN_EXPIRES_S, AppTokenRequest
 
 from .conftest import Credentials, build_app, data_uri, png_bytes
 
 Document = dict[str, Any]
-MODELS = (TextRequest, LatexRequest, ImageForm, BatchRequest, AppTokenRequest, CorrectionRequest)
+MODELS = (
+    TextRequest,
+    LatexRequest,
+    ImageForm,
+    BatchRequest,
+    AppTokenRequest,
+    CorrectionRequest,
+    PdfRequest,
+    PdfForm,
+)
 BODY_MODELS: dict[str, type[BaseModel]] = {m.__name__: m for m in MODELS}
 IMAGE_ROUTES = ("/v3/text", "/v3/latex")
 
@@ -125,7 +136,14 @@ def test_every_route_with_a_body_documents_its_model(document: Document) -> None
     pydantic model, as generated; the other routes document none."""
     schemas = document["components"]["schemas"]
     posts = {p for p, item in document["paths"].items() if "post" in item}
-    assert posts == {"/v3/text", "/v3/latex", "/v3/batch", "/v3/app-tokens", "/v3/corrections"}
+    assert posts == {
+        "/v3/text",
+        "/v3/latex",
+        "/v3/batch",
+        "/v3/app-tokens",
+        "/v3/corrections",
+        "/v3/pdf",
+    }
     for path, path_item in document["paths"].items():
         for method, operation in path_item.items():
             if method != "post":
