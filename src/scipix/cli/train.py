@@ -133,6 +133,14 @@ def train(
             help="Continue run-dir's last.pt (else the shipped weights); --fresh starts anew.",
         ),
     ] = True,
+    pairs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--pairs",
+            help="A paired set to mix in (labels.tsv + images/, e.g. from `scipix learning "
+            "export`); repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Train for --hours, resuming from the run's last checkpoint or the shipped weights.
 
@@ -144,7 +152,8 @@ def train(
     from scipix.training.config import load_train_config
     from scipix.training.recipe import run_training
 
-    cfg = load_train_config(config, run_dir=run_dir, data_root=data_root)
+    extra = {"pairs": tuple(pairs)} if pairs else {}
+    cfg = load_train_config(config, run_dir=run_dir, data_root=data_root, **extra)
     if not resume and (cfg.run_dir / "last.pt").exists():
         raise InputError(
             f"{cfg.run_dir} already holds a checkpoint; choose another --run-dir for a fresh run"

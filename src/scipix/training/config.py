@@ -61,6 +61,9 @@ class TrainConfig:
     eval_every: int = 1000
     checkpoint_minutes: float = 10.0
     log_every: int = 25
+    # exported corrections (scipix learning export) mixed in, each with this share
+    pairs: tuple[Path, ...] = ()
+    pairs_weight: float = 0.05
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,6 +71,7 @@ class TrainConfig:
         data["run_dir"] = str(self.run_dir)
         data["data_root"] = str(self.data_root)
         data["cache_dir"] = str(self.cache_dir) if self.cache_dir else None
+        data["pairs"] = [str(p) for p in self.pairs]
         return data
 
 
@@ -89,6 +93,8 @@ def load_train_config(path: Path | None, **overrides: Any) -> TrainConfig:
             data[key] = Path(data[key])
     if "sources" in data:
         data["sources"] = tuple(SourceWeight(**s) for s in data["sources"])
+    if "pairs" in data:
+        data["pairs"] = tuple(Path(p) for p in data["pairs"])
     if "channels" in data:
         data["channels"] = tuple(data["channels"])
     return TrainConfig(**data)

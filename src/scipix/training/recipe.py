@@ -44,6 +44,7 @@ from scipix.training.corpus import (
 from scipix.training.dataset import Mixture, MixtureStream, Sample
 from scipix.training.export import STATE_FILE
 from scipix.training.generator import FormulaGenerator
+from scipix.training.pairs import pair_sources
 from scipix.training.trainer import (
     TrainState,
     evaluate,
@@ -164,6 +165,9 @@ def build_data(cfg: TrainConfig, tokens: list[str] | None) -> Data:
         summary[name] = {"train": len(train), "val": len(held)}
         if name in MATCHED_SETS:
             val = held[: cfg.val_size]
+    for name, weight, samples in pair_sources(cfg, encode):  # scipix train --pairs
+        mixture.append((name, weight, samples))
+        summary[name] = {"train": len(samples)}
     cache = DatasetCache(cfg.cache_dir)
     rendered = rendered_samples(cache, encode, sources.held_out())
     mixture.append(("rendered", weights.get("rendered", 0.0), rendered))
