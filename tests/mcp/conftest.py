@@ -1,0 +1,42 @@
+"""Session fixtures of the MCP tests: the image folder, one :class:`Scipix` and one in-process
+server built over it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from mcp.server.mcpserver import MCPServer
+from mcp_support import Images, make_images
+
+from scipix.mcp.server import build_server
+from scipix.mcp.tools import Toolbox
+from scipix.service import Scipix
+from scipix.settings import Settings, default_settings
+from scipix.settings.model import McpSettings
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory: pytest.TempPathFactory) -> Images:
+    return make_images(tmp_path_factory.mktemp("mcp"))
+
+
+@pytest.fixture(scope="session")
+def mcp_settings(images: Images) -> Settings:
+    return default_settings().model_copy(update={"mcp": McpSettings(roots=[images.root])})
+
+
+@pytest.fixture(scope="session")
+def service(mcp_settings: Settings) -> Iterator[Scipix]:
+    with Scipix(mcp_settings) as sp:
+        yield sp
+
+
+@pytest.fixture(scope="session")
+def toolbox(service: Scipix, mcp_settings: Settings) -> Toolbox:
+    return Toolbox(service, mcp_settings)
+
+
+@pytest.fixture(scope="session")
+def server(toolbox: Toolbox) -> MCPServer:
+    return build_server(toolbox)
