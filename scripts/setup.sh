@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
-EXTRAS="dev,server,train,mcp"
+EXTRAS="dev,server,train,mcp,ray"
 APT_PACKAGES=(
   texlive-latex-base texlive-latex-recommended texlive-latex-extra
   texlive-fonts-recommended texlive-fonts-extra dvipng poppler-utils ghostscript

@@ -38,6 +38,8 @@ any other error.
     │   │   ├── PdfPageLimitError        pdf_page_limit_exceeded      200
     │   │   └── PdfPageSizeError         pdf_page_too_large           200
     │   ├── PathNotAllowedError          path_not_allowed             403
+    │   ├── ClusterError                 cluster_unavailable          503
+    │   ├── SyncError                    sync_invalid                 400
     │   ├── LatexError                   math_syntax                  200
     │   └── ConfigError                  config_invalid               400
     ├── ConfidenceError                  math_confidence              200
@@ -276,6 +278,19 @@ class ConfigError(InputError):
     error_id = "config_invalid"
 
 
+class ClusterError(InputError):
+    """The Ray cluster named by ``distributed.address`` (or ``--address``) cannot be reached, or
+    the ``[ray]`` extra is not installed (the message gives the command)."""
+
+    error_id = "cluster_unavailable"
+
+
+class SyncError(InputError):
+    """A replicated-state file (``scipix sync``) is malformed: nothing of it was merged."""
+
+    error_id = "sync_invalid"
+
+
 class ConfidenceError(ScipixError):
     """The result's confidence is below the requested ``confidence_threshold``."""
 
@@ -354,6 +369,8 @@ ERROR_TABLE: dict[str, ErrorKind] = {
         ErrorKind("http_max_requests", 429, "Too many requests"),
         ErrorKind("model_unavailable", 503, "The recognition model is not available"),
         ErrorKind("store_error", 500, "A data store failed"),
+        ErrorKind("cluster_unavailable", 503, "The Ray cluster cannot be reached"),
+        ErrorKind("sync_invalid", 400, "The sync file is malformed"),
     )
 }
 

@@ -36,7 +36,7 @@ from scipix.pipeline.detect import DetectAgent
 from scipix.pipeline.generate import GenerateAgent, ValidateAgent
 from scipix.pipeline.job import Envelope, Job
 from scipix.pipeline.message import Tag
-from scipix.pipeline.runtime import Agent, LocalRuntime, RunStats, run_inline
+from scipix.pipeline.runtime import Agent, LocalRuntime, RunStats, Runtime, run_inline
 from scipix.pipeline.strategy import CleaningPolicy, PictureCleaner, load_classifier
 from scipix.recognition.text import TextRecognizer
 from scipix.schema import (
@@ -272,14 +272,17 @@ class Scipix:
         options: RecognizeOptions | None = None,
         workers: int | None = None,
         stats: RunStats | None = None,
+        runtime: Runtime | None = None,
     ) -> Iterator[Result]:
         """Recognize many images on ``workers`` threads per stage; results in input order,
         failures as results with ``error``/``error_info`` (the batch always goes on).
-        ``stats`` (``pipeline.runtime.new_stats()``) collects per-agent counts and times."""
+        ``stats`` (``pipeline.runtime.new_stats()``) collects per-agent counts and times.
+        ``runtime``: another runtime than local threads (``pipeline.ray_runtime.RayRuntime``)."""
         self._check_open()
         opts = self.effective_options(options)
         perf = self.settings.performance
-        runtime = LocalRuntime(workers or self.workers, perf.queue_size)
+        if runtime is None:
+            runtime = LocalRuntime(workers or self.workers, perf.queue_size)
         jobs = (self._job(i, image, opts) for i, image in enumerate(images))
         for envelope in runtime.run(self.agents, jobs, stats):
             yield self._result(envelope)
@@ -374,3 +377,9 @@ class Scipix:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def pipeline_agents(settings: Settings) -> list[Agent]:
+    """The agents of a Scipix built from ``settings``: a Ray worker's own pipeline (its models
+    load in the worker, on first use)."""
+    return Scipix(settings, workers=1).agents

@@ -9,6 +9,7 @@ already in the file.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -16,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -27,7 +29,9 @@ from scipix.cli.ocr import OutputFormat, image_record, options_for, read_input
 if TYPE_CHECKING:
     from rich.progress import Progress, ProgressColumn
 
+    from scipix.pipeline.runtime import Runtime
     from scipix.schema import Result
+    from scipix.settings import Settings
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif"})
 
@@ -107,6 +111,21 @@ def batch(
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip images already in --out (by BLAKE3 hash).")
     ] = False,
+    engine: Annotated[
+        Engine | None,
+        typer.Option("--engine", help="local threads, or Ray actors (distributed.engine)."),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="Ray cluster: 'auto' or HOST:PORT (distributed.address); unset = a local Ray.",
+        ),
+    ] = None,
+    attest: Annotated[
+        bool | None,
+        typer.Option("--attest/--no-attest", help="Sign each result (distributed.attest)."),
+    ] = None,
 ) -> None:
     """Recognize every image of a directory or glob into a JSON-lines file, with progress."""
     from scipix.service import Scipix
@@ -134,12 +153,15 @@ def batch(
     from scipix.pipeline.runtime import new_stats
 
     stats = new_stats()
+    settings = batch_settings(state(ctx).settings(), attest)
+    runtime = open_runtime(settings, engine, address)
     with (
-        Scipix(state(ctx).settings(), workers=workers) as service,
+        Scipix(settings, workers=workers) as service,
         out.open("a", encoding="utf-8") as fh,
+        contextlib.closing(runtime) if runtime is not None else contextlib.nullcontext(),
     ):
         opts = options_for(OutputFormat.json)
-        results = service.recognize_many(sources(), opts, workers, stats)
+        results = service.recognize_many(sources(), opts, workers, stats, runtime)
         with progress_bar() as bar:
             task = bar.add_task("recognizing", total=len(images), processed=0)
             for i, result in enumerate(results):
@@ -155,6 +177,52 @@ def batch(
     print_summary(tally, time.perf_counter() - started, out)
     if tally.failed:
         raise typer.Exit(EXIT_FAILED)
+
+
+class Engine(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
+def batch_settings(settings: Settings, attest: bool | None) -> Settings:
+    """The settings with the command line's ``--attest/--no-attest`` applied."""
+    if attest is None or attest == settings.distributed.attest:
+        return settings
+    changed = settings.model_copy(deep=True)
+    changed.distributed.attest = attest
+    return changed
+
+
+def open_runtime(settings: Settings, engine: Engine | None, address: str | None) -> Runtime | None:
+    """The Ray runtime when the engine is ray (None: the local one). An unreachable cluster is
+    a ClusterError (exit 2), or a warning and the local engine with
+    ``distributed.fallback_local``."""
+    dist = settings.distributed
+    if (engine.value if engine is not None else dist.engine) != "ray":
+        return None
+    from scipix.errors import ClusterError
+    from scipix.pipeline.ray_runtime import RayRuntime
+    from scipix.service import pipeline_agents
+
+    try:
+        return RayRuntime(
+            settings,
+            pipeline_agents,
+            actors=dist.actors,
+            address=address if address is not None else dist.address,
+            local_cpus=dist.local_cpus,
+            max_in_flight=2 * dist.actors,  # one item running and one waiting per actor
+            max_retries=dist.max_retries,
+        )
+    except ClusterError as exc:
+        if not dist.fallback_local:
+            raise
+        stderr_console().print(
+            f"warning: {exc.message}; running locally (distributed.fallback_local)",
+            style="yellow",
+            markup=False,
+        )
+        return None
 
 
 def progress_bar() -> Progress:

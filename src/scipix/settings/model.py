@@ -254,8 +254,24 @@ class InkSettings(Section):
 
 
 class DistributedSettings(Section):
-    """Scale-out and trust: signed results and their quorum."""
+    """Scale-out and trust: the Ray engine of `scipix batch`, and signed results."""
 
+    engine: Literal["local", "ray"] = Field(
+        "local", description="`scipix batch`'s engine (its --engine overrides it)."
+    )
+    address: str | None = Field(
+        None,
+        description="Ray cluster: 'auto' (the one this machine joined) or HOST:PORT; unset = a "
+        "local Ray started on demand.",
+    )
+    fallback_local: bool = Field(
+        False, description="When the Ray cluster cannot be reached: run locally, not exit 2."
+    )
+    local_cpus: int = Field(2, ge=1, description="CPUs of a local Ray started on demand.")
+    actors: int = Field(2, ge=1, le=4096, description="Ray actors, each with its own models.")
+    max_retries: int = Field(
+        3, ge=0, description="Times an item is sent again when its Ray worker dies."
+    )
     attest: bool = Field(False, description="Sign every result with this worker's key.")
     worker_key: UserPath | None = Field(
         None, description="This worker's Ed25519 key; unset = <data_dir>/trust/worker.key."
