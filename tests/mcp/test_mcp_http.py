@@ -109,7 +109,7 @@ def test_off_loopback_a_request_without_a_valid_key_is_refused(live: Live) -> No
 
 def test_with_a_key_every_tool_works_over_http(live: Live, images: Images) -> None:
     headers = {"app_id": live.key.key.app_id, "app_key": live.key.app_key}
-    with_client(keyed(live, headers), lambda client: every_tool(client, images, big_base64=False))
+    with_client(keyed(live, headers), lambda client: every_tool(client, images))
 
 
 def test_a_bearer_key_works_too(live: Live) -> None:

@@ -18,7 +18,7 @@ from mcp_support import Images, with_client
 
 
 def test_every_tool_resource_and_prompt(server: MCPServer, images: Images) -> None:
-    with_client(server, lambda client: every_tool(client, images))
+    with_client(server, lambda client: every_tool(client, images, thorough=True))
 
 
 def test_ocr_image_reads_what_scipix_ocr_prints(server: MCPServer, images: Images) -> None:

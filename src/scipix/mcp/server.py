@@ -203,9 +203,16 @@ def register_ocr_tools(server: MCPServer, toolbox: Toolbox, answer: Answer) -> N
     async def benchmark(
         ctx: Context,
         repeat: Annotated[int, Field(ge=1, le=20, description="Runs per sample.")] = 3,
+        samples: Annotated[
+            list[str] | None,
+            Field(description="Bundled samples to time (default all: page.png, quadratic.png)."),
+        ] = None,
     ) -> Annotated[CallToolResult, models.Benchmark]:
-        steps = toolbox.benchmark(repeat)
-        total = len(toolbox.samples()) + 1
+        try:
+            total = len(toolbox.samples(samples or ())) + 1
+        except Exception as exc:
+            return failure(exc)
+        steps = toolbox.benchmark(repeat, samples or ())
         try:
             for done in range(1, total + 1):
                 message, report = await anyio.to_thread.run_sync(next, steps)
