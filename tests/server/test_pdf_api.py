@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -60,9 +64,9 @@ def empty_pages(count: int, box: str = "0 0 612 792", trailer: str = "") -> byte
     )
 
 
-@pytest.fixture(scope="module")
-def paper() -> bytes:
-    """Two pages of prose with a formula (matplotlib's PDF: a real text layer) and a blank page."""
+def text_pages(count: int, blank: bool = False) -> bytes:
+    """``count`` pages of prose, each with its own formula (matplotlib's PDF: a real text
+    layer), and a blank page at the end when ``blank`` (it is read as image_no_content)."""
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -71,19 +75,26 @@ def paper() -> bytes:
 
     buffer = io.BytesIO()
     with plt.rc_context({"pdf.fonttype": 42}), PdfPages(buffer) as pages:
-        for number in (1, 2):
+        for number in range(1, count + 1):
             figure = plt.figure(figsize=(5, 3))
             figure.text(0.1, 0.8, f"Page {number} tells the energy of a body.", fontsize=12)
-            figure.text(0.3, 0.5, r"$E = mc^{2}$", fontsize=16)
+            figure.text(0.3, 0.5, rf"$E_{{{number}}} = m c^{{{number + 1}}}$", fontsize=16)
             figure.text(0.1, 0.2, "Here c is the speed of light.", fontsize=12)
             pages.savefig(figure)
             plt.close(figure)
     document = pdfium.PdfDocument(buffer.getvalue())
-    document.new_page(360, 216)  # blank: read as image_no_content, alone
+    if blank:
+        document.new_page(360, 216)
     out = io.BytesIO()
     document.save(out)
     document.close()
     return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def paper() -> bytes:
+    """Two pages of prose with a formula each, and a blank page."""
+    return text_pages(2, blank=True)
 
 
 @pytest.fixture(scope="module")
@@ -377,3 +388,55 @@ def test_the_pdf_routes_are_in_the_openapi_schema(tmp_path: Path) -> None:
     assert {"application/json", "multipart/form-data"} <= set(body)
     schemas = build_app(tmp_path, None).openapi()["components"]["schemas"]
     assert DocumentOptions.model_fields.keys() <= set(schemas["PdfRequest"]["properties"])
+
+
+@contextmanager
+def scipix_serve(data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``scipix serve`` in its own process on a free port (killed at the end)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIPIX_")}
+    env["SCIPIX_RUNTIME__DATA_DIR"] = str(data_dir)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "scipix", "serve", "--port", str(port)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, "scipix serve did not start"
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+
+
+@pytest.mark.slow
+def test_a_server_killed_mid_document_resumes_on_restart(
+    tmp_path: Path, needs_model: RecognitionService
+) -> None:
+    data_dir = tmp_path / "data"
+    key = new_key(data_dir)
+    with scipix_serve(data_dir) as (proc, url):
+        pdf_id = submit(url, key, text_pages(3), force_ocr=True, dpi=100)["pdf_id"]
+        deadline = time.monotonic() + 60
+        while True:
+            status = httpx.get(f"{url}/v3/pdf/{pdf_id}", headers=key.headers).json()
+            if status.get("num_pages_completed", 0) >= 1:
+                break
+            assert time.monotonic() < deadline, status
+            time.sleep(0.02)
+        proc.kill()  # SIGKILL: no shutdown, the lease stays written
+    assert status["status"] == "split" and status["num_pages_completed"] < 3, status
+    with scipix_serve(data_dir) as (_proc, url):
+        final = wait(url, key, pdf_id)[-1]
+        lines = httpx.get(f"{url}/v3/pdf/{pdf_id}.lines.json", headers=key.headers).json()
+    assert (final["status"], final["num_pages_completed"]) == ("completed", 3), final
+    assert [page["page"] for page in lines["pages"]] == [1, 2, 3]
+    assert all(page["lines"] and "error" not in page for page in lines["pages"]), lines
