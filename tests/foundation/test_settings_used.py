@@ -88,6 +88,7 @@ def test_sections_for_features_not_built_are_absent() -> None:
         "preprocessing",
         "performance",
         "server",
+        "ink",
         "learning",
         "distributed",
         "memory",

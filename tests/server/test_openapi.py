@@ -31,6 +31,7 @@ from scipix.server.options import TextRequest
 from scipix.server.pdfintake import PdfForm
 from scipix.server.pdfoptions import PdfRequest
 from scipix.server.routes.corrections import MAX_LATEX_CHARS, CorrectionRequest
+from scipix.server.routes.strokes import StrokesRequest
 from scipix.server.routes.tokens import MAX_EXPIRES_S, MIN_EXPIRES_S, AppTokenRequest
 
 from .conftest import Credentials, build_app, data_uri, png_bytes
@@ -43,6 +44,7 @@ MODELS = (
     BatchRequest,
     AppTokenRequest,
     CorrectionRequest,
+    StrokesRequest,
     PdfRequest,
     PdfForm,
 )
@@ -142,6 +144,7 @@ def test_every_route_with_a_body_documents_its_model(document: Document) -> None
         "/v3/batch",
         "/v3/app-tokens",
         "/v3/corrections",
+        "/v3/strokes",
         "/v3/pdf",
     }
     for path, path_item in document["paths"].items():
