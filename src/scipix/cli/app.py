@@ -30,7 +30,7 @@ from scipix.cli.ocr import ocr
 from scipix.cli.pdf import pdf
 from scipix.cli.serve import serve
 from scipix.cli.train import train_app
-from scipix.cli.trust import trust_app, verify
+from scipix.cli.trust import sync, trust_app, verify
 from scipix.errors import ScipixError
 
 app = typer.Typer(
@@ -54,6 +54,7 @@ app.add_typer(memory_app, name="memory")
 app.command("correct")(correct)
 app.add_typer(learning_app, name="learning")
 app.command("verify")(verify)
+app.command("sync")(sync)
 app.add_typer(trust_app, name="trust")
 app.command("mcp")(mcp_command)
 

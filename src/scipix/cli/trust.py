@@ -215,3 +215,24 @@ def list_keys(ctx: typer.Context) -> None:
     print_json(
         {w: {"public_key": k.hex(), "name": ring.names.get(w, "")} for w, k in ring.keys.items()}
     )
+
+
+def sync(
+    ctx: typer.Context,
+    dir_a: Annotated[Path, typer.Argument(help="A data directory (runtime.data_dir).")],
+    dir_b: Annotated[Path, typer.Argument(help="Another one, e.g. a worker's.")],
+    as_json: Annotated[bool, typer.Option("--json", help="The counts as JSON.")] = False,
+) -> None:
+    """Merge two data directories both ways: corrections, calibration data (trajectories) and
+    memory entries (the result cache's index), through pycrdt documents in <dir>/sync/. Running
+    it again changes nothing; a malformed sync file merges nothing (exit 2)."""
+    from scipix.trust.sync import sync_dirs
+
+    report = sync_dirs(dir_a, dir_b, state(ctx).settings().memory)
+    if as_json:
+        counts = {name: {"into_a": a, "into_b": b} for name, (a, b) in report.applied.items()}
+        print_json({"stores": counts, "passes": report.passes})
+        return
+    out = stdout_console()
+    for name, (into_a, into_b) in report.applied.items():
+        out.print(f"{name}: {into_a} into {escape(str(dir_a))}, {into_b} into {escape(str(dir_b))}")
