@@ -460,4 +460,6 @@
   }
 
   wire();
+  // What the drawing pad (pad.js) shows its results with.
+  window.scipixPage = { callApi, show, setStatus, clearResult, outcome, explainError };
 })();
