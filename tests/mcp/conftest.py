@@ -13,7 +13,7 @@ from scipix.mcp.server import build_server
 from scipix.mcp.tools import Toolbox
 from scipix.service import Scipix
 from scipix.settings import Settings, default_settings
-from scipix.settings.model import McpSettings
+from scipix.settings.model import McpSettings, RuntimeSettings
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +23,12 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Images:
 
 @pytest.fixture(scope="session")
 def mcp_settings(images: Images) -> Settings:
-    return default_settings().model_copy(update={"mcp": McpSettings(roots=[images.root])})
+    """The root, and data (memory, corrections) in the session's own folder: session fixtures
+    are built before the per-test isolation, so nothing may default to the user's folders."""
+    home = images.root.parent
+    runtime = RuntimeSettings(data_dir=home / "data", cache_dir=home / "cache")
+    update = {"mcp": McpSettings(roots=[images.root]), "runtime": runtime}
+    return default_settings().model_copy(update=update)
 
 
 @pytest.fixture(scope="session")

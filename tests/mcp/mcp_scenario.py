@@ -24,6 +24,9 @@ TOOLS = {
     "latex_check",
     "latex_equivalent",
     "benchmark",
+    "ocr_pdf",
+    "search_memory",
+    "submit_correction",
 }
 QUADRATIC = r"x=\frac{-b\pm\sqrt{b^{2}-4ac}}{2a}"
 

@@ -107,3 +107,43 @@ class ResultRecord(BaseModel):
     request_id: str
     image: str | None
     result: dict[str, Any] = Field(description="The Mathpix-shaped result body.")
+
+
+class PdfPage(BaseModel):
+    page: int = Field(description="1-based page number.")
+    source: Literal["text_layer", "ocr", "none"] = Field(
+        description="text_layer: the PDF's own text; ocr: the rendered page was read."
+    )
+    error: ErrorBody | None = Field(None, description="Set when this page failed.")
+
+
+class PdfReading(BaseModel):
+    """A PDF read page by page (a failed page is left out of ``mmd`` and says why)."""
+
+    mmd: str = Field(description="The document as Mathpix Markdown.")
+    num_pages: int = Field(description="Pages in the document.")
+    pages: list[PdfPage] = Field(description="The pages read, in order.")
+
+
+class MemoryHit(BaseModel):
+    id: int
+    score: float = Field(description="Cosine similarity of the LaTeX embeddings.")
+    match: Literal["exact", "symbolic", "similar"] = Field(
+        description="exact: same canonical form; symbolic: SymPy finds them equal."
+    )
+    latex: str
+    request_id: str | None = None
+
+
+class MemorySearch(BaseModel):
+    results: list[MemoryHit] = Field(description="Equivalent readings first, then similar.")
+
+
+class CorrectionReceipt(BaseModel):
+    correction_id: int
+    latex: str = Field(description="The corrected LaTeX kept.")
+    request_id: str | None = None
+    original_latex: str | None = Field(None, description="What had been read.")
+    remembered: bool = Field(
+        description="A near-identical image will now be answered with the corrected LaTeX."
+    )

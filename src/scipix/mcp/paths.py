@@ -78,14 +78,16 @@ class Roots:
 
     def image_file(self, location: str) -> Path:
         """An existing image file inside the roots (image_missing: no such file, a folder)."""
+        return self.file(location, ImageMissingError, "batch_ocr reads folders")
+
+    def file(self, location: str, missing: type[InputError], folder_hint: str = "") -> Path:
+        """An existing file inside the roots; ``missing`` (an error class) when there is none."""
         real = self.allowed(location)
         if real.is_dir():
-            raise ImageMissingError(
-                f"{location} is a folder, not an image file (batch_ocr reads folders)",
-                path=location,
-            )
+            hint = f" ({folder_hint})" if folder_hint else ""
+            raise missing(f"{location} is a folder, not a file{hint}", path=location)
         if not real.is_file():
-            raise ImageMissingError(f"{location}: no such file", path=location)
+            raise missing(f"{location}: no such file", path=location)
         return real
 
     def folder(self, location: str) -> Path:

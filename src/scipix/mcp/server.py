@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
@@ -24,17 +23,15 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.server.mcpserver.prompts.base import UserMessage
 from mcp.server.mcpserver.utilities.types import Image
-from mcp.types import CallToolResult, ImageContent, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ImageContent
 from pydantic import BaseModel, Field
 
 from scipix import __version__
-from scipix.errors import OptionsError, ScipixError, mathpix_error
+from scipix.errors import OptionsError, ScipixError
 from scipix.mcp import models
+from scipix.mcp.features import register_feature_tools
+from scipix.mcp.results import READ_ONLY, Answer, failure, success
 from scipix.mcp.tools import Toolbox
-
-log = logging.getLogger(__name__)
-
-READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 Location = Annotated[
     str, Field(description="An image file (path or file:// URI) inside the server's roots.")
@@ -45,22 +42,6 @@ Formats = Annotated[
 ]
 LatexSource = Annotated[str, Field(description="A LaTeX math formula, without $ delimiters.")]
 Display = Annotated[bool, Field(description="Display (block) math instead of inline.")]
-
-
-def failure(exc: BaseException) -> CallToolResult:
-    """A tool error result carrying the Mathpix error body (internals never leak)."""
-    if not isinstance(exc, ScipixError):
-        log.exception("MCP tool failed", exc_info=exc)
-    _, body = mathpix_error(exc)
-    text = json.dumps(body, ensure_ascii=False)
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=body, is_error=True
-    )
-
-
-def success(model: BaseModel, *extra: ImageContent) -> CallToolResult:
-    text = TextContent(type="text", text=model.model_dump_json())
-    return CallToolResult(content=[*extra, text], structured_content=model.model_dump(mode="json"))
 
 
 class ArgumentCheck:
@@ -140,11 +121,9 @@ def build_server(toolbox: Toolbox) -> MCPServer:
     register_ocr_tools(server, toolbox, answer)
     register_latex_tools(server, toolbox, answer)
     register_resources(server, toolbox)
+    register_feature_tools(server, toolbox, answer)
     server.middleware.append(ArgumentCheck(server))
     return server
-
-
-Answer = Callable[[Callable[[], BaseModel]], Any]
 
 
 def register_ocr_tools(server: MCPServer, toolbox: Toolbox, answer: Answer) -> None:
