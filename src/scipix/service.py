@@ -28,6 +28,7 @@ from scipix.imaging.preprocess import PreprocessConfig, Preprocessed, preprocess
 from scipix.ink import Ink, draw_ink
 from scipix.learning.agent import LearnAgent
 from scipix.learning.loop import LearningLoop, checked_latex
+from scipix.learning.recall import upright
 from scipix.learning.store import Correction
 from scipix.memory.cache import LOCAL_SCOPE, ResultCache, context_of
 from scipix.memory.embedding import gray_embedding
@@ -351,7 +352,7 @@ class Scipix:
         if image is not None:
             checked_latex(latex)  # refused before the image is read
             prep = self.preprocess(image)
-            page, input_hash = prep.page.gray, prep.page.hash
+            page, input_hash = upright(prep.page.gray, prep.rotation), prep.page.hash
         return self.learning.correct(latex, scope, page, input_hash, request_id, original)
 
     # -- life cycle ----------------------------------------------------------------------------

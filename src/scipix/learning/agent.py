@@ -2,7 +2,7 @@
 
 1. *Correction memory*: when the caller's scope has corrections, an input with the hash of a
    corrected one, or a cleaned page near-identical to one (``learning/recall.py``), is answered
-   with the corrected LaTeX (``corrected: true``; ``confidence`` 1).
+   with the corrected LaTeX (``corrected: true``, ``confidence`` 1, ``auto_accept``).
 2. *Strategies*: a single formula whose calibrated confidence is below ``unsure_below`` is
    given to the :class:`~scipix.learning.strategies.Strategist` (within the budget); when it
    changes the reading, the result is generated again.
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from scipix.errors import ImageNoContentError, LatexError, StoreError
 from scipix.latex import model_tokens
 from scipix.learning.loop import SAME_OPTIONS, LearningLoop
+from scipix.learning.recall import upright
 from scipix.learning.store import Correction, Trajectory
 from scipix.learning.strategies import Strategist, StrategyStats, Tried
 from scipix.pipeline.generate import GenerateAgent
@@ -95,7 +96,8 @@ class LearnAgent:
         prep = job.prep
         assert prep is not None
         try:
-            return self.loop.find_correction(scope, prep.page.hash, prep.page.gray)
+            turned = prep.rotation + (180 if job.flipped else 0)
+            return self.loop.find_correction(scope, prep.page.hash, upright(prep.page.gray, turned))
         except (StoreError, ImageNoContentError) as exc:
             log.warning("correction memory unavailable: %s", exc)
             return None
@@ -155,7 +157,8 @@ class LearnAgent:
     def calibrate(self, job: Job) -> None:
         result = job.result
         assert result is not None
-        if result.corrected:
+        if result.corrected:  # a person's reading: accepted as it is
+            result.auto_accept = True
             return
         calibrator = self.loop.calibrator(job.version or "")
         if calibrator is None or result.confidence is None:

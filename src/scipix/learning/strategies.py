@@ -96,7 +96,8 @@ class StrategyStats:
 
     def worth_trying(self, kind: str | None, name: str) -> bool:
         key = (kind or "unknown", name)
-        return self.tries.get(key, 0) < MIN_TRIES or self.payoff(kind, name) >= MIN_PAYOFF
+        tries = self.tries.get(key, 0)
+        return tries < MIN_TRIES or self.changed.get(key, 0) / tries >= MIN_PAYOFF
 
     def order(self, kind: str | None) -> list[str]:
         """The strategies worth trying on ``kind``, best payoff first (``wide_beam`` before
