@@ -5,9 +5,14 @@ Two ways to match, within one scope (an API key on the server, ``local`` elsewhe
 
 - **exact**: the BLAKE3 hash of the decoded pixels (so the same picture in another file or
   container matches too);
-- **near-duplicate**: the image embedding (:func:`~scipix.memory.embedding.gray_embedding`) of a
-  single-formula result whose cosine with the new image's is at least ``memory.near_duplicate``
-  (chosen on held-out data: ``benchmarks/memory_cache.py``; 0 turns it off).
+- **near-duplicate**: a single-formula result whose image embedding
+  (:func:`~scipix.memory.embedding.gray_embedding`) is near the new image's (cosine at least
+  :data:`EMBEDDING_GATE`: the candidates) and whose ink thumbnail
+  (:func:`~scipix.memory.embedding.ink_thumbnail`: content cropped and squeezed, aspect ratio
+  within 10 %) correlates with the new one's at least ``memory.near_duplicate``. The encoder's
+  embedding alone cannot tell a rescaled copy from another formula (copies fall to 0.74, other
+  formulas reach 0.975); the thumbnails can. Both thresholds were chosen on held-out data
+  (``benchmarks/memory_cache.py``); ``near_duplicate`` 0 turns it off.
 
 Entries are kind ``result`` in the store, keyed by ``<context>:<hash>`` and carrying the
 Mathpix-shaped result; they expire after ``memory.cache_ttl_s`` and at most
@@ -22,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import sqlite3
 import time
 from collections.abc import Callable
@@ -33,10 +37,11 @@ from pydantic import BaseModel
 from scipix.errors import LatexError, ScipixError, StoreError
 from scipix.imaging.decode import pixel_hash
 from scipix.imaging.page import Gray
-from scipix.memory.embedding import latex_embedding
+from scipix.memory.embedding import ink_thumbnail, latex_embedding
 from scipix.memory.index import Vector
 from scipix.memory.search import READING, RESULT, canonical
 from scipix.memory.store import MemoryStore
+from scipix.memory.thumbnail import Thumbnail
 from scipix.schema import Result, new_request_id
 from scipix.settings.model import MemorySettings
 
@@ -48,10 +53,11 @@ LOCAL_SCOPE = "local"
 #: The kind under which the learning loop files corrections (``scipix.learning.recall.KIND``): a
 #: correction (or its removal) in a scope makes the scope's earlier cached results stale.
 CORRECTION_KIND = "correction"
-#: A near-duplicate's width/height ratio is within this (log ratio) of the cached image's.
-ASPECT_MAX = 0.1
-#: Neighbours checked for a near-duplicate.
-NEIGHBOURS = 4
+#: The image-embedding cosine a near-duplicate's candidates need (the candidate search; the
+#: thumbnails decide): chosen on held-out data by ``benchmarks/memory_cache.py``.
+EMBEDDING_GATE = 0.72
+#: Candidates checked for a near-duplicate.
+NEIGHBOURS = 8
 #: Every this many remembered results the expired and the oldest beyond the cap are purged.
 PURGE_EVERY = 64
 
@@ -98,19 +104,19 @@ class ResultCache:
             return None
         return self._revive(entry.payload)
 
-    def near(self, key: CacheKey, embedding: Vector, aspect: float) -> Result | None:
-        """The result of the nearest single-formula image in the same scope and context whose
-        embedding is at least ``near_duplicate`` close and whose width/height ratio is within
-        ``ASPECT_MAX`` of ``aspect``; None when off or none is."""
+    def near(self, key: CacheKey, embedding: Vector, thumb: Thumbnail) -> Result | None:
+        """The result of a single-formula image in the same scope and context whose embedding
+        is at least ``EMBEDDING_GATE`` close and whose ink thumbnail matches ``thumb`` (aspect
+        within 10 %, correlation at least ``near_duplicate``); None when off or none does."""
         if self.threshold <= 0 or not self.serve:
             return None
         where = {"context": key.context, "single": True}
         hits = self.store.search(
-            KIND, embedding, NEIGHBOURS, scope=key.scope, where=where, min_score=self.threshold
+            KIND, embedding, NEIGHBOURS, scope=key.scope, where=where, min_score=EMBEDDING_GATE
         )
         for hit in hits:
-            filed = float(hit.payload.get("aspect", 0.0))
-            if filed > 0 and abs(math.log(filed / aspect)) <= ASPECT_MAX:
+            filed = Thumbnail.decode(str(hit.payload.get("thumb", "")))
+            if filed is not None and thumb.similarity(filed) >= self.threshold:
                 if self._fresh(key.scope, float(hit.payload.get("time", 0.0))):
                     return self._revive(hit.payload)
                 return None
@@ -122,7 +128,7 @@ class ResultCache:
             return False
         return filed > self.store.last_change(CORRECTION_KIND, scope)
 
-    def remember(self, key: CacheKey, embedding: Vector, aspect: float, result: Result) -> None:
+    def remember(self, key: CacheKey, embedding: Vector, thumb: Thumbnail, result: Result) -> None:
         """File a successful ``result`` (failures are not cached)."""
         if not result.ok:
             return
@@ -131,7 +137,7 @@ class ResultCache:
             "pixels": key.pixels,
             "single": result.latex_styled is not None,
             "latex": result.latex,
-            "aspect": aspect,
+            "thumb": thumb.encode(),
             "time": time.time(),
             "result": result.model_dump(mode="json", exclude_none=True),
         }
@@ -193,11 +199,11 @@ class ResultCache:
         try:
             gray = decode()
             key = CacheKey(scope, context, pixel_hash(gray))
-            aspect = gray.shape[1] / max(1, gray.shape[0])
+            thumb = ink_thumbnail(gray)
             hit = self.exact(key)
             if hit is None:
                 embedding = embed(gray)
-                hit = self.near(key, embedding, aspect)
+                hit = self.near(key, embedding, thumb)
         except (ScipixError, sqlite3.Error) as exc:
             if isinstance(exc, StoreError | sqlite3.Error):
                 log.warning("result cache unavailable: %s", exc)
@@ -206,7 +212,7 @@ class ResultCache:
             return hit
         result = recognize()
         try:
-            self.remember(key, embedding, aspect, result)
+            self.remember(key, embedding, thumb, result)
         except (StoreError, sqlite3.Error, OSError) as exc:
             log.warning("result not cached: %s", exc)
         return result

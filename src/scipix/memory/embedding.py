@@ -16,6 +16,7 @@ import math
 from collections import Counter
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 
 from scipix.errors import LatexError
@@ -23,6 +24,7 @@ from scipix.imaging.decode import DecodeLimits, ImageSource, decode_image
 from scipix.latex.normalize import NormalizeOptions, model_tokens
 from scipix.latex.tokenizer import tokenize
 from scipix.memory.index import Vector
+from scipix.memory.thumbnail import Thumbnail
 
 if TYPE_CHECKING:
     from scipix.imaging.page import Gray
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from scipix.service import Scipix
 
 _LABELS = NormalizeOptions.for_labels()
+#: (height, width) of :func:`ink_thumbnail`.
+THUMB_SHAPE = (24, 192)
 NGRAMS = (1, 2, 3)
 #: Tokens too common to count alone (they still count inside 2- and 3-grams).
 _BARE = frozenset({"<s>", "</s>", "{", "}", "^", "_"})
@@ -46,6 +50,24 @@ def image_embedding(scipix: Scipix, image: ImageSource) -> Vector:
 def gray_embedding(recognizer: FormulaRecognizer, gray: Gray) -> Vector:
     """The image embedding of a decoded gray image."""
     return np.asarray(recognizer.embed([gray])[0], dtype=np.float32)
+
+
+def ink_thumbnail(gray: Gray) -> Thumbnail:
+    """The ink of a picture, cropped to its content and squeezed to ``THUMB_SHAPE`` (blurred a
+    little): copies of one picture (re-encoded, rescaled) give nearly the same thumbnail.
+    Returns the thumbnail and the content's width/height ratio."""
+    image = np.asarray(gray, dtype=np.uint8)
+    if float(image.mean()) < 128:  # light ink on a dark background
+        image = 255 - image
+    _, ink = cv2.threshold(image, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    points = cv2.findNonZero(ink)
+    if points is not None:
+        x, y, w, h = cv2.boundingRect(points)
+        image = image[y : y + h, x : x + w]
+    height, width = image.shape[:2]
+    small = cv2.resize(image, (THUMB_SHAPE[1], THUMB_SHAPE[0]), interpolation=cv2.INTER_AREA)
+    blurred = np.asarray(cv2.GaussianBlur(small, (3, 3), 0), dtype=np.uint8)
+    return Thumbnail(blurred, width / max(1, height))
 
 
 def formula_tokens(latex: str) -> list[str]:

@@ -70,7 +70,9 @@ class VectorIndex:
         present = [int(k) for k in keys_arr if self._index.contains(int(k))]
         if present:
             self._index.remove(present)
-        self._index.add(keys_arr, np.ascontiguousarray(vectors, dtype=np.float32))
+        # one vector: no thread pool (its start costs more than the insert)
+        threads = 1 if len(keys_arr) == 1 else 0
+        self._index.add(keys_arr, np.ascontiguousarray(vectors, dtype=np.float32), threads=threads)
 
     def remove(self, keys: Sequence[int]) -> None:
         present = [int(k) for k in keys if self._index.contains(int(k))]
@@ -81,7 +83,8 @@ class VectorIndex:
         """The ``k`` nearest keys and their cosine similarity, best first."""
         if len(self._index) == 0 or k <= 0:
             return []
-        found: Any = self._index.search(np.asarray(vector, dtype=np.float32), min(k, len(self)))
+        query = np.asarray(vector, dtype=np.float32)
+        found: Any = self._index.search(query, min(k, len(self)), threads=1)
         return [
             (int(key), 1.0 - float(dist))
             for key, dist in zip(found.keys, found.distances, strict=True)

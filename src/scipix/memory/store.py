@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class MemoryStore:
         self._indexes: dict[str, VectorIndex] = {}
         self._unsaved: dict[str, int] = {}
         self._seen = 0
+        self._dims: dict[str, int] = {}
         self._db: sqlite3.Connection | None = None
 
     # -- life cycle ----------------------------------------------------------------------------
@@ -141,6 +142,14 @@ class MemoryStore:
             self._changed(kind, seq)
         return entry_id
 
+    def add_many(
+        self, kind: str, vectors: Vector, payloads: Sequence[Mapping[str, Any]], *, scope: str
+    ) -> list[int]:
+        """Insert many entries (no upsert key) in one transaction; their ids, in order."""
+        from scipix.memory.bulk import add_many
+
+        return add_many(self, kind, vectors, payloads, scope=scope)
+
     def delete(self, entry_id: int) -> bool:
         """Delete an entry (a tombstone stays for replication); False when there was none."""
         with self._lock, self._write() as db:
@@ -164,26 +173,9 @@ class MemoryStore:
     def purge(self, kind: str, *, older_than: float | None = None, keep: int | None = None) -> int:
         """Delete (for good, no tombstone) the ``kind`` entries updated before ``older_than``
         (a Unix time) and all but the newest ``keep``; returns how many went."""
-        with self._lock:
-            ids: set[int] = set()
-            if older_than is not None:
-                ids |= self._ids(
-                    "SELECT id FROM entries WHERE kind=? AND updated<?", (kind, older_than)
-                )
-            if keep is not None:
-                ids |= self._ids(
-                    "SELECT id FROM entries WHERE kind=? AND deleted=0 "
-                    "ORDER BY updated DESC LIMIT -1 OFFSET ?",
-                    (kind, keep),
-                )
-            if not ids:
-                return 0
-            with self._write() as db:
-                db.executemany("DELETE FROM entries WHERE id=?", [(i,) for i in ids])
-            if kind in self._indexes:
-                self._indexes[kind].remove(sorted(ids))
-                self._unsaved[kind] = self._unsaved.get(kind, 0) + len(ids)
-            return len(ids)
+        from scipix.memory.bulk import purge
+
+        return purge(self, kind, older_than=older_than, keep=keep)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -305,6 +297,8 @@ class MemoryStore:
         return vec
 
     def _ensure_kind(self, kind: str, dim: int) -> None:
+        if self._dims.get(kind) == dim:
+            return
         row = self.db.execute("SELECT dim FROM kinds WHERE kind=?", (kind,)).fetchone()
         if row is None:
             with self._write() as db:
@@ -312,6 +306,7 @@ class MemoryStore:
             row = self.db.execute("SELECT dim FROM kinds WHERE kind=?", (kind,)).fetchone()
         if int(row[0]) != dim:
             raise InputError(f"memory kind {kind!r} holds {row[0]}-d vectors, not {dim}-d")
+        self._dims[kind] = dim
 
     def _index(self, kind: str) -> VectorIndex:
         if kind not in self._indexes:
@@ -322,14 +317,16 @@ class MemoryStore:
         return _Transaction(self.db)
 
     @staticmethod
-    def _next_seq(db: sqlite3.Connection) -> int:
-        db.execute("UPDATE counters SET value=value+1 WHERE name='seq'")
-        return int(db.execute("SELECT value FROM counters WHERE name='seq'").fetchone()[0])
+    def _next_seq(db: sqlite3.Connection, n: int = 1) -> int:
+        row = db.execute(
+            "UPDATE counters SET value=value+? WHERE name='seq' RETURNING value", (n,)
+        ).fetchone()
+        return int(row[0])
 
-    def _changed(self, kind: str, seq: int) -> None:
+    def _changed(self, kind: str, seq: int, n: int = 1) -> None:
         if seq == self._seen + 1:
             self._seen = seq
-        self._unsaved[kind] = self._unsaved.get(kind, 0) + 1
+        self._unsaved[kind] = self._unsaved.get(kind, 0) + n
         size = len(self._indexes[kind]) if kind in self._indexes else 0
         if self._unsaved[kind] >= max(self.settings.persist_every, size // 4):
             self._save(kind)

@@ -29,7 +29,17 @@ from scipix.server.ledger import Ledger
 from scipix.server.openapi import install_openapi
 from scipix.server.pdfjobs import PdfRunner
 from scipix.server.pdfstore import PdfStore
-from scipix.server.routes import batch, corrections, history, ocr, pdf, strokes, tokens, web
+from scipix.server.routes import (
+    batch,
+    corrections,
+    history,
+    memory,
+    ocr,
+    pdf,
+    strokes,
+    tokens,
+    web,
+)
 from scipix.server.state import RecognitionService, ServerState
 from scipix.server.store import Database
 from scipix.settings import Settings, get_settings
@@ -127,7 +137,7 @@ def create_app(
     )
     install_error_handlers(app)
     install_openapi(app)
-    for module in (ocr, strokes, batch, pdf, history, tokens, corrections, web):
+    for module in (ocr, strokes, batch, pdf, history, tokens, corrections, memory, web):
         app.include_router(module.router)
     app.add_api_route("/health", _health, methods=["GET"], tags=["health"], summary="Liveness")
     app.mount("/static", StaticFiles(directory=web.static_dir()), name="static")
