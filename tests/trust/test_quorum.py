@@ -12,11 +12,12 @@ import pytest
 from scipix.cli.app import main
 from scipix.cli.ocr import image_record
 from scipix.errors import InputError
+from scipix.schema import RecognizeOptions, Result
 from scipix.trust.attestation import attest
 from scipix.trust.keys import Keyring, WorkerKey
 from scipix.trust.quorum import QuorumVote, Vote, votes_from_records
 
-from .conftest import Signed
+from .conftest import EXAMPLE, Signed
 
 WRONG = "x=\\frac{-b+\\sqrt{b^{2}+4ac}}{2a}"
 
@@ -112,3 +113,23 @@ def test_scipix_verify_quorum_says_who_agreed(
     decision = json.loads(capsys.readouterr().out)["decisions"][0]
     assert decision["accepted"] and decision["dissent"] == [keys[2].worker_id]
     assert decision["agreed"] == [keys[0].worker_id, keys[1].worker_id, keys[3].worker_id]
+
+
+def test_strategies_vote_on_one_machine(signed: Signed) -> None:
+    from scipix.service import Scipix
+    from scipix.trust.quorum import vote_by_strategies
+
+    data = EXAMPLE.read_bytes()
+    with Scipix(signed.settings) as service:
+        honest, _ = vote_by_strategies(lambda o: service.recognize(data, o), f=1)
+
+        def one_byzantine(options: RecognizeOptions) -> Result:
+            result = service.recognize(data, options)
+            if options.beam_width == 1:  # this strategy lies
+                result.latex_styled = WRONG
+            return result
+
+        outvoted, _ = vote_by_strategies(one_byzantine, f=1)
+    assert honest.accepted and len(honest.agreed) >= 3
+    assert outvoted.accepted and outvoted.latex == signed.result.latex_styled
+    assert "greedy" in outvoted.dissent

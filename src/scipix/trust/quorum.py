@@ -10,11 +10,12 @@ joined before the count is made again. A voter whose attestation does not check 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from scipix.errors import InputError, LatexError
+from scipix.errors import InputError, LatexError, ScipixError
 from scipix.latex import equivalent, normalize
+from scipix.schema import PreprocessSwitches, RecognizeOptions, Result
 from scipix.trust.attestation import ReplayGuard, attested_latex, check_record
 from scipix.trust.keys import Keyring
 
@@ -138,3 +139,35 @@ def votes_from_records(
             latex = attested_latex(record) if "error_info" not in record else None
             votes.append(Vote(check.worker, latex or None))
     return Ballot(tuple(votes), tuple(refused))
+
+
+#: The strategies one machine can vote with: readings of the same picture by other means (the
+#: beam's width, the cleaning switches), each a voter of its own.
+STRATEGIES: tuple[tuple[str, RecognizeOptions], ...] = (
+    ("beam-3", RecognizeOptions(beam_width=3)),
+    ("greedy", RecognizeOptions(beam_width=1)),
+    ("beam-8", RecognizeOptions(beam_width=8)),
+    ("binarized", RecognizeOptions(preprocessing=PreprocessSwitches(binarize=True))),
+    ("contrast", RecognizeOptions(preprocessing=PreprocessSwitches(clahe=True))),
+    ("denoised", RecognizeOptions(preprocessing=PreprocessSwitches(denoise=True))),
+    ("as-scanned", RecognizeOptions(preprocessing=PreprocessSwitches(deskew=False))),
+)
+
+
+def vote_by_strategies(
+    recognize: Callable[[RecognizeOptions], Result], f: int
+) -> tuple[Decision, dict[str, Result | None]]:
+    """Quorum over 3f+1 of :data:`STRATEGIES` on one image (``recognize`` reads it with the
+    options given, e.g. ``lambda o: service.recognize(image, o)``); a strategy whose reading
+    fails votes nothing."""
+    vote = QuorumVote(f)
+    if vote.n > len(STRATEGIES):
+        raise InputError(f"{len(STRATEGIES)} strategies are too few for n = 3f+1 = {vote.n}")
+    results: dict[str, Result | None] = {}
+    for name, options in STRATEGIES[: vote.n]:
+        try:
+            results[name] = recognize(options)
+        except ScipixError:
+            results[name] = None
+    votes = [Vote(name, r.latex if r is not None else None) for name, r in results.items()]
+    return vote.decide(votes), results
