@@ -119,16 +119,18 @@ class PdfStore:
         self, owner: str, lease_s: float, alive: Callable[[str | None], bool] = owner_alive
     ) -> PdfJob | None:
         """The oldest unfinished document nobody (alive) holds, now leased to ``owner``.
-        One claimed too often is marked ``error`` instead (it kills its workers)."""
+        One claimed too often is marked ``error`` instead (it kills its workers). An idle
+        poll only reads: the write lock is taken when there is something to claim."""
         now = time.time()
+
+        def free(row: Any) -> bool:
+            return not (row["lease_until"] > now and alive(row["lease_owner"]))
+
+        if not any(free(row) for row in self._candidates(self.db.connection())):
+            return None
         with self.db.write() as conn:
-            rows = conn.execute(
-                "SELECT * FROM pdfs WHERE status IN (?, ?, ?) AND deleted_at IS NULL"
-                " ORDER BY created_at LIMIT ?",
-                (*ACTIVE, _CANDIDATES),
-            ).fetchall()
-            for row in rows:
-                if row["lease_until"] > now and alive(row["lease_owner"]):
+            for row in self._candidates(conn):
+                if not free(row):
                     continue
                 if row["attempts"] >= MAX_ATTEMPTS:
                     error = ScipixError(
@@ -144,6 +146,15 @@ class PdfStore:
                 )
                 return _job(row)
         return None
+
+    @staticmethod
+    def _candidates(conn: Any) -> list[Any]:
+        rows: list[Any] = conn.execute(
+            "SELECT * FROM pdfs WHERE status IN (?, ?, ?) AND deleted_at IS NULL"
+            " ORDER BY created_at LIMIT ?",
+            (*ACTIVE, _CANDIDATES),
+        ).fetchall()
+        return rows
 
     def renew(self, pdf_id: str, owner: str, lease_s: float) -> bool:
         """Extend the lease; False when it is no longer ours (or the document is deleted)."""
