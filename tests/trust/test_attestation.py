@@ -118,3 +118,32 @@ def test_scipix_verify_names_each_refused_line(
     assert reasons[1].startswith("tampered LaTeX")
     assert reasons[2] == "replayed attestation: its nonce was already used on line 1"
     assert reasons[3] == "not a JSON line"
+
+
+def test_trusting_another_workers_key_from_the_cli(
+    signed: Signed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A verifier with its own data directory refuses the worker's lines until it trusts the
+    key that `scipix trust show` prints on the worker."""
+    worker = tmp_path / "worker.toml"
+    worker.write_text(f'[runtime]\ndata_dir = "{signed.settings.runtime.data_dir}"\n')
+    verifier = tmp_path / "verifier.toml"
+    verifier.write_text(f'[runtime]\ndata_dir = "{tmp_path / "verifier"}"\n')
+    lines = tmp_path / "r.jsonl"
+    lines.write_text(json.dumps(signed.record) + "\n")
+    with pytest.raises(SystemExit) as done:
+        main(["--config", str(verifier), "verify", str(lines)])
+    assert done.value.code == 1 and "unknown key" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--config", str(worker), "trust", "show"])
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["worker"] == signed.key.worker_id
+    with pytest.raises(SystemExit):
+        main(["--config", str(verifier), "trust", "add", shown["public_key"], "--name", "w1"])
+    assert signed.key.worker_id in capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:
+        main(["--config", str(verifier), "verify", str(lines)])
+    assert done.value.code == 0
+    with pytest.raises(SystemExit) as done:
+        main(["--config", str(verifier), "trust", "add", "not-hex"])
+    assert done.value.code == 2
