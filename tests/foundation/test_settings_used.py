@@ -89,6 +89,7 @@ def test_sections_for_features_not_built_are_absent() -> None:
         "performance",
         "server",
         "ink",
+        "mcp",
         "learning",
         "distributed",
         "memory",
