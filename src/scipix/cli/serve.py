@@ -30,8 +30,8 @@ def serve(
         str | None, typer.Option("--log-level", help="debug|info|warning|error.")
     ] = None,
 ) -> None:
-    """Serve /v3/text, /v3/latex, /v3/batch, /v3/ocr-results, /v3/ocr-usage, /v3/app-tokens,
-    /v3/corrections, /health, /openapi.json and the web page at /."""
+    """Serve /v3/text, /v3/latex, /v3/strokes, /v3/batch, /v3/pdf, /v3/ocr-results,
+    /v3/ocr-usage, /v3/app-tokens, /v3/corrections, /health, /openapi.json and the web page at /."""
     try:
         import uvicorn
 

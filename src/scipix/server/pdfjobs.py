@@ -28,7 +28,7 @@ from scipix.documents import (
     open_document,
     read_page,
 )
-from scipix.errors import PdfNoPagesError, ScipixError
+from scipix.errors import PdfMissingError, PdfNoPagesError, ScipixError
 from scipix.server.ledger import HistoryEntry
 from scipix.server.pdfoptions import TEXT_OUTPUTS, document_options, requested_conversions
 from scipix.server.pdfoutputs import assemble_stored, make_outputs, page_text
@@ -172,8 +172,8 @@ class PdfRunner:
         limits = self.state.settings.documents
         try:
             data = self.store.path(job.pdf_id).read_bytes()
-        except FileNotFoundError:
-            raise LeaseLostError(job.pdf_id) from None  # deleted meanwhile
+        except FileNotFoundError:  # deleted meanwhile (then the error is not written), or lost
+            raise PdfMissingError("The uploaded file is no longer in the data directory") from None
         return open_document(data, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
 
     async def _pages(

@@ -17,7 +17,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,15 +203,6 @@ class PdfStore:
                 "SELECT page, result FROM pdf_pages WHERE pdf_id = ?", (pdf_id,)
             ).fetchall()
         return {int(r["page"]): str(r["result"]) for r in rows}
-
-    def iter_pages(self, pdf_id: str) -> Iterator[str]:
-        """The stored page results in page order, one at a time."""
-        conn = self.db.connection()
-        cursor = conn.execute(
-            "SELECT result FROM pdf_pages WHERE pdf_id = ? ORDER BY page", (pdf_id,)
-        )
-        for row in cursor:
-            yield str(row["result"])
 
     def complete(
         self,
