@@ -17,7 +17,7 @@ from scipix.documents.textlayer import Glyph
 SAME_LINE = 0.55
 WORD_GAP = 0.2
 #: The gutter between two columns is at least this wide (in S) and lies in the middle half.
-GUTTER = 0.8
+GUTTER = 0.5
 #: Lines crossing the gutter may hold at most this share of the page's glyphs.
 CROSSING_SHARE = 0.35
 
@@ -72,7 +72,8 @@ def find_gutter(glyphs: Sequence[Glyph], width: float, size: float) -> float | N
         for b in range(max(int(g.x0 / step), 0), min(int(g.x1 / step), bins - 1) + 1):
             cover[b] += 1
     lo, hi = int(width * 0.3 / step), int(width * 0.7 / step)
-    limit = max(2, int(len(glyphs) * 0.01))
+    middle = sorted(cover[lo : hi + 1])
+    limit = max(2, int(0.1 * middle[len(middle) // 2]))
     best: tuple[int, int] | None = None
     start = None
     for b in range(lo, hi + 1):
@@ -88,6 +89,8 @@ def find_gutter(glyphs: Sequence[Glyph], width: float, size: float) -> float | N
     left = sum(g.x1 <= gutter for g in glyphs)
     right = sum(g.x0 >= gutter for g in glyphs)
     if min(left, right) < 0.15 * len(glyphs):
+        return None
+    if len(glyphs) - left - right > CROSSING_SHARE * len(glyphs):
         return None
     return gutter
 
@@ -131,7 +134,8 @@ def _split_at(run: list[Glyph], gutter: float, size: float) -> list[list[Glyph]]
     right = [g for g in run if g.x0 >= gutter]
     if not left or not right or len(left) + len(right) < len(run):
         return [run]
-    if min(g.x0 for g in right) - max(g.x1 for g in left) < GUTTER * size:
+    gap = min(g.x0 for g in right) - max(g.x1 for g in left)
+    if gap < max(GUTTER * size, 0.6 * max(g.size for g in run)):
         return [run]
     return [left, right]
 
@@ -140,11 +144,8 @@ def _place(lines: list[Line], run: list[Glyph], column: int, size: float) -> Non
     """Add a run to the line of its column whose centre is near the run's, else a new line."""
     main = [g for g in run if g.size >= 0.85 * max(x.size for x in run)]
     center = sum(g.mid for g in main) / len(main)
-    x0, x1 = min(g.x0 for g in run), max(g.x1 for g in run)
     for line in reversed(lines[-12:]):
         if line.column != column or abs(line.center - center) >= SAME_LINE * size:
-            continue
-        if x0 > line.x1 + 6 * size or x1 < line.x0 - 6 * size:
             continue
         line.glyphs.extend(run)
         return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from scipix.documents.textlayer import Glyph
@@ -67,7 +68,8 @@ def needs_recognizer(glyphs: Sequence[Glyph]) -> bool:
     ordered = sorted(glyphs, key=lambda g: g.x0)
     for a, b in itertools.pairwise(ordered):
         overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
-        if overlap > 0.5 * min(a.x1 - a.x0, b.x1 - b.x0) and a.size == b.size:
+        beside = min(a.y1, b.y1) - max(a.y0, b.y0) > 0.3 * min(a.height, b.height)
+        if overlap > 0.5 * min(a.x1 - a.x0, b.x1 - b.x0) and not beside:
             return True  # stacked: a fraction, an accent, limits
     return False
 
@@ -85,7 +87,11 @@ def glyph_latex(g: Glyph) -> str | None:
         return {"{": "\\{", "}": "\\}", "%": "\\%", "#": "\\#", "&": "\\&", "_": "\\_"}.get(
             g.ch, g.ch
         )
-    return UNICODE_TO_COMMAND.get(g.ch)
+    found = UNICODE_TO_COMMAND.get(g.ch)
+    if found is None:  # a compatibility spelling: µ (micro) for μ, 𝑥 for x
+        plain = unicodedata.normalize("NFKC", g.ch)
+        found = plain if plain.isascii() and len(plain) == 1 else UNICODE_TO_COMMAND.get(plain)
+    return found
 
 
 def text_layer_latex(glyphs: Sequence[Glyph]) -> str | None:

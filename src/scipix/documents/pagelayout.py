@@ -134,20 +134,49 @@ def _heading(line: Line, size: float, first_page: bool) -> tuple[str, int]:
 
 
 def _join_formulas(found: list[Draft], size: float) -> None:
-    """Neighbouring display lines (numerator, denominator, limits) become one formula; a
-    display line's small neighbours within the formula's reach join it too."""
+    """A display line and its neighbours without prose (a fraction's numerator and
+    denominator, limits, another row) that touch it from above or below are one formula."""
     k = 0
     while k + 1 < len(found):
         a, b = found[k], found[k + 1]
-        if a.kind == "display" and b.kind == "display" and a.column == b.column:
-            gap = _box(b.glyphs)[1] - _box(a.glyphs)[3]
-            if gap < FORMULA_GAP * size:
-                a.glyphs = a.glyphs + b.glyphs
-                a.parts[0].glyphs.extend(b.parts[0].glyphs)
-                a.tag = a.tag or b.tag
-                del found[k + 1]
-                continue
+        if _joinable(a, b, size):
+            glyphs = [g for d in (a, b) for p in d.parts for g in p.glyphs]
+            merged = Draft(
+                "display",
+                [Part("math", None, glyphs)],
+                a.glyphs + b.glyphs,
+                a.column,
+                max(a.size, b.size),
+                tag=a.tag or b.tag,
+            )
+            found[k] = merged
+            del found[k + 1]
+            k = max(k - 1, 0)
+            continue
         k += 1
+
+
+def _joinable(a: Draft, b: Draft, size: float) -> bool:
+    if a.column != b.column or "display" not in (a.kind, b.kind):
+        return False
+    if not (_formula_piece(a, size) and _formula_piece(b, size)):
+        return False
+    ax0, ay0, ax1, ay1 = _box(a.glyphs)
+    bx0, by0, bx1, by1 = _box(b.glyphs)
+    gap = max(by0 - ay1, ay0 - by1)
+    return gap < FORMULA_GAP * size and min(ax1, bx1) > max(ax0, bx0)
+
+
+def _formula_piece(draft: Draft, size: float) -> bool:
+    """A display line, or a line without a letter of prose (digits, operators, scripts)."""
+    if draft.kind == "display":
+        return True
+    if draft.kind not in ("text", "table"):
+        return False
+    return not any(
+        not g.math and any(c.isalpha() for c in g.ch) and g.size >= 0.85 * size
+        for g in draft.glyphs
+    )
 
 
 def _number_blocks(found: list[Draft], size: float, edges: dict[int, tuple[float, float]]) -> None:

@@ -147,6 +147,10 @@ def _read_by_ocr(
     return _page(index, found, size, options.dpi, "ocr", confidence)
 
 
+#: What the pipeline read as math but is prose: a number alone, or ``\text{…}`` alone.
+_NOT_MATH = re.compile(r"^\s*(?:\\text\{\s*([^{}]*?)\s*\}|(\d+(?:\.\d+)?))\s*$")
+
+
 def _word_glyphs(result: Result, scale: float) -> list[Glyph]:
     """The pipeline's words and formulas as "glyphs" in points (one per word)."""
     glyphs = []
@@ -157,8 +161,12 @@ def _word_glyphs(result: Result, scale: float) -> list[Glyph]:
         if x1 <= x0 or y1 <= y0:
             continue
         size = float(round(y1 - y0))
-        if word.type == "math" and word.latex:
-            glyphs.append(Glyph(word.latex, "OCR", size, x0, y0, x1, y1, latex=word.latex))
+        latex = word.latex
+        if word.type == "math" and latex and _NOT_MATH.match(latex):  # a number, a word
+            text = _NOT_MATH.sub(lambda m: m.group(1) or m.group(2) or "", latex).strip()
+            glyphs.append(Glyph(text, "OCR", size, x0, y0, x1, y1))
+        elif word.type == "math" and latex:
+            glyphs.append(Glyph(latex, "OCR", size, x0, y0, x1, y1, latex=latex))
         elif word.text:
             glyphs.append(Glyph(word.text, "OCR", size, x0, y0, x1, y1))
     return sorted(glyphs, key=lambda g: (round(g.mid / 4), g.x0))

@@ -20,7 +20,7 @@ from scipix.documents.mathtext import FUNCTIONS, text_layer_latex
 from scipix.documents.textlayer import Glyph
 
 TAG = re.compile(r"^\((\d+(?:\.\d+)*[a-z]?)\)$")
-CELL_GAP = 1.5
+CELL_GAP = 1.0
 DISPLAY_MARGIN = 1.5
 FORMULA_GAP = 0.9
 _TRIM = frozenset(".,;:-")
@@ -93,9 +93,9 @@ def _split_tag(line: Line, size: float) -> tuple[list[Glyph], str | None]:
     glyphs = line.glyphs
     for start in range(len(glyphs) - 1, 0, -1):
         if glyphs[start].x0 - glyphs[start - 1].x1 > 2 * size:
-            text = "".join(g.ch for g in glyphs[start:])
+            text = "".join(g.latex or g.ch for g in glyphs[start:]).replace(" ", "")
             match = TAG.match(text)
-            if match and not any(g.math for g in glyphs[start:]):
+            if match and not any(g.math and g.latex is None for g in glyphs[start:]):
                 return glyphs[:start], match.group(1)
             break
     return glyphs, None
@@ -165,7 +165,8 @@ def is_display(
     big = any(g.font.upper().startswith("CMEX") for g in glyphs)
     x0, x1 = min(g.x0 for g in glyphs), max(g.x1 for g in glyphs)
     centred = x0 - edges[0] > DISPLAY_MARGIN * size and edges[1] - x1 > DISPLAY_MARGIN * size
-    return prose <= 0.3 and (centred or (big and prose == 0))
+    alone = all(g.latex is not None for g in glyphs)  # a formula alone on a line of a scan
+    return prose <= 0.3 and (centred or alone or (big and prose == 0))
 
 
 def cells(glyphs: Sequence[Glyph], size: float) -> list[list[Glyph]]:

@@ -81,6 +81,11 @@ class Glyph:
         return (self.y0 + self.y1) / 2
 
 
+#: Spaces and line breaks PDFium makes up, and its marker of a hyphen at a line's end.
+_SKIPPED = frozenset({0, 9, 10, 13, 32, 0xA0, 0xFFFE})
+_SOFT_HYPHEN = 2
+
+
 def page_glyphs(doc: OpenedDocument, index: int) -> tuple[list[Glyph], float, float]:
     """Page ``index``'s visible glyphs in PDFium's order (spaces and line breaks left out),
     and the page's width and height in points."""
@@ -110,8 +115,9 @@ def _glyphs(textpage: pdfium.PdfTextPage, page_height: float) -> list[Glyph]:
     found = []
     for i in range(count):
         code = pdfium_c.FPDFText_GetUnicode(raw, i)
-        if code <= 32 or code == 0xFFFE or 0xD800 <= code <= 0xDFFF:
+        if code in _SKIPPED or 0xD800 <= code <= 0xDFFF:
             continue
+        ch = "-" if code == _SOFT_HYPHEN else chr(code) if code > 31 else "\ufffd"
         ok = pdfium_c.FPDFText_GetCharBox(
             raw, i, ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top)
         )
@@ -126,5 +132,5 @@ def _glyphs(textpage: pdfium.PdfTextPage, page_height: float) -> list[Glyph]:
         y0, y1 = page_height - top.value, page_height - bottom.value
         if y1 <= y0:  # a flat glyph (a minus sign, a rule): give it a hair of height
             y0, y1 = y0 - 0.25, y1 + 0.25
-        found.append(Glyph(chr(code), font, float(size), left.value, y0, right.value, y1))
+        found.append(Glyph(ch, font, float(size), left.value, y0, right.value, y1))
     return found
