@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -40,6 +41,11 @@ def mcp_command(
     with Scipix(settings) as service:
         toolbox = Toolbox(service, settings)
         server = build_server(toolbox)
+        if any(folder == Path(folder.anchor) for folder in toolbox.roots.folders):
+            stderr_console().print(
+                "[yellow]mcp: the tools may read every file (a root is /): set mcp.roots, e.g. "
+                "SCIPIX_MCP__ROOTS='[\"~/papers\"]'[/yellow]"
+            )
         if not http:
             server.run("stdio")
             return
