@@ -87,4 +87,27 @@ if status != 200 or "error" in answer:
 if "quadratic equation" not in text or "\\sqrt" not in text:
     sys.exit(f"smoke: FAILED: /v3/text lost the prose or the formula: {text!r}")
 EOF
+log "scipix mcp over stdio, with the [mcp] extra: the SDK's client reads examples/quadratic.png"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[server,mcp]"
+"$VENV/bin/python" - "$SCIPIX" "$ROOT/examples" <<'EOF'
+import json, os, sys
+
+import anyio
+from mcp import Client, StdioServerParameters
+
+scipix, examples = sys.argv[1], sys.argv[2]
+env = {k: v for k, v in os.environ.items() if k.startswith(("XDG_", "HOME"))}
+env["SCIPIX_MCP__ROOTS"] = json.dumps([examples])
+
+
+async def main() -> None:
+    async with Client(StdioServerParameters(command=scipix, args=["mcp"], env=env)) as client:
+        result = await client.call_tool("ocr_image", {"path": "quadratic.png"})
+        print(json.dumps(result.structured_content)[:300])
+        if result.is_error or "\\sqrt" not in result.structured_content["latex"]:
+            sys.exit(f"smoke: FAILED: ocr_image answered {result.structured_content}")
+
+
+anyio.run(main)
+EOF
 log "passed"
