@@ -179,12 +179,17 @@ class PdfRunner:
     async def _pages(
         self, job: PdfJob, doc: OpenedDocument, todo: Iterator[int], options: DocumentOptions
     ) -> None:
-        for index in todo:
-            started = time.perf_counter()
-            result = await anyio.to_thread.run_sync(
-                self._read, doc, index, options, limiter=self.state.limiter
+        for index in todo:  # read and stored in one thread: a page read is never lost
+            await anyio.to_thread.run_sync(
+                self._read_and_store, job, doc, index, options, limiter=self.state.limiter
             )
-            await anyio.to_thread.run_sync(self._store_page, job, index, result, options, started)
+
+    def _read_and_store(
+        self, job: PdfJob, doc: OpenedDocument, index: int, options: DocumentOptions
+    ) -> None:
+        started = time.perf_counter()
+        result = self._read(doc, index, options)
+        self._store_page(job, index, result, options, started)
 
     def _read(self, doc: OpenedDocument, index: int, options: DocumentOptions) -> PageResult:
         try:
