@@ -3,8 +3,6 @@ input as tool errors with the API's ids, and a batch cancelled mid-way leaving n
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 
@@ -15,6 +13,9 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp_scenario import QUADRATIC, every_tool
 from mcp_support import Images, with_client
+from typer.testing import CliRunner
+
+from scipix.cli.app import app
 
 
 def test_every_tool_resource_and_prompt(server: MCPServer, images: Images) -> None:
@@ -23,19 +24,14 @@ def test_every_tool_resource_and_prompt(server: MCPServer, images: Images) -> No
 
 def test_ocr_image_reads_what_scipix_ocr_prints(server: MCPServer, images: Images) -> None:
     image = images.root / "quadratic.png"
-    printed = subprocess.run(
-        [sys.executable, "-m", "scipix", "ocr", str(image)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout.strip()
+    printed = CliRunner().invoke(app, ["ocr", str(image)], catch_exceptions=False)
+    assert printed.exit_code == 0, printed.output
 
     async def read(client: Client) -> str:
         result = await client.call_tool("ocr_image", {"path": str(image)})
         return str(result.structured_content["latex"])
 
-    assert with_client(server, read) == printed == QUADRATIC
+    assert with_client(server, read) == printed.stdout.strip() == QUADRATIC
 
 
 def test_an_unknown_result_is_a_resource_error(server: MCPServer) -> None:
