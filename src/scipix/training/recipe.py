@@ -44,6 +44,7 @@ from scipix.training.corpus import (
 from scipix.training.dataset import Mixture, MixtureStream, Sample
 from scipix.training.export import STATE_FILE
 from scipix.training.generator import FormulaGenerator
+from scipix.training.ink_mixture import ink_sources
 from scipix.training.pairs import pair_sources
 from scipix.training.trainer import (
     TrainState,
@@ -168,6 +169,10 @@ def build_data(cfg: TrainConfig, tokens: list[str] | None) -> Data:
     for name, weight, samples in pair_sources(cfg, encode):  # scipix train --pairs
         mixture.append((name, weight, samples))
         summary[name] = {"train": len(samples)}
+    # pen strokes (training/ink_mixture.py): off unless the config gives them a share
+    inks, ink_summary = ink_sources(cfg, sources.corpus.train, encode, sources.held_out(), weights)
+    mixture.extend(inks)
+    summary.update(ink_summary)
     cache = DatasetCache(cfg.cache_dir)
     rendered = rendered_samples(cache, encode, sources.held_out())
     mixture.append(("rendered", weights.get("rendered", 0.0), rendered))
