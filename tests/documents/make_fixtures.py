@@ -7,7 +7,7 @@ numbered display formulas and a table; ``twocol`` and ``eleven`` are set in two 
 scanned copy (``*_scan.pdf``) is every page rasterised at 150 dpi, turned by a fraction of a
 degree, with sensor noise, saved as an image-only PDF (JPEG). ``*.json`` holds what a reader
 should find: the prose (``text``), the display formulas and the inline formulas as written.
-The committed outputs are what the tests read: no TeX needed to run them.
+``encrypted.pdf`` needs a password (ghostscript). The committed outputs are what the tests read: no TeX needed to run them.
 """
 
 from __future__ import annotations
@@ -144,8 +144,40 @@ def scan(pdf_bytes: bytes, seed: int, dpi: int = 150) -> bytes:
     return out.getvalue()
 
 
+def encrypted() -> bytes:
+    """A one-page PDF that needs a password (ghostscript's pdfwrite, RC4/AES)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "plain.tex").write_text(
+            "\\documentclass{article}\\begin{document}A secret page.\\end{document}\n"
+        )
+        subprocess.run(
+            ["pdflatex", "-interaction=nonstopmode", "plain.tex"],
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                "gs",
+                "-q",
+                "-dNOPAUSE",
+                "-dBATCH",
+                "-sDEVICE=pdfwrite",
+                "-sOwnerPassword=owner",
+                "-sUserPassword=user",
+                "-sOutputFile=locked.pdf",
+                "plain.pdf",
+            ],
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+        )
+        return (Path(tmp) / "locked.pdf").read_bytes()
+
+
 def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
+    (DATA / "encrypted.pdf").write_bytes(encrypted())
     for seed, name in enumerate(PAPERS):
         source, truth = paper(name)
         pdf = compile_pdf(source)

@@ -26,7 +26,7 @@ _SPECIAL = {c: "\\" + c for c in "&%$#_{}"} | {"~": r"\textasciitilde{}", "^": r
 
 def markdown_to_docx(markdown: str) -> bytes:
     """The Markdown as a Word file (pandoc; math becomes Word equations)."""
-    import pypandoc
+    import pypandoc  # type: ignore[import-untyped]
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "document.docx"

@@ -23,6 +23,7 @@ from scipix.documents.lines import find_lines
 from scipix.documents.options import DocumentOptions
 from scipix.documents.page import PageLine, PageResult, Segment
 from scipix.documents.pagelayout import drafts
+from scipix.documents.scan import blocks, straighten
 from scipix.documents.source import Gray, OpenedDocument, render_page
 from scipix.documents.structure import Draft, Part, _box
 from scipix.documents.textlayer import Glyph, page_glyphs
@@ -129,21 +130,31 @@ def formula_latex(result: Result) -> str | None:
 def _read_by_ocr(
     doc: OpenedDocument, index: int, scipix: Scipix, options: DocumentOptions
 ) -> PageResult:
-    gray, scale = render_page(doc, index, options.dpi)
-    opts = RecognizeOptions(formats=("text",), include_word_data=True)
-    result = scipix.recognize(gray, opts)
-    glyphs = _word_glyphs(result, scale)
+    rendered, scale = render_page(doc, index, options.dpi)
+    gray = straighten(rendered)
     height_px, width_px = gray.shape
     size = (width_px / scale, height_px / scale)
+    boxes = blocks(gray)
+    crops = [np.ascontiguousarray(gray[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
+    opts = RecognizeOptions(formats=("text",), include_word_data=True)
+    glyphs: list[Glyph] = []
+    confidences = []
+    for box, result in zip(boxes, scipix.recognize_many(crops, opts, workers=1), strict=True):
+        if not result.ok:  # a speck, a rule: nothing to read
+            continue
+        glyphs += _word_glyphs(result, scale, (box[0], box[1]))
+        if result.confidence is not None:
+            confidences.append(result.confidence)
     if not glyphs:
         return _page(index, [], size, options.dpi, "ocr")
+    glyphs.sort(key=lambda g: (round(g.mid / 4), g.x0))
     lines, body = find_lines(glyphs, size[0])
     found = drafts(lines, body, size[1], first_page=index == 0)
     for draft in found:  # a formula of words the pipeline left unread is kept as text
         for part in draft.parts:
             if part.value is None:
                 part.value = " ".join(g.latex or g.ch for g in part.glyphs)
-    confidence = result.confidence
+    confidence = round(min(confidences), 4) if confidences else None
     return _page(index, found, size, options.dpi, "ocr", confidence)
 
 
@@ -151,12 +162,13 @@ def _read_by_ocr(
 _NOT_MATH = re.compile(r"^\s*(?:\\text\{\s*([^{}]*?)\s*\}|(\d+(?:\.\d+)?))\s*$")
 
 
-def _word_glyphs(result: Result, scale: float) -> list[Glyph]:
-    """The pipeline's words and formulas as "glyphs" in points (one per word)."""
+def _word_glyphs(result: Result, scale: float, origin: tuple[int, int]) -> list[Glyph]:
+    """The pipeline's words and formulas as "glyphs" in points (one per word); ``origin``:
+    where the block that was read lies on the page, in pixels."""
     glyphs = []
     for word in result.word_data or ():
-        xs = [p[0] / scale for p in word.cnt]
-        ys = [p[1] / scale for p in word.cnt]
+        xs = [(p[0] + origin[0]) / scale for p in word.cnt]
+        ys = [(p[1] + origin[1]) / scale for p in word.cnt]
         x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
         if x1 <= x0 or y1 <= y0:
             continue
@@ -169,7 +181,7 @@ def _word_glyphs(result: Result, scale: float) -> list[Glyph]:
             glyphs.append(Glyph(latex, "OCR", size, x0, y0, x1, y1, latex=latex))
         elif word.text:
             glyphs.append(Glyph(word.text, "OCR", size, x0, y0, x1, y1))
-    return sorted(glyphs, key=lambda g: (round(g.mid / 4), g.x0))
+    return glyphs
 
 
 def _page(
@@ -197,7 +209,7 @@ def _page(
         )
         lines.append(
             PageLine(
-                kind=d.kind,  # type: ignore[arg-type]
+                kind=d.kind,
                 segments=segments,
                 box=box,
                 column=max(d.column, 0),
@@ -214,6 +226,6 @@ def _page(
         width=int(width * scale),
         height=int(height * scale),
         dpi=dpi,
-        source=source,  # type: ignore[arg-type]
+        source=source,
         lines=tuple(lines),
     )
