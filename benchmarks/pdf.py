@@ -26,6 +26,7 @@ import pypdfium2 as pdfium
 from scipix.documents import DocumentOptions, PageResult, open_document, read_page
 from scipix.latex.normalize import model_tokens
 from scipix.service import Scipix
+from scipix.settings import Settings
 from scipix.training.metrics import bleu4, edit_similarity, levenshtein
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "documents" / "data"
@@ -180,7 +181,7 @@ def main() -> None:
     parser.add_argument("--papers", default="onecol,twocol,eleven")
     parser.add_argument("--long-pages", type=int, default=300)
     args = parser.parse_args()
-    sp = Scipix()
+    sp = Scipix(Settings(memory={"enabled": False}))  # no result cache: every page is read
     sp.warm_up()
     options = DocumentOptions()
     rows, born, scanned, formulas = [], [], [], []

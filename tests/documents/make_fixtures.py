@@ -7,7 +7,8 @@ numbered display formulas and a table; ``twocol`` and ``eleven`` are set in two 
 scanned copy (``*_scan.pdf``) is every page rasterised at 150 dpi, turned by a fraction of a
 degree, with sensor noise, saved as an image-only PDF (JPEG). ``*.json`` holds what a reader
 should find: the prose (``text``), the display formulas and the inline formulas as written.
-``encrypted.pdf`` needs a password (ghostscript). The committed outputs are what the tests read: no TeX needed to run them.
+``encrypted.pdf`` needs a password (ghostscript). The committed outputs are what the tests
+read: no TeX needed to run them.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ JavaScript, forms and embedded files are never run nor extracted (no form enviro
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,10 @@ MAX_PAGE_POINTS = 14_400.0
 MAX_RENDER_PIXELS = 40_000_000
 #: PDF's signature may follow some junk, but only within the first KiB.
 PDF_MAGIC_WITHIN = 1024
+
+#: A page tree, and a page object (PDFium refuses to load a PDF whose page tree is empty).
+_PAGE_TREE = re.compile(rb"/Type\s*/Pages\b")
+_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
 
 Gray = np.ndarray[Any, np.dtype[np.uint8]]
 
@@ -106,12 +111,18 @@ def _load_pdf(data: bytes) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+        # PDFium's last error can be left over from an earlier document: read it with the file
+        code = getattr(exc, "err_code", None)
+        encrypted = b"/Encrypt" in data
+        if encrypted and code == pdfium_c.FPDF_ERR_PASSWORD:
             raise PdfEncryptedError(
                 "the PDF is encrypted; remove its password (e.g. qpdf --decrypt) and send it again"
             ) from None
-        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_SECURITY:
+        if encrypted and code == pdfium_c.FPDF_ERR_SECURITY:
             raise PdfEncryptedError("the PDF uses an unsupported security handler") from None
+        if _PAGE_TREE.search(data) and not _PAGE.search(data):
+            # PDFium refuses a document whose page tree is empty
+            raise PdfNoPagesError("the PDF has no pages (its page tree is empty)") from None
         raise PdfError(f"the PDF is corrupt or truncated and cannot be read ({exc})") from None
 
 
