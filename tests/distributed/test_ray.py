@@ -28,6 +28,14 @@ def local_ray() -> Iterator[None]:
 
 
 @pytest.fixture
+def no_time_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readings that depend on time (a second reading, the learning loop's strategies, each
+    within a budget of ms) could differ between engines on a loaded machine: no budgets."""
+    monkeypatch.setenv("SCIPIX_PREPROCESSING__SECOND_READING_BUDGET_MS", "1e9")
+    monkeypatch.setenv("SCIPIX_LEARNING__STRATEGY_BUDGET_MS", "0")
+
+
+@pytest.fixture
 def scans(tmp_path: Path) -> Path:
     folder = tmp_path / "scans"
     folder.mkdir()
@@ -48,7 +56,9 @@ def records(path: Path, drop: tuple[str, ...] = ("request_id", "attestation")) -
     return [{k: v for k, v in r.items() if k not in drop} for r in lines]
 
 
-def test_ray_batch_equals_local_and_its_actors_sign(local_ray: None, scans: Path) -> None:
+def test_ray_batch_equals_local_and_its_actors_sign(
+    local_ray: None, no_time_budgets: None, scans: Path
+) -> None:
     local, cluster = scans.parent / "local.jsonl", scans.parent / "ray.jsonl"
     assert run("batch", str(scans), "--out", str(local)) == 1  # one image is broken
     code = run("batch", str(scans), "--out", str(cluster), "--engine", "ray", "--attest")
@@ -100,3 +110,14 @@ def test_an_unreachable_cluster_is_exit_2_or_local_when_allowed(
     assert run("batch", str(scans), "--out", str(out), "--engine", "ray", "--address", address) == 1
     assert "running locally" in capsys.readouterr().err
     assert len(records(out)) == 2
+
+
+def test_pdf_pages_sharded_on_ray_read_as_locally(
+    local_ray: None, no_time_budgets: None, tmp_path: Path
+) -> None:
+    paper = ROOT / "tests" / "documents" / "data" / "onecol.pdf"
+    local, cluster = tmp_path / "local.mmd", tmp_path / "ray.mmd"
+    assert run("pdf", str(paper), "--out", str(local), "--no-cache") == 0
+    assert run("pdf", str(paper), "--out", str(cluster), "--no-cache", "--engine", "ray") == 0
+    assert cluster.read_text() == local.read_text()
+    assert "\\frac" in cluster.read_text() or "\\[" in cluster.read_text()

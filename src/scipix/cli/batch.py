@@ -17,13 +17,13 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from scipix.cli.common import EXIT_FAILED, EXIT_USAGE, state, stderr_console
+from scipix.cli.engine import AddressOption, Engine, EngineOption, on_cluster
 from scipix.cli.ocr import OutputFormat, image_record, options_for, read_input
 
 if TYPE_CHECKING:
@@ -111,17 +111,8 @@ def batch(
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip images already in --out (by BLAKE3 hash).")
     ] = False,
-    engine: Annotated[
-        Engine | None,
-        typer.Option("--engine", help="local threads, or Ray actors (distributed.engine)."),
-    ] = None,
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            help="Ray cluster: 'auto' or HOST:PORT (distributed.address); unset = a local Ray.",
-        ),
-    ] = None,
+    engine: EngineOption = None,
+    address: AddressOption = None,
     attest: Annotated[
         bool | None,
         typer.Option("--attest/--no-attest", help="Sign each result (distributed.attest)."),
@@ -179,11 +170,6 @@ def batch(
         raise typer.Exit(EXIT_FAILED)
 
 
-class Engine(StrEnum):
-    local = "local"
-    ray = "ray"
-
-
 def batch_settings(settings: Settings, attest: bool | None) -> Settings:
     """The settings with the command line's ``--attest/--no-attest`` applied."""
     if attest is None or attest == settings.distributed.attest:
@@ -194,17 +180,13 @@ def batch_settings(settings: Settings, attest: bool | None) -> Settings:
 
 
 def open_runtime(settings: Settings, engine: Engine | None, address: str | None) -> Runtime | None:
-    """The Ray runtime when the engine is ray (None: the local one). An unreachable cluster is
-    a ClusterError (exit 2), or a warning and the local engine with
-    ``distributed.fallback_local``."""
-    dist = settings.distributed
-    if (engine.value if engine is not None else dist.engine) != "ray":
-        return None
-    from scipix.errors import ClusterError
-    from scipix.pipeline.ray_runtime import RayRuntime
-    from scipix.service import pipeline_agents
+    """The Ray runtime when the engine is ray; None: the local one (see ``cli/engine.py``)."""
 
-    try:
+    def start() -> Runtime:
+        from scipix.pipeline.ray_runtime import RayRuntime
+        from scipix.service import pipeline_agents
+
+        dist = settings.distributed
         return RayRuntime(
             settings,
             pipeline_agents,
@@ -214,15 +196,8 @@ def open_runtime(settings: Settings, engine: Engine | None, address: str | None)
             max_in_flight=2 * dist.actors,  # one item running and one waiting per actor
             max_retries=dist.max_retries,
         )
-    except ClusterError as exc:
-        if not dist.fallback_local:
-            raise
-        stderr_console().print(
-            f"warning: {exc.message}; running locally (distributed.fallback_local)",
-            style="yellow",
-            markup=False,
-        )
-        return None
+
+    return on_cluster(settings, engine, start)
 
 
 def progress_bar() -> Progress:

@@ -4,10 +4,12 @@ page) to Mathpix Markdown, Markdown, Word, LaTeX or lines.json, page by page.
 Pages are read on ``--workers`` threads with a progress bar and kept in a page cache (under
 ``runtime.cache_dir``/pdf), so a run that was stopped goes on where it was; ``--no-cache``
 reads every page again. A page that fails is reported and left out; the others are written.
+``--engine ray`` shards the pages across Ray actors instead (``documents/shards.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
@@ -17,12 +19,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from scipix.cli.common import EXIT_FAILED, state, stderr_console
+from scipix.cli.engine import AddressOption, Engine, EngineOption, on_cluster
 from scipix.errors import InputError, RequestTooLargeError
 
 if TYPE_CHECKING:
     from scipix.documents import Document, OpenedDocument, PageResult
     from scipix.documents.cache import PageCache
+    from scipix.documents.shards import PageShards
     from scipix.service import Scipix
+    from scipix.settings import Settings
 
 
 class Target(StrEnum):
@@ -63,6 +68,8 @@ def pdf(
         bool, typer.Option("--force-ocr", help="Read every page by OCR, ignoring its text.")
     ] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Read every page again.")] = False,
+    engine: EngineOption = None,
+    address: AddressOption = None,
 ) -> None:
     """Convert a PDF (or an image of a page) to Mathpix Markdown, Markdown, DOCX or LaTeX."""
     from scipix.documents import DocumentOptions, assemble, open_document
@@ -86,11 +93,14 @@ def pdf(
         indices = options.select_pages(doc.num_pages)
         if not indices:
             raise InputError(f"--pages {pages!r} selects none of the {doc.num_pages} pages")
-        with Scipix(settings, workers=n_workers) as sp:
+        shards = open_shards(settings, engine, address, data)
+        with Scipix(settings, workers=n_workers) as sp, contextlib.ExitStack() as stack:
+            if shards is not None:
+                stack.callback(shards.close)
             cache = None
             if not no_cache:
                 cache = PageCache(settings.runtime.cache_dir / "pdf", data, options, "v1")
-            done = read_pages(doc, indices, sp, options, n_workers, cache)
+            done = read_pages(doc, indices, sp, options, n_workers, cache, shards)
     document = assemble(done, options)
     write_output(document, to.value, target)
     report(done, target, time.perf_counter() - started)
@@ -107,6 +117,24 @@ def read_document(file: Path, max_bytes: int) -> bytes:
     return file.read_bytes()
 
 
+def open_shards(
+    settings: Settings, engine: Engine | None, address: str | None, data: bytes
+) -> PageShards | None:
+    """With ``--engine ray``: the pages sharded across Ray actors (``documents/shards.py``)."""
+
+    def start() -> PageShards:
+        from scipix.documents.shards import PageShards
+        from scipix.service import Scipix
+
+        dist = settings.distributed
+        where = address if address is not None else dist.address
+        return PageShards(
+            settings, Scipix, data, dist.actors, where, dist.local_cpus, dist.max_retries
+        )
+
+    return on_cluster(settings, engine, start)
+
+
 def read_pages(
     doc: OpenedDocument,
     indices: list[int],
@@ -114,8 +142,10 @@ def read_pages(
     options: object,
     workers: int,
     cache: PageCache | None,
+    shards: PageShards | None = None,
 ) -> list[PageResult]:
-    """The selected pages, from the cache or read on ``workers`` threads, with a progress bar."""
+    """The selected pages, from the cache or read on ``workers`` threads (or by ``shards``'
+    Ray actors), with a progress bar."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -151,7 +181,8 @@ def read_pages(
             return read_page(doc, index, sp, options)
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for page in pool.map(one, todo):
+            pages = pool.map(one, todo) if shards is None else shards.read(todo, options)
+            for page in pages:
                 found[page.page - 1] = page
                 if cache is not None:
                     cache.save(page)

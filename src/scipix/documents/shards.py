@@ -59,15 +59,16 @@ class PageShards:
     pool: list[Any] = field(default_factory=list, init=False)
     retried: int = field(default=0, init=False)
     _started: bool = field(default=False, init=False)
+    _data: Any = field(default=None, init=False, repr=False)  # kept: a restarted actor reads it
 
     def __post_init__(self) -> None:
         self._started = connect(self.address, self.local_cpus)
         ray = require_ray()
         cpus = int(float(ray.cluster_resources().get("CPU", 1.0)))
         remote = ray.remote(PageWorker).options(num_cpus=1, max_restarts=-1, max_task_retries=0)
-        data = ray.put(self.data)
+        self._data = ray.put(self.data)
         size = max(1, min(self.actors, cpus))
-        self.pool = [remote.remote(self.build, self.settings, data) for _ in range(size)]
+        self.pool = [remote.remote(self.build, self.settings, self._data) for _ in range(size)]
 
     def read(self, indices: Sequence[int], options: DocumentOptions) -> Iterator[PageResult]:
         """The pages ``indices`` (0-based), each once, in the order they are done."""
