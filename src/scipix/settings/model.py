@@ -241,18 +241,6 @@ class LearningSettings(Section):
     )
 
 
-class InkSettings(Section):
-    """Pen strokes (``/v3/strokes``, ``scipix ocr FILE.inkml``): what one input may hold; more
-    is refused with ``strokes_syntax_error`` (``error_info.limit_name`` says which limit)."""
-
-    max_strokes: int = Field(1000, ge=1, description="Most strokes (traces) in one input.")
-    max_points: int = Field(50_000, ge=1, description="Most points over all strokes.")
-    max_coordinate: float = Field(1_000_000.0, gt=0, description="Largest |x| or |y| of a point.")
-    max_body_bytes: int = Field(
-        512_000, ge=1, description="Largest /v3/strokes body (Mathpix: 512 KB)."
-    )
-
-
 class DistributedSettings(Section):
     """Scale-out and trust: the Ray engine of `scipix batch`, and signed results."""
 
@@ -297,7 +285,6 @@ class Settings(BaseSettings):
     performance: PerformanceSettings = Field(default_factory=PerformanceSettings)
     documents: DocumentSettings = Field(default_factory=DocumentSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
-    ink: InkSettings = Field(default_factory=InkSettings)
     ink: InkSettings = Field(default_factory=InkSettings)
     mcp: McpSettings = Field(default_factory=McpSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
