@@ -87,6 +87,7 @@ def test_sections_for_features_not_built_are_absent() -> None:
         "ocr",
         "preprocessing",
         "performance",
+        "documents",
         "server",
         "ink",
         "mcp",

@@ -231,7 +231,7 @@ BAD_DOCUMENTS = {
         "pdf_decode_error",
     ),
     "corrupt": (lambda: b"%PDF-1.7\n" + bytes(range(256)) * 8, "pdf_decode_error"),
-    "zero pages": (lambda: empty_pages(0), "pdf_decode_error"),
+    "zero pages": (lambda: empty_pages(0), "pdf_no_pages"),
 }
 
 
