@@ -73,7 +73,11 @@ def isotonic_fit(scores: Sequence[float], outcomes: Sequence[float]) -> tuple[Fl
         knots_y += [m, m]
     kx, ky = np.asarray(knots_x), np.asarray(knots_y)
     keep = np.append(True, np.diff(kx) > 0) | np.append(True, np.diff(ky) != 0)
-    return kx[keep], ky[keep]
+    kx, ky = kx[keep], ky[keep]
+    # a knot inside a flat stretch changes nothing: keep the stretch's ends only
+    inner = np.zeros(kx.size, dtype=bool)
+    inner[1:-1] = (ky[1:-1] == ky[:-2]) & (ky[1:-1] == ky[2:])
+    return kx[~inner], ky[~inner]
 
 
 def expected_calibration_error(

@@ -1,0 +1,93 @@
+"""Calibration: the isotonic fit is monotone and makes confidence honest on real readings; a
+calibration is used only for the model version it was fitted for."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scipix.learning import same_reading
+from scipix.learning.calibration import (
+    Calibrator,
+    accept_threshold,
+    expected_calibration_error,
+    isotonic_fit,
+    packaged_calibration,
+)
+from scipix.service import Scipix
+
+from .conftest import png, render
+
+#: Formulas the model reads right and wrong (a mix, so that the split is a real one).
+FORMULAS = (
+    "a+b",
+    r"x^{2}+y^{2}=z^{2}",
+    r"\frac{1}{2}",
+    r"\sum_{i=1}^{n}i",
+    r"\sqrt{a^{2}+b^{2}}",
+    r"\int_{0}^{\infty}e^{-x^{2}}dx",
+    r"\alpha\beta\gamma",
+    r"\lim_{x\to0}\frac{\sin x}{x}=1",
+    r"f(x)=\left(x+1\right)^{3}",
+    r"\mathbf{A}\mathbf{x}=\mathbf{b}",
+    r"\hat{\theta}_{k}",
+    r"\prod_{k=1}^{m}(1-q^{k})",
+)
+
+
+def test_pav_is_monotone_and_pools_violators() -> None:
+    xs, ys = isotonic_fit([0.1, 0.2, 0.3, 0.4, 0.5], [0, 1, 0, 1, 1])
+    assert np.all(np.diff(xs) >= 0) and np.all(np.diff(ys) >= 0)
+    cal = Calibrator("m", tuple(xs), tuple(ys))
+    assert cal.probability(0.1) == 0.0
+    assert cal.probability(0.25) == pytest.approx(0.5)  # 0.2 and 0.3 pooled: one right of two
+    assert cal.probability(0.5) == 1.0
+    rng = np.random.default_rng(3)
+    scores = rng.random(500)
+    outcomes = rng.random(500) < scores**2
+    xs, ys = isotonic_fit(scores, outcomes)
+    assert np.all(np.diff(ys) >= 0)
+    with pytest.raises(ValueError):
+        isotonic_fit([], [])
+
+
+def test_the_accept_threshold_keeps_its_precision() -> None:
+    probs = np.linspace(0, 1, 200)
+    right = (np.arange(200) % 10 != 0) & (probs > 0.5)  # above 0.5: 9 of 10 right
+    right[probs > 0.8] = True
+    t = accept_threshold(probs, right, 0.95)
+    kept = right[probs >= t]
+    assert kept.mean() >= 0.95 and 0.5 < t <= 0.85
+    assert accept_threshold([0.9, 0.8], [0, 0], 0.95) > 1.0  # never precise enough: never
+
+
+def test_calibration_makes_real_readings_honest(service: Scipix, tmp_path: Path) -> None:
+    raw, right = [], []
+    for latex in FORMULAS:
+        for dpi in (110, 220):
+            result = service.recognize(png(render(latex, dpi)))
+            value = result.confidence_raw if result.confidence_raw is not None else None
+            raw.append(value if value is not None else (result.confidence or 0.0))
+            right.append(same_reading(result.latex or "", latex))
+    assert 0 < sum(right) < len(right), "the split must hold right and wrong readings"
+    cal = Calibrator.fit("test-model", raw, right, 0.95)
+    probs = [cal.probability(c) for c in raw]
+    assert all(np.diff([cal.probability(c) for c in sorted(raw)]) >= 0)  # monotone
+    assert expected_calibration_error(probs, right) < expected_calibration_error(raw, right)
+    cal.save(tmp_path / "calibration.json")
+    assert Calibrator.load(tmp_path / "calibration.json", "test-model") == cal
+    assert Calibrator.load(tmp_path / "calibration.json", "another-model") is None
+
+
+def test_the_shipped_calibration_is_for_the_shipped_model(service: Scipix) -> None:
+    data = json.loads(packaged_calibration().read_text(encoding="utf-8"))
+    assert data["model_version"] == service.version
+    result = service.recognize(png(render(r"x^{2}+1")))
+    assert result.confidence_raw is not None and result.auto_accept is not None
+    cal = Calibrator.load(packaged_calibration(), service.version)
+    assert cal is not None
+    assert result.confidence == pytest.approx(cal.probability(result.confidence_raw), abs=1e-6)
+    assert result.auto_accept == (result.confidence >= cal.accept_above)
