@@ -24,6 +24,7 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from scipix.documents import DocumentOptions, PageResult, open_document, read_page
+from scipix.documents.assemble import Style, blocks, paragraph
 from scipix.latex.normalize import model_tokens
 from scipix.service import Scipix
 from scipix.settings import Settings
@@ -46,11 +47,21 @@ def plain(text: str) -> str:
 
 
 def prose(pages: list[PageResult]) -> str:
+    """The pages' prose as the outputs join it (words hyphenated at a line's end whole again),
+    without the math."""
+    style = Style(("\\(", "\\)"), ("\\[", "\\]"), False)
     parts = []
     for page in pages:
-        for line in page.lines:
-            if line.kind in ("text", "heading", "title", "table"):
-                parts += [s.value for s in line.segments if s.kind == "text"]
+        for block in blocks(page):
+            if block[0].kind == "display":
+                continue
+            lines = [
+                ln.model_copy(
+                    update={"segments": tuple(s for s in ln.segments if s.kind == "text")}
+                )
+                for ln in block
+            ]
+            parts.append(paragraph(lines, style))
     return plain(" ".join(parts))
 
 

@@ -24,6 +24,8 @@ from scipix.documents.structure import (
 TOP_BAND = 0.12
 BOTTOM_BAND = 0.2
 INFO_GLYPHS = 60
+#: A running header or footer has at most this many lines.
+INFO_LINES = 2
 
 
 def column_edges(lines: Sequence[Line]) -> dict[int, tuple[float, float]]:
@@ -42,20 +44,22 @@ def page_info(lines: Sequence[Line], height: float, size: float) -> set[int]:
     the top or bottom band, set apart from the body by a gap."""
     order = sorted(range(len(lines)), key=lambda i: lines[i].y0)
     found: set[int] = set()
-    for k, i in enumerate(order):
+    for k, i in enumerate(order[:INFO_LINES]):
         line = lines[i]
         if line.y1 > TOP_BAND * height or len(line.glyphs) > INFO_GLYPHS:
             break
         below = lines[order[k + 1]].y0 if k + 1 < len(order) else height
         if below - line.y1 > 0.8 * size:
             found.update(order[: k + 1])
-    for k in range(len(order) - 1, -1, -1):
+            break
+    for k in range(len(order) - 1, max(len(order) - 1 - INFO_LINES, -1), -1):
         line = lines[order[k]]
         if line.y0 < (1 - BOTTOM_BAND) * height or len(line.glyphs) > INFO_GLYPHS:
             break
         above = lines[order[k - 1]].y1 if k > 0 else 0.0
         if line.y0 - above > 1.5 * size:
             found.update(order[k:])
+            break
     return found
 
 
