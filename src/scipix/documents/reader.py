@@ -158,8 +158,10 @@ def _read_by_ocr(
     return _page(index, found, size, options.dpi, "ocr", confidence)
 
 
-#: What the pipeline read as math but is prose: a number alone, or ``\text{…}`` alone.
-_NOT_MATH = re.compile(r"^\s*(?:\\text\{\s*([^{}]*?)\s*\}|(\d+(?:\.\d+)?))\s*$")
+#: What the pipeline read as math but is prose: a number, ``\text{…}`` or a roman word alone.
+_NOT_MATH = re.compile(
+    r"^\s*(?:\\text\{\s*([^{}]*?)\s*\}|(\d+(?:\.\d+)?)|\\mathrm\{([A-Za-z]{2,})\})\s*$"
+)
 
 
 def _word_glyphs(result: Result, scale: float, origin: tuple[int, int]) -> list[Glyph]:
@@ -175,7 +177,9 @@ def _word_glyphs(result: Result, scale: float, origin: tuple[int, int]) -> list[
         size = float(round(y1 - y0))
         latex = word.latex
         if word.type == "math" and latex and _NOT_MATH.match(latex):  # a number, a word
-            text = _NOT_MATH.sub(lambda m: m.group(1) or m.group(2) or "", latex).strip()
+            text = _NOT_MATH.sub(
+                lambda m: m.group(1) or m.group(2) or m.group(3) or "", latex
+            ).strip()
             glyphs.append(Glyph(text, "OCR", size, x0, y0, x1, y1))
         elif word.type == "math" and latex:
             glyphs.append(Glyph(latex, "OCR", size, x0, y0, x1, y1, latex=latex))
