@@ -8,6 +8,7 @@ import copy
 import json
 import os
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,20 @@ def test_the_key_file_is_private_and_a_readable_one_refused(tmp_path: Path) -> N
     os.chmod(path, 0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         WorkerKey.load(path)
+
+
+def test_workers_starting_at_once_share_one_key(tmp_path: Path) -> None:
+    path, ids = tmp_path / "worker.key", []
+    threads = [
+        threading.Thread(target=lambda: ids.append(WorkerKey.load_or_create(path).worker_id))
+        for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ids) == 8 and len(set(ids)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["worker.key"]  # no temporary file left
 
 
 @pytest.mark.parametrize(

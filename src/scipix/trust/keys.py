@@ -57,23 +57,31 @@ class WorkerKey:
     def sign(self, message: bytes) -> bytes:
         return self.private.sign(message)
 
-    def save(self, path: Path) -> None:
-        """Write the key as PKCS#8 PEM, readable by its owner only (0600), atomically."""
+    def save(self, path: Path, exclusive: bool = False) -> None:
+        """Write the key as PKCS#8 PEM, readable by its owner only (0600), atomically; with
+        ``exclusive``, a file already there is kept (FileExistsError)."""
         pem = self.private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(pem)
             os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
+            if exclusive:
+                os.link(tmp, path)  # fails when another process made the key first
+            else:
+                os.replace(tmp, path)
+        except FileExistsError:
+            raise
         except OSError as exc:
             raise StoreError(f"cannot write the worker key {path}: {exc.strerror}") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @classmethod
     def load(cls, path: Path) -> WorkerKey:
@@ -103,7 +111,10 @@ class WorkerKey:
         if path.exists():
             return cls.load(path)
         key = cls.generate()
-        key.save(path)
+        try:
+            key.save(path, exclusive=True)
+        except FileExistsError:  # another worker of this machine made it meanwhile
+            return cls.load(path)
         return key
 
 
@@ -162,8 +173,8 @@ class Keyring:
         }
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
             tmp.write_text(json.dumps({"workers": workers}, indent=2) + "\n", encoding="utf-8")
-            os.replace(tmp, path)
+            os.replace(tmp, path)  # several workers of one machine may save at once
         except OSError as exc:
             raise StoreError(f"cannot write the keyring {path}: {exc.strerror}") from exc
