@@ -117,3 +117,24 @@ def test_scipix_sync_reports_what_moved(
     assert done.value.code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["stores"]["trajectories"] == {"into_a": 1, "into_b": 0}
+
+
+def test_an_entry_of_the_wrong_shape_merges_nothing(apart: tuple[Path, Path]) -> None:
+    """A sync file that decodes but holds an entry its store cannot take (here: not JSON, under
+    the key of a correction both sides have) is refused before anything is written."""
+    from pycrdt import Doc, Map
+
+    from scipix.errors import SyncError
+
+    a, b = apart
+    path = a / "sync" / "corrections.ydoc"
+    doc: Doc[Map[str]] = Doc()
+    doc.apply_update(path.read_bytes())
+    entries: Map[str] = doc.get("corrections", type=Map)
+    key = next(k for k in entries.keys() if "alpha" not in entries[k])  # noqa: SIM118
+    entries[key] = "~ not json"  # sorts after any JSON object: the store's own does not win
+    path.write_bytes(doc.get_update())
+    before = state(a), state(b)
+    with pytest.raises(SyncError, match="not JSON"):
+        sync_dirs(a, b)
+    assert (state(a), state(b)) == before
