@@ -99,6 +99,10 @@ class PageShards:
                 actor = (actor + 1) % len(self.pool)
                 running[self.pool[actor].read.remote(index, options)] = (index, actor, tries + 1)
                 continue
+            except ray.exceptions.RayError as exc:  # the task itself failed: that page only
+                log.error("page %d: its Ray task failed: %s", index + 1, exc)
+                error = ScipixError(f"page {index + 1} could not be read on its Ray worker")
+                page = PageResult.failed(index + 1, error, options.dpi)
             yield page
 
     def close(self) -> None:

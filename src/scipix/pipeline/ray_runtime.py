@@ -257,6 +257,13 @@ class RayRuntime:
             pending.tries += 1
             running[self._submit(pending)] = pending
             return None
+        except ray.exceptions.RayError as exc:  # the task itself failed: that item only
+            log.error("request %s: its Ray task failed: %s", pending.tag, exc)
+            error = ScipixError(
+                f"Internal error on a Ray worker (request {pending.tag})",
+                request_id=str(pending.tag),
+            )
+            return Outcome(pending.seq, pending.tag, None, error, None, ())
 
     @staticmethod
     def _record(outcome: Outcome, stats: RunStats | None) -> None:
