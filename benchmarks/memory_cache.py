@@ -28,6 +28,7 @@ from scipix import Scipix
 from scipix.errors import ScipixError
 from scipix.imaging.decode import DecodeLimits, decode_image
 from scipix.latex.normalize import NormalizeOptions, normalize
+from scipix.memory.cache import NEIGHBOURS
 from scipix.memory.embedding import gray_embedding, ink_thumbnail
 from scipix.memory.thumbnail import Thumbnail
 
@@ -147,7 +148,30 @@ def main() -> int:
     for name in dict.fromkeys(kinds):
         sel = np.array([k == name for k in kinds])
         print(f"  {name:12s} hit {hit[sel].mean():.1%}  thumbnail min {own[sel, 1].min():.4f}")
+    served, wrong = as_served(originals, copies, labels, check, gate, threshold)
+    print(
+        f"as the cache serves (all {n} originals cached, {NEIGHBOURS} nearest by embedding "
+        f"above the gate, first whose thumbnail passes): check copies get their own result "
+        f"{served:.1%}, another formula's {wrong}"
+    )
     return 0
+
+
+def as_served(originals, copies, labels, part, gate, threshold) -> tuple[float, int]:
+    """The product's rule (``ResultCache.near``) with every original in the cache."""
+    matrix = np.stack([e for e, _ in originals])
+    own = wrong = total = 0
+    for i in part:
+        for vec, thumb in copies[i].values():
+            sims = matrix @ vec
+            order = [j for j in np.argsort(-sims)[:NEIGHBOURS] if sims[j] >= gate]
+            chosen = next(
+                (j for j in order if originals[j][1].similarity(thumb) >= threshold), None
+            )
+            total += 1
+            own += chosen is not None and labels[chosen] == labels[i]
+            wrong += chosen is not None and labels[chosen] != labels[i]
+    return own / max(total, 1), wrong
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ def test_nearest_is_the_vector_itself_and_scores_are_cosines(store, rng) -> None
     hits = store.search("v", vectors[123], 3, scope=None)
     assert hits[0].id == ids[123] and hits[0].payload == {"n": 123}
     assert hits[0].score == pytest.approx(1.0, abs=1e-5)
-    assert hits[1].score == pytest.approx(float(vectors[123] @ vectors[hits[1].payload["n"]]), abs=1e-4)
+    assert hits[1].score == pytest.approx(
+        float(vectors[123] @ vectors[hits[1].payload["n"]]), abs=1e-4
+    )
 
 
 def test_everything_is_there_after_reopening(store_dir, rng) -> None:
@@ -88,7 +90,9 @@ def test_compact_dtypes_find_the_same_nearest(store_dir, rng, dtype) -> None:
     with MemoryStore.open(store_dir, MemorySettings(dtype=dtype)) as store:
         vectors = [unit(rng, 32) for _ in range(200)]
         ids = [store.add("v", v, {}, scope="a") for v in vectors]
-        assert all(store.search("v", vectors[i], 1, scope=None)[0].id == ids[i] for i in range(0, 200, 20))
+        assert all(
+            store.search("v", vectors[i], 1, scope=None)[0].id == ids[i] for i in range(0, 200, 20)
+        )
 
 
 def test_a_corrupt_index_file_is_rebuilt_with_a_warning(store_dir, rng) -> None:

@@ -17,7 +17,7 @@ Stable public API (other packages — learning, server, CLI, replication — bui
                  min_score: float | None = None) -> list[Hit]
         # Hit(id, score, payload): score = cosine similarity, best first. scope=None searches
         # every scope. where={"field": value or [values]}: equality on top-level payload fields.
-        # Small filtered sets (<= 2048 entries) are scanned exactly; else HNSW + post-filter.
+        # A small scope (<= 1024 entries) is scanned exactly; else HNSW + post-filter.
     store.count(kind=None, scope=None) -> int ; store.kinds() -> {kind: dim}
     store.purge(kind, *, older_than: float | None = None, keep: int | None = None) -> int
         # hard delete (TTL / size caps of caches)

@@ -55,9 +55,10 @@ LOCAL_SCOPE = "local"
 CORRECTION_KIND = "correction"
 #: The image-embedding cosine a near-duplicate's candidates need (the candidate search; the
 #: thumbnails decide): chosen on held-out data by ``benchmarks/memory_cache.py``.
-EMBEDDING_GATE = 0.72
-#: Candidates checked for a near-duplicate.
-NEIGHBOURS = 8
+EMBEDDING_GATE = 0.722
+#: Candidates checked for a near-duplicate (the embedding ranks copies poorly: many other
+#: formulas may come before the original, so the thumbnails of many are compared).
+NEIGHBOURS = 64
 #: Every this many remembered results the expired and the oldest beyond the cap are purged.
 PURGE_EVERY = 64
 

@@ -15,8 +15,10 @@ from scipix.memory.index import Vector, VectorIndex
 if TYPE_CHECKING:
     from scipix.memory.store import MemoryStore
 
-#: A filtered search scans the matching vectors exactly when there are at most this many.
-EXACT_LIMIT = 2048
+#: A filtered search scans the scope's vectors exactly when it holds at most this many.
+EXACT_LIMIT = 1024
+#: The most HNSW neighbours a filtered search looks through.
+MAX_CANDIDATES = 16_384
 
 
 def exact_search(
@@ -43,14 +45,15 @@ def approximate_search(
     args: list[Any],
     filtered: bool,
 ) -> list[Hit]:
-    """HNSW neighbours, kept when ``clause`` selects them; asks for more until ``k`` are kept
-    or the whole index was seen."""
+    """HNSW neighbours, kept when ``clause`` selects them; asks for more until ``k`` are kept,
+    the whole index was seen or ``MAX_CANDIDATES`` were (a rare filter in a big scope may then
+    find fewer than ``k``)."""
     want = max(k * 4, 32) if filtered else k
     while True:
         near = index.search(vec, want)
         payloads = fetch_payloads(db, [i for i, _ in near], clause, args)
         hits = [Hit(i, s, payloads[i]) for i, s in near if i in payloads]
-        if len(hits) >= k or want >= len(index):
+        if len(hits) >= k or want >= min(len(index), MAX_CANDIDATES):
             return hits[:k]
         want *= 4
 
@@ -64,7 +67,8 @@ def fetch_payloads(
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         rows = db.execute(
-            f"SELECT id, payload FROM entries WHERE id IN ({marks}) AND {clause}",
+            # NOT INDEXED: look the ids up by rowid, never scan an index of the kind
+            f"SELECT id, payload FROM entries NOT INDEXED WHERE id IN ({marks}) AND {clause}",
             [*chunk, *args],
         )
         found.update((int(i), json.loads(p)) for i, p in rows)

@@ -2,8 +2,9 @@
 
 By formula: the query's LaTeX embedding finds the nearest readings (kind ``reading``); readings
 with the query's canonical form are found by their stored normal form whatever their embedding;
-the top candidates are then checked with :func:`scipix.latex.equivalence.equivalent` (same
-canonical form, or SymPy finds the difference is zero). Equivalent readings come first (exact
+the top ``check_top`` candidates are then checked, at once, with
+:func:`scipix.latex.equivalence.equivalent` (same canonical form, or SymPy finds the difference
+is zero, each in a child process killed after ``timeout_s``). Equivalent readings come first (exact
 before symbolic), then the others by similarity.
 
 By image: the image embedding finds the nearest cached results (kind ``result``).
@@ -11,6 +12,7 @@ By image: the image embedding finds the nearest cached results (kind ``result``)
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -64,8 +66,8 @@ def search_formula(
     *,
     scope: str | None,
     dim: int,
-    check_top: int = 5,
-    timeout_s: float = 1.0,
+    check_top: int = 3,
+    timeout_s: float = 5.0,
 ) -> list[Found]:
     """The ``k`` stored readings most like ``latex`` (see the module docstring); raises
     LatexError for a query that is not valid LaTeX."""
@@ -78,17 +80,26 @@ def search_formula(
     seen: dict[int, Hit] = {h.id: h for h in same}
     for hit in hits:
         seen.setdefault(hit.id, hit)
+    ranked = sorted(seen.values(), key=lambda h: -h.score)
+    texts = [str(h.payload.get("latex", "")) for h in ranked]
+    to_check = [i for i, h in enumerate(ranked[:check_top]) if h.payload.get("normal") != normal]
+    with ThreadPoolExecutor(max_workers=max(1, len(to_check))) as pool:
+        verdicts = dict(
+            zip(
+                to_check,
+                pool.map(lambda i: equivalent(latex, texts[i], timeout_s=timeout_s), to_check),
+                strict=True,
+            )
+        )
     found = []
-    for rank, hit in enumerate(sorted(seen.values(), key=lambda h: -h.score)):
-        text = str(hit.payload.get("latex", ""))
+    for i, hit in enumerate(ranked):
         match: Match = "similar"
+        verdict = verdicts.get(i)
         if hit.payload.get("normal") == normal:
             match = "exact"
-        elif rank < check_top:
-            verdict = equivalent(latex, text, timeout_s=timeout_s)
-            if verdict.equal:
-                match = "exact" if verdict.level == "exact" else "symbolic"
-        found.append(Found(hit.id, hit.score, match, text, hit.payload))
+        elif verdict is not None and verdict.equal:
+            match = "exact" if verdict.level == "exact" else "symbolic"
+        found.append(Found(hit.id, hit.score, match, texts[i], hit.payload))
     order = {"exact": 0, "symbolic": 1, "similar": 2}
     found.sort(key=lambda f: (order[f.match], -f.score))
     return found[:k]

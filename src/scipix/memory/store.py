@@ -219,7 +219,9 @@ class MemoryStore:
                 return []
             clause, args = where_clause(kind, scope, where)
             filtered = scope is not None or bool(where)
-            if filtered and self._count(clause, args) <= EXACT_LIMIT:
+            # small scopes are scanned exactly (payload filters only on the scope's rows)
+            base, base_args = where_clause(kind, scope, None)
+            if filtered and self._count(base, base_args, EXACT_LIMIT + 1) <= EXACT_LIMIT:
                 hits = exact_search(self.db, vec, k, clause, args)
             else:
                 hits = approximate_search(self.db, index, vec, k, clause, args, filtered)
@@ -334,10 +336,10 @@ class MemoryStore:
     def _ids(self, sql: str, args: tuple[Any, ...]) -> set[int]:
         return {int(r[0]) for r in self.db.execute(sql, args)}
 
-    def _count(self, clause: str, args: list[Any]) -> int:
-        return int(
-            self.db.execute(f"SELECT count(*) FROM entries WHERE {clause}", args).fetchone()[0]
-        )
+    def _count(self, clause: str, args: list[Any], limit: int = -1) -> int:
+        """How many entries ``clause`` selects (counting stops at ``limit``)."""
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM entries WHERE {clause} LIMIT ?)"
+        return int(self.db.execute(sql, [*args, limit]).fetchone()[0])
 
     def persist(self) -> None:
         """Save every index that has unsaved changes now."""
