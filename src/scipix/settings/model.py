@@ -167,11 +167,12 @@ class MemorySettings(Section):
         50_000, ge=1, description="Cached results kept; the oldest go first."
     )
     near_duplicate: float = Field(
-        0.0,
+        0.759,
         ge=0.0,
         le=1.0,
-        description="A different file of the same picture (re-encoded, rescaled) is served from "
-        "the cache when its image embedding's cosine is at least this; 0 = exact copies only.",
+        description="A different file of the same formula picture (re-encoded, rescaled) is "
+        "served from the cache when its ink thumbnail correlates at least this much "
+        "(benchmarks/memory_cache.py chose it on held-out data); 0 = exact copies only.",
     )
 
 
