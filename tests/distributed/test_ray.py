@@ -81,12 +81,20 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(local_ray: None)
     from scipix.pipeline.ray_runtime import RayRuntime
     from scipix.service import Scipix, pipeline_agents
 
-    images = [(ROOT / "examples" / "quadratic.png").read_bytes()] * 8
+    image = (ROOT / "examples" / "quadratic.png").read_bytes()
+    pulled: list[int] = []
+
+    def images() -> Iterator[bytes]:
+        for i in range(8):
+            pulled.append(i)
+            yield image
+
     with Scipix() as service:
         runtime = RayRuntime(service.settings, pipeline_agents, actors=2, max_in_flight=6)
         results = []
-        for result in service.recognize_many(images, runtime=runtime):
+        for result in service.recognize_many(images(), runtime=runtime):
             if not results:
+                assert len(pulled) <= 6  # back-pressure: the input is read as results go out
                 ray.kill(runtime.pool[0], no_restart=False)  # Ray restarts it
             results.append(result)
         runtime.close()
