@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from scipix.cli.app import main
+from scipix.learning.calibration import Calibrator
 from scipix.learning.store import Correction, LearningStore, Trajectory
 from scipix.memory.store import MemoryStore
 from scipix.trust.sync import sync_dirs
@@ -44,6 +45,11 @@ def edit(
             store.add("cache", np.ones(4, np.float32), {"latex": memo}, scope="local", key="img1")
 
 
+def calibrate(directory: Path, fitted_at: float) -> None:
+    curve = Calibrator("v1", (0.0, 1.0), (0.1, 0.9), 0.8, 0.95, {"readings": 10}, fitted_at)
+    curve.save(directory / "calibration.json")
+
+
 def state(directory: Path) -> dict[str, Any]:
     learning = LearningStore.in_dir(directory)
     corrections = sorted(c.latex for c in learning.corrections())
@@ -53,7 +59,14 @@ def state(directory: Path) -> dict[str, Any]:
         memory = sorted(
             (e.uid, e.payload.get("latex"), e.deleted) for e in store.entries(tombstones=True)
         )
-    return {"corrections": corrections, "trajectories": trajectories, "memory": memory}
+    curve = Calibrator.load(directory / "calibration.json", "v1")
+    fitted = curve.fitted_at if curve is not None else None
+    return {
+        "corrections": corrections,
+        "trajectories": trajectories,
+        "memory": memory,
+        "calibration": fitted,
+    }
 
 
 @pytest.fixture
@@ -65,6 +78,8 @@ def apart(tmp_path: Path) -> tuple[Path, Path]:
     sync_dirs(a, b)
     edit(a, latex="\\alpha", memo="from a")  # A's memo edit comes first...
     edit(b, latex="y", request="r22", memo="from b")  # ...B's later edit wins
+    calibrate(b, 200.0)  # the newest fit wins
+    calibrate(a, 100.0)
     learning = LearningStore.in_dir(b)
     gone = [c for c in learning.corrections() if c.latex == "x^{2}"]
     learning.delete_correction(gone[0].id)  # deleted on B: deleted on A after the sync
@@ -79,6 +94,7 @@ def test_two_replicas_edited_apart_converge(apart: tuple[Path, Path]) -> None:
     assert state(a)["corrections"] == ["\\alpha", "y"]
     assert state(a)["trajectories"] == ["r1", "r22"]
     assert [m[1] for m in state(a)["memory"]] == ["from b"]
+    assert state(a)["calibration"] == 200.0
     assert report.applied["corrections"] == (2, 1)  # y in and x^{2} out of A; \alpha into B
     before = state(a)
     again = sync_dirs(b, a)  # idempotent: nothing changes

@@ -10,6 +10,8 @@ and applies a value or a removal to the store. Keys are the same on every replic
 - ``trajectories`` (the calibration data: each recognition's raw confidence, n-best and chosen
   LaTeX, from which ``scipix learning calibrate`` fits): the request id and time. They only
   grow: a trajectory that one side dropped (its store is bounded) is not dropped elsewhere.
+- ``calibration`` (the curve ``scipix learning calibrate`` fitted, ``<dir>/calibration.json``):
+  the newest fit wins.
 - ``memory`` (the memory store's entries, the result cache's index among them): the entry's
   ``uid``, merged by the store itself (:meth:`MemoryStore.merge`: the newer ``updated`` wins,
   deletions travel as tombstones).
@@ -20,12 +22,14 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, Protocol
 
 import blake3
 import numpy as np
 
 from scipix.errors import SyncError
+from scipix.learning.calibration import Calibrator
 from scipix.learning.store import Correction, LearningStore, Trajectory
 from scipix.memory.entry import Entry
 from scipix.memory.store import MemoryStore
@@ -250,3 +254,60 @@ class MemoryReplica:
         a, b = json.loads(mine), json.loads(theirs)
         order_a = (a["updated"], json.dumps(a["payload"], sort_keys=True))
         return order_a > (b["updated"], json.dumps(b["payload"], sort_keys=True))
+
+
+CALIBRATION_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "model_version": str,
+    "xs": list,
+    "ys": list,
+    "accept_above": (int, float),
+    "precision": (int, float),
+    "fitted_on": dict,
+    "fitted_at": (int, float),
+}
+
+
+class CalibrationReplica:
+    """The calibration refitted here (``scipix learning calibrate``: one file, one model
+    version): the newest fit wins on both sides."""
+
+    name = "calibration"
+    deletes = False
+    KEY = "calibration"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def snapshot(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # none yet (an unreadable one is the learning loop's to report)
+        return {self.KEY: canonical(data)} if isinstance(data, dict) else {}
+
+    def check(self, key: str, value: object) -> None:
+        data = parse(self.name, key, value, CALIBRATION_FIELDS)
+        if key != self.KEY or len(data["xs"]) != len(data["ys"]) or not data["xs"]:
+            raise SyncError(f"{self.name} {key}: not a calibration curve")
+
+    def apply(self, key: str, value: str) -> None:
+        mine = self.snapshot().get(self.KEY)
+        if mine is not None and not self.prefers(value, mine):
+            return
+        data = json.loads(value)
+        Calibrator(
+            data["model_version"],
+            tuple(data["xs"]),
+            tuple(data["ys"]),
+            data["accept_above"],
+            data["precision"],
+            data["fitted_on"],
+            data["fitted_at"],
+        ).save(self.path)
+
+    def remove(self, key: str) -> None:
+        """Never called (``deletes`` is False)."""
+
+    def prefers(self, mine: str, theirs: str) -> bool:
+        a, b = json.loads(mine), json.loads(theirs)
+        return (a["fitted_at"], mine) > (b["fitted_at"], theirs)

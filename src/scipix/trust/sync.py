@@ -25,10 +25,17 @@ from pathlib import Path
 from pycrdt import Doc, Map
 
 from scipix.errors import SyncError
+from scipix.learning.calibration import CALIBRATION_FILE
 from scipix.learning.store import LearningStore
 from scipix.memory.store import MemoryStore
 from scipix.settings.model import MemorySettings
-from scipix.trust.replica import CorrectionReplica, MemoryReplica, Replica, TrajectoryReplica
+from scipix.trust.replica import (
+    CalibrationReplica,
+    CorrectionReplica,
+    MemoryReplica,
+    Replica,
+    TrajectoryReplica,
+)
 
 SYNC_DIR = "sync"
 MAX_PASSES = 3
@@ -136,7 +143,13 @@ def replicas(directory: Path, stack: ExitStack, memory: MemorySettings) -> list[
     stack.callback(learning.close)
     store = MemoryStore.open(directory / "memory", memory)
     stack.callback(store.close)
-    return [CorrectionReplica(learning), TrajectoryReplica(learning), MemoryReplica(store)]
+    calibration = CalibrationReplica(directory / CALIBRATION_FILE)
+    return [
+        CorrectionReplica(learning),
+        TrajectoryReplica(learning),
+        calibration,
+        MemoryReplica(store),
+    ]
 
 
 def sync_dirs(dir_a: Path, dir_b: Path, memory: MemorySettings | None = None) -> SyncReport:
