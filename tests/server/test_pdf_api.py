@@ -187,7 +187,8 @@ def test_a_url_and_the_status_states(
     threading.Thread(target=origin.serve_forever, daemon=True).start()
     try:
         mpx = MathpixClient(app_id=key.app_id, app_key=key.app_key, api_url=url)
-        pdf = mpx.pdf_new(url=f"http://127.0.0.1:{origin.server_address[1]}/paper.pdf")
+        address = f"http://127.0.0.1:{origin.server_address[1]}/paper.pdf"
+        pdf = mpx.pdf_new(url=address, improve_mathpix=False)  # privacy: out of history
         seen = wait(url, key, pdf.pdf_id)
     finally:
         origin.shutdown()
@@ -199,6 +200,9 @@ def test_a_url_and_the_status_states(
     assert done == sorted(done) and seen[-1]["num_pages"] == 3
     assert pdf.pdf_conversion_status() == {"status": "completed", "conversion_status": {}}
     assert "speed of light" in pdf.to_mmd_text()
+    assert mpx.query_pdf_results(pdf_id=pdf.pdf_id)["pdfs"][0]["input_file"] == address
+    pages = httpx.get(f"{url}/v3/ocr-results", headers=key.headers, params={"pdf_id": pdf.pdf_id})
+    assert pages.json() == {"ocr_results": []}
 
 
 def test_another_key_sees_nothing(server: Server, paper: bytes) -> None:
