@@ -72,7 +72,10 @@ def _too_many(what: str, limit: int | float, name: str) -> StrokesSyntaxError:
 def _number(value: Any, where: str, limit: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise StrokesSyntaxError(f"{where} is {type(value).__name__}, not a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        number = math.inf
     if not math.isfinite(number):
         raise StrokesSyntaxError(f"{where} is not a finite number")
     if abs(number) > limit:
