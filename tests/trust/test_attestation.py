@@ -19,7 +19,7 @@ from scipix.errors import ConfigError
 from scipix.trust.attestation import ReplayGuard, attest, check_record
 from scipix.trust.keys import Keyring, WorkerKey
 
-from .conftest import Signed
+from .conftest import EXAMPLE, Signed
 
 
 def reason(record: Any, ring: Keyring, guard: ReplayGuard | None = None) -> str | None:
@@ -162,3 +162,21 @@ def test_trusting_another_workers_key_from_the_cli(
     with pytest.raises(SystemExit) as done:
         main(["--config", str(verifier), "trust", "add", "not-hex"])
     assert done.value.code == 2
+
+
+def test_verify_images_hashes_the_files_too(
+    signed: Signed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "scipix.toml"
+    config.write_text(f'[runtime]\ndata_dir = "{signed.settings.runtime.data_dir}"\n')
+    image = tmp_path / "formula.png"
+    image.write_bytes(EXAMPLE.read_bytes())
+    lines = tmp_path / "r.jsonl"
+    lines.write_text(json.dumps({**signed.record, "image": str(image)}) + "\n")
+    with pytest.raises(SystemExit) as done:
+        main(["--config", str(config), "verify", "--images", str(lines)])
+    assert done.value.code == 0  # the path is not signed: the file may move
+    image.write_bytes(EXAMPLE.read_bytes() + b"\0")
+    with pytest.raises(SystemExit) as done:
+        main(["--config", str(config), "verify", "--images", str(lines)])
+    assert done.value.code == 1 and "image file changed" in capsys.readouterr().out
