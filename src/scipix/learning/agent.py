@@ -93,8 +93,12 @@ class LearnAgent:
     # -- correction memory ---------------------------------------------------------------------
 
     def recall(self, job: Job, scope: str) -> Correction | None:
-        prep = job.prep
+        """The correction that answers this single formula, if any (a correction is of one
+        formula: a page of several is read as it is)."""
+        prep, layout = job.prep, job.layout
         assert prep is not None
+        if layout is None or not layout.single_formula or not job.readings:
+            return None
         try:
             turned = prep.rotation + (180 if job.flipped else 0)
             return self.loop.find_correction(scope, prep.page.hash, upright(prep.page.gray, turned))
@@ -104,12 +108,9 @@ class LearnAgent:
 
     def answer_with(self, job: Job, correction: Correction) -> None:
         layout = job.layout
-        assert layout is not None and job.result is not None
+        assert layout is not None and job.result is not None  # recall: one formula
         handwritten = next((r.handwritten for r in job.readings.values()), None)
-        math = [r.index for r in layout.regions if r.kind == "math"]
-        if not layout.single_formula or not math:
-            return  # a correction is of one formula: a page of several is read as it is
-        job.readings = {math[0]: corrected_reading(correction.latex, handwritten)}
+        job.readings = {layout.regions[0].index: corrected_reading(correction.latex, handwritten)}
         self.generate.process(job)
         job.result.corrected = True
 
