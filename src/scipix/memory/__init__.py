@@ -18,7 +18,11 @@ Stable public API (other packages — learning, server, CLI, replication — bui
         # Hit(id, score, payload): score = cosine similarity, best first. scope=None searches
         # every scope. where={"field": value or [values]}: equality on top-level payload fields.
         # A small scope (<= 1024 entries) is scanned exactly; else HNSW + post-filter.
+    store.add_many(kind, vectors: (n, d) array, payloads: list[dict], *, scope) -> list[int]
+        # one transaction, one index batch (no upsert keys)
     store.count(kind=None, scope=None) -> int ; store.kinds() -> {kind: dim}
+    store.last_change(kind, scope=None) -> float    # max updated (deletions too), 0 if none
+    store.stats() -> dict                           # per kind: dim, entries, scopes, tombstones
     store.purge(kind, *, older_than: float | None = None, keep: int | None = None) -> int
         # hard delete (TTL / size caps of caches)
     store.persist()                                 # save changed indexes now (close does too)
@@ -26,6 +30,14 @@ Stable public API (other packages — learning, server, CLI, replication — bui
     image_embedding(scipix: Scipix, image: ImageSource) -> np.ndarray    # float32, L2-normed
     gray_embedding(recognizer: FormulaRecognizer, gray) -> np.ndarray    # same, decoded image
     latex_embedding(latex: str, dim: int = 256) -> np.ndarray            # float32, L2-normed
+    ink_thumbnail(gray) -> Thumbnail        # near-duplicate check (memory.embedding/thumbnail)
+
+Built on the store (each its own module): the result cache (:mod:`scipix.memory.cache`,
+kinds ``result`` and ``reading``; ``Scipix.recognize`` uses it), formula/image search
+(:mod:`scipix.memory.search`), frequent sub-expressions (:mod:`scipix.memory.patterns`).
+Kinds in use: ``result`` (image embeddings, cached results), ``reading`` (LaTeX embeddings),
+``correction`` (the learning loop's correction memory; a change there makes the scope's cached
+results stale).
 
 ``settings`` is the ``memory`` section (:class:`scipix.settings.model.MemorySettings`):
 ``connectivity``, ``expansion_add``, ``expansion_search``, ``dtype`` (f32/f16/i8) shape the
