@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -65,3 +68,32 @@ def test_ink_sources_are_off_unless_configured() -> None:
     given = (*TrainConfig().sources, SourceWeight("ink_composed", 0.05))
     explicit = {s.name: s.weight for s in given}
     assert ink_weights(TrainConfig(sources=given), explicit) == {"ink_composed": 0.05}
+
+
+def test_ink_sources_build_samples_from_a_data_root(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from scipix.training.config import TrainConfig
+    from scipix.training.corpus import Formula
+    from scipix.training.ink_mixture import ink_sources
+
+    folder = tmp_path / "train" / "crohme_ink"
+    (folder / "ink").mkdir(parents=True)
+    shutil.copy(DATA / "two_x_equals_one.inkml", folder / "ink" / "a.inkml")
+    (folder / "ink" / "broken.inkml").write_text("<ink><trace>1 2,")
+    (folder / "labels.tsv").write_text("a.inkml\t2x = 1\nbroken.inkml\tx\n")
+    formulas = [Formula("x^{2}=\\frac{1}{2x}", (), "k12"), Formula("x+1", (), "k12")]
+    cfg = TrainConfig(data_root=tmp_path, extra={"ink_share": 0.1})
+    weights = {"im2latex_val": 1.0}
+    sources, summary = ink_sources(cfg, formulas, lambda latex: (5, 6), set(), weights)
+    assert [(name, len(samples)) for name, _, samples in sources] == [
+        ("crohme_ink", 1),  # the broken file is left out
+        ("ink_composed", 1),  # x+1 has no + in this library
+    ]
+    for _, _, samples in sources:
+        image = samples[0].load()
+        assert image.dtype == np.uint8 and image.min() < 128
+    assert summary["ink_composed"]["symbols"] == 4
+    held = ink_sources(
+        cfg, formulas, lambda latex: (5, 6), {"2x=1", "x^{2}=\\frac{1}{2x}"}, weights
+    )
+    assert [len(samples) for _, _, samples in held[0]] == [0, 0]  # held-out formulas never train

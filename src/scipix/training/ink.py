@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from scipix.errors import LatexError, ScipixError
+from scipix.errors import LatexError
 from scipix.ink import PenStyle, read_inkml
 from scipix.ink.draw import draw_points, fit
 from scipix.ink.strokes import Points
@@ -211,12 +211,3 @@ def render_ink_item(path: Path, level: float = 0.5, seed: int | None = None) -> 
     if rng.random() < 0.8:
         strokes = tuple(augment_strokes(strokes, rng, float(rng.uniform(0.2, 1.0) * level * 2)))
     return draw_variant(strokes, rng)
-
-
-def safe_ink_item(path: Path) -> bool:
-    """Whether an InkML file parses (a training source lists only those)."""
-    try:
-        _strokes_of(path)
-    except ScipixError:
-        return False
-    return True

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from scipix.ink import read_inkml
+from scipix.errors import ScipixError
+from scipix.ink import InkDocument, read_inkml
 from scipix.recognition.preprocess import GrayImage
 from scipix.training.config import TrainConfig
 from scipix.training.corpus import Formula
@@ -39,7 +40,6 @@ from scipix.training.ink import (
     draw_variant,
     load_ink_items,
     render_ink_item,
-    safe_ink_item,
 )
 from scipix.training.ink_compose import (
     LAYOUT_FONTS,
@@ -85,12 +85,25 @@ class ComposedLoader:
 
 
 def redrawn_samples(items: Sequence[InkItem], encode: Encode, held_out: set[str]) -> list[Sample]:
+    """The items (files that parse) drawn anew at each draw."""
     found = []
     for item in items:
         ids = encode(item.latex)
-        if ids is not None and item.latex not in held_out and safe_ink_item(item.path):
+        if ids is not None and item.latex not in held_out:
             found.append(Sample(partial(render_ink_item, item.path), ids))
     return found
+
+
+def parsed(items: Sequence[InkItem]) -> tuple[list[InkItem], list[InkDocument]]:
+    """The items whose file parses, and their documents (each file read once)."""
+    kept, documents = [], []
+    for item in items:
+        try:
+            documents.append(read_inkml(item.path))
+        except ScipixError:
+            continue
+        kept.append(item)
+    return kept, documents
 
 
 def composed_samples(
@@ -133,7 +146,7 @@ def ink_sources(
     chosen = ink_weights(cfg, weights)
     if not chosen:
         return [], {}
-    train_items, _ = load_ink_items(Path(cfg.data_root) / "train")
+    train_items, documents = parsed(load_ink_items(Path(cfg.data_root) / "train")[0])
     out: list[tuple[str, float, Sequence[Sample]]] = []
     summary: dict[str, Any] = {}
     if "crohme_ink" in chosen:
@@ -141,9 +154,7 @@ def ink_sources(
         out.append(("crohme_ink", chosen["crohme_ink"], redrawn))
         summary["crohme_ink"] = {"train": len(redrawn), "weight": chosen["crohme_ink"]}
     if "ink_composed" in chosen:
-        library = SymbolLibrary.build(
-            read_inkml(item.path) for item in train_items if safe_ink_item(item.path)
-        )
+        library = SymbolLibrary.build(documents)
         limit = int(cfg.extra.get("ink_composed_formulas", 6000))
         composed = composed_samples(library, formulas, encode, held_out, limit, cfg.seed)
         out.append(("ink_composed", chosen["ink_composed"], composed))
