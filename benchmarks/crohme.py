@@ -113,6 +113,7 @@ def latency(service: Scipix, inks: Sequence[Any], repeat: int) -> dict[str, Any]
         "strokes": f"{min(strokes)}-{max(strokes)}",
         "http": stats(http),
         "recognize_ink": stats(direct),
+        "recognizer_alone": stats(alone),
     }
 
 
@@ -124,7 +125,10 @@ def main() -> None:
     parser.add_argument("--report", type=Path)
     args = parser.parse_args()
     root = args.data_root / "train"
-    service = Scipix()
+    # a fresh data dir and no result cache: every image is read, none answered from memory
+    data_dir = Path(tempfile.mkdtemp())
+    settings = Settings(runtime={"data_dir": data_dir}, memory={"enabled": False})  # type: ignore[arg-type]
+    service = Scipix(settings)
     service.warm_up()
     report: dict[str, Any] = {"model": service.version}
     png = sample(load_paired(root / "crohme").val, args.limit)
