@@ -1,7 +1,7 @@
 """``/v3/pdf`` against a live server: the official mpxpy client's PDF calls unchanged, the status
 states, per-key scope, bad documents and uploads (pdf_* ids, never a 500), and a document
 resumed after its server died. The PDFs are made here: two pages of prose and a formula drawn
-by matplotlib (a real text layer), a blank page (it fails alone), and hand-written PDF bodies."""
+by matplotlib (a real text layer), and hand-written PDF bodies."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from mpxpy.errors import ConversionIncompleteError
 from mpxpy.mathpix_client import MathpixClient
 
 from scipix.documents import DocumentOptions, PageLine, PageResult, Segment
+from scipix.errors import ImageNoContentError
 from scipix.server.app import create_app
 from scipix.server.pdfstore import MAX_ATTEMPTS, PdfStore
 from scipix.server.state import RecognitionService
@@ -64,13 +65,12 @@ def empty_pages(count: int, box: str = "0 0 612 792", trailer: str = "") -> byte
     )
 
 
-def text_pages(count: int, blank: bool = False) -> bytes:
+def text_pages(count: int) -> bytes:
     """``count`` pages of prose, each with its own formula (matplotlib's PDF: a real text
-    layer), and a blank page at the end when ``blank`` (it is read as image_no_content)."""
+    layer)."""
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import pypdfium2 as pdfium
     from matplotlib.backends.backend_pdf import PdfPages
 
     buffer = io.BytesIO()
@@ -82,19 +82,13 @@ def text_pages(count: int, blank: bool = False) -> bytes:
             figure.text(0.1, 0.2, "Here c is the speed of light.", fontsize=12)
             pages.savefig(figure)
             plt.close(figure)
-    document = pdfium.PdfDocument(buffer.getvalue())
-    if blank:
-        document.new_page(360, 216)
-    out = io.BytesIO()
-    document.save(out)
-    document.close()
-    return out.getvalue()
+    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
 def paper() -> bytes:
-    """Two pages of prose with a formula each, and a blank page."""
-    return text_pages(2, blank=True)
+    """Two pages of prose with a formula each."""
+    return text_pages(2)
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +137,8 @@ def test_mpxpy_pdf_calls_work_unchanged(
     status = pdf.pdf_status()
     assert (status["status"], status["num_pages"], status["num_pages_completed"]) == (
         "completed",
-        3,
-        3,
+        2,
+        2,
     )
     assert status["percent_done"] == 100
     mmd, md = pdf.to_mmd_text(), pdf.to_md_text()
@@ -155,8 +149,7 @@ def test_mpxpy_pdf_calls_work_unchanged(
     assert "speed of light" in docx.read("word/document.xml").decode()
     assert zipfile.ZipFile(io.BytesIO(pdf.to_tex_zip_bytes())).namelist()
     lines = pdf.to_lines_json()
-    assert [page["image_id"] for page in lines["pages"]] == [f"{pdf.pdf_id}-{n}" for n in (1, 2, 3)]
-    assert lines["pages"][2]["error_info"]["id"] == "image_no_content"  # the blank page alone
+    assert [page["image_id"] for page in lines["pages"]] == [f"{pdf.pdf_id}-{n}" for n in (1, 2)]
     assert any("speed of light" in line["text"] for line in lines["pages"][0]["lines"])
     assert pdf.to_lines_mmd_json()["pages"][0]["lines"][0]["line"] == 1
     assert (
@@ -164,11 +157,11 @@ def test_mpxpy_pdf_calls_work_unchanged(
     )
     listed = mpx.query_pdf_results(pdf_id=pdf.pdf_id)["pdfs"]
     assert [(p["id"], p["input_file"], p["num_pages"]) for p in listed] == [
-        (pdf.pdf_id, "paper.pdf", 3)
+        (pdf.pdf_id, "paper.pdf", 2)
     ]
     pages = httpx.get(f"{url}/v3/ocr-results", headers=key.headers, params={"pdf_id": pdf.pdf_id})
     found = {r["request_id"]: r for r in pages.json()["ocr_results"]}
-    assert set(found) == {f"{pdf.pdf_id}-1", f"{pdf.pdf_id}-2"}  # the failed page: no result
+    assert set(found) == {f"{pdf.pdf_id}-1", f"{pdf.pdf_id}-2"}
     assert "speed of light" in found[f"{pdf.pdf_id}-1"]["result"]["text"]
     assert (data_dir / "pdfs" / f"{pdf.pdf_id}.pdf").exists()
     deleted = mpx.pdf_delete(pdf.pdf_id)
@@ -197,7 +190,7 @@ def test_a_url_and_the_status_states(
     states = [order.index(body["status"]) for body in seen]
     assert states == sorted(states) and seen[-1]["status"] == "completed"
     done = [body.get("num_pages_completed", 0) for body in seen]
-    assert done == sorted(done) and seen[-1]["num_pages"] == 3
+    assert done == sorted(done) and seen[-1]["num_pages"] == 2
     assert pdf.pdf_conversion_status() == {"status": "completed", "conversion_status": {}}
     assert "speed of light" in pdf.to_mmd_text()
     assert mpx.query_pdf_results(pdf_id=pdf.pdf_id)["pdfs"][0]["input_file"] == address
@@ -236,6 +229,16 @@ BAD_DOCUMENTS = {
     ),
     "corrupt": (lambda: b"%PDF-1.7\n" + bytes(range(256)) * 8, "pdf_decode_error"),
     "zero pages": (lambda: empty_pages(0), "pdf_no_pages"),
+    "a page missing from the page tree": (
+        lambda: pdf_body(
+            [
+                "<< /Type /Catalog /Pages 2 0 R >>",
+                "<< /Type /Pages /Kids [3 0 R 9 0 R] /Count 2 >>",
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+            ]
+        ),
+        "pdf_decode_error",
+    ),
 }
 
 
@@ -345,26 +348,31 @@ def stored_page(number: int, text: str) -> str:
 DEAD_OWNER = f"{socket.gethostname()}:{2**22 + 12345}:0"  # above any pid_max: never running
 
 
-def test_a_document_resumes_after_its_server_died(
-    tmp_path: Path, paper: bytes, needs_model: RecognitionService
+def test_a_document_resumes_after_its_server_died_and_a_failed_page_fails_alone(
+    tmp_path: Path, needs_model: RecognitionService
 ) -> None:
     data_dir = tmp_path / "data"
     key = new_key(data_dir)
     db = Database.in_dir(data_dir)
     store = PdfStore(db, data_dir / "pdfs")
     store.path("dead").parent.mkdir(parents=True)
-    store.path("dead").write_bytes(paper)
+    store.path("dead").write_bytes(text_pages(3))
     store.create("dead", key.app_id, "paper.pdf", {}, True)
     assert store.claim(DEAD_OWNER, lease_s=3600, alive=lambda _o: True) is not None
     store.set_pages("dead", DEAD_OWNER, 3, [0, 1, 2])
     store.put_page("dead", 0, stored_page(1, "read before the crash"))
+    failed = PageResult.failed(2, ImageNoContentError(), 200)
+    store.put_page("dead", 1, json.dumps(failed.to_json()))
     db.close()
     with live_server(build_app(data_dir, needs_model)) as url:
         final = wait(url, key, "dead")[-1]
         mmd = httpx.get(f"{url}/v3/pdf/dead.mmd", headers=key.headers).text
+        lines = httpx.get(f"{url}/v3/pdf/dead.lines.json", headers=key.headers).json()
     assert (final["status"], final["num_pages_completed"]) == ("completed", 3)
-    assert mmd.startswith("read before the crash") and "Page 2 tells" in mmd
-    assert "Page 1 tells" not in mmd  # page 1 was not read again
+    assert mmd.startswith("read before the crash") and "Page 3 tells" in mmd
+    assert "Page 1 tells" not in mmd and "Page 2 tells" not in mmd  # stored pages not read again
+    errors = [page.get("error_info", {}).get("id") for page in lines["pages"]]
+    assert errors == [None, "image_no_content", None]
 
 
 def test_a_document_that_keeps_killing_its_workers_ends_in_error(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import anyio
 from pydantic import BaseModel, Field
@@ -29,6 +29,7 @@ from scipix.errors import (
 )
 from scipix.server.fetch import fetch_image
 from scipix.server.intake import parse_json_object, read_body
+from scipix.server.pdfoptions import PdfCall, pdf_options
 from scipix.settings import Settings
 
 #: Room for the multipart framing and options_json beside the file itself.
@@ -47,9 +48,9 @@ class PdfForm(BaseModel):
 
 @dataclass(frozen=True)
 class Upload:
-    """A received document: its options, and its name (a file name or the URL)."""
+    """A received document: its checked options, and its name (a file name or the URL)."""
 
-    options: dict[str, Any]
+    call: PdfCall
     input_file: str
     size: int
 
@@ -116,7 +117,7 @@ async def receive_form(request: Request, target: Path, settings: Settings) -> Up
         raw = form.get("options_json")
         if isinstance(raw, UploadFile):
             raw = (await raw.read(FORM_OVERHEAD)).decode("utf-8", "replace")
-        options = parse_json_object((raw or "").encode(), "options_json field")
+        call = pdf_options(parse_json_object((raw or "").encode(), "options_json field"))
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise PdfMissingError("No document: send it as the multipart 'file'")
@@ -127,23 +128,21 @@ async def receive_form(request: Request, target: Path, settings: Settings) -> Up
         name = (upload.filename or "document.pdf")[:255]
     finally:
         await form.close()
-    return Upload(options, name, size)
+    return Upload(call, name, size)
 
 
 async def receive_json(request: Request, target: Path, settings: Settings) -> Upload:
     """A JSON body: the document fetched from its ``url`` and saved to ``target``."""
-    body = parse_json_object(await read_body(request, settings.server.max_body_bytes))
-    url = body.get("url")
-    if url is None or url == "":
+    call = pdf_options(parse_json_object(await read_body(request, settings.server.max_body_bytes)))
+    url = call.url
+    if not url:
         raise PdfMissingError("No document: send a multipart 'file', or 'url' in a JSON body")
-    if not isinstance(url, str):
-        raise OptionsError("url must be a string (an http(s) URL)", name="url")
     fetching = settings.server.model_copy(update={"url_max_bytes": settings.documents.max_bytes})
     data = await fetch_image(url, fetching)
     if not data:
         raise PdfMissingError(f"{url!r} answered an empty document")
     await anyio.to_thread.run_sync(_write, target, data)
-    return Upload(body, url[:1024], len(data))
+    return Upload(call, url[:1024], len(data))
 
 
 def _write(target: Path, data: bytes) -> None:

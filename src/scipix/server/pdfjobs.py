@@ -28,7 +28,7 @@ from scipix.documents import (
     open_document,
     read_page,
 )
-from scipix.errors import PdfMissingError, PdfNoPagesError, ScipixError
+from scipix.errors import PdfError, PdfMissingError, PdfNoPagesError, ScipixError
 from scipix.server.ledger import HistoryEntry
 from scipix.server.pdfoptions import TEXT_OUTPUTS, document_options, requested_conversions
 from scipix.server.pdfoutputs import assemble_stored, make_outputs, page_text
@@ -174,7 +174,13 @@ class PdfRunner:
             data = self.store.path(job.pdf_id).read_bytes()
         except FileNotFoundError:  # deleted meanwhile (then the error is not written), or lost
             raise PdfMissingError("The uploaded file is no longer in the data directory") from None
-        return open_document(data, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
+        try:
+            return open_document(data, max_pages=limits.max_pages, max_bytes=limits.max_bytes)
+        except ScipixError:
+            raise
+        except Exception as exc:  # PDFium refusing a broken file in a way nobody foresaw
+            log.warning("PDF %s cannot be opened: %r", job.pdf_id, exc)
+            raise PdfError(f"The PDF cannot be read ({type(exc).__name__})") from None
 
     async def _pages(
         self, job: PdfJob, doc: OpenedDocument, todo: Iterator[int], options: DocumentOptions

@@ -32,7 +32,6 @@ from scipix.server.pdfoptions import (
     OUTPUT_FORMATS,
     PdfRequest,
     document_options,
-    pdf_options,
     requested_conversions,
 )
 from scipix.server.pdfoutputs import MEDIA_TYPES, assemble_stored, make_output
@@ -72,7 +71,7 @@ async def v3_pdf(request: Request, principal: Caller) -> JSONResponse:
     target = runner.store.path(pdf_id)
     try:
         upload = await receive_document(request, target, state.settings)
-        call = pdf_options(upload.options)
+        call = upload.call
         keep = principal.history_enabled(state.settings.server.history) and call.improve_mathpix
         await anyio.to_thread.run_sync(
             runner.store.create,
