@@ -95,10 +95,14 @@ def find_gutter(glyphs: Sequence[Glyph], width: float, size: float) -> float | N
     return gutter
 
 
-def find_lines(glyphs: Sequence[Glyph], width: float) -> tuple[list[Line], float]:
-    """The page's lines in reading order, and its body size."""
+def find_lines(
+    glyphs: Sequence[Glyph], width: float, gutter: float | None = None, find: bool = True
+) -> tuple[list[Line], float]:
+    """The page's lines in reading order, and its body size. ``gutter``: the x between two
+    columns when known (a scan's picture shows it); ``find``: look for it among the glyphs."""
     size = body_size(glyphs)
-    gutter = find_gutter(glyphs, width, size)
+    if gutter is None and find:
+        gutter = find_gutter(glyphs, width, size)
     runs = _runs(glyphs, size)
     if gutter is not None:
         runs = [part for run in runs for part in _split_at(run, gutter, size)]

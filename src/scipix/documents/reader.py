@@ -134,7 +134,7 @@ def _read_by_ocr(
     gray = straighten(rendered)
     height_px, width_px = gray.shape
     size = (width_px / scale, height_px / scale)
-    boxes = blocks(gray)
+    boxes, gutter = blocks(gray)
     crops = [np.ascontiguousarray(gray[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
     opts = RecognizeOptions(formats=("text",), include_word_data=True)
     glyphs: list[Glyph] = []
@@ -148,7 +148,8 @@ def _read_by_ocr(
     if not glyphs:
         return _page(index, [], size, options.dpi, "ocr")
     glyphs.sort(key=lambda g: (round(g.mid / 4), g.x0))
-    lines, body = find_lines(glyphs, size[0])
+    split = gutter / scale if gutter is not None else None
+    lines, body = find_lines(glyphs, size[0], gutter=split, find=False)
     found = drafts(lines, body, size[1], first_page=index == 0)
     for draft in found:  # a formula of words the pipeline left unread is kept as text
         for part in draft.parts:

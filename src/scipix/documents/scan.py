@@ -78,51 +78,62 @@ def find_gutter(ink: Mask, h: float) -> int | None:
     return lo + best if share[best] >= GUTTER_SHARE else None
 
 
-def _regions(ink: Mask, h: float) -> list[Box]:
-    """Column regions in reading order: full-width sections, and two-column sections' left
-    then right halves."""
+def _regions(ink: Mask, h: float, gutter: int | None) -> list[Box]:
+    """Column regions in reading order: full-width sections (strips of ink that cross the
+    gutter: a title, an abstract), and two-column sections' left then right halves."""
     height, width = ink.shape
-    gutter = find_gutter(ink, h)
     if gutter is None:
         return [(0, 0, width, height)]
     half = max(int(GUTTER_WIDTH * h / 2), 2)
-    rows: Mask = np.asarray(ink.any(axis=1), dtype=bool)
     crossing: Mask = np.asarray(ink[:, gutter - half : gutter + half + 1].any(axis=1), dtype=bool)
+    sections: list[tuple[bool, int, int]] = []
+    for a, b in _runs(np.asarray(ink.any(axis=1), dtype=bool)):
+        wide = bool(crossing[a:b].any())
+        if sections and sections[-1][0] == wide:
+            sections[-1] = (wide, sections[-1][1], b)
+        else:
+            sections.append((wide, a, b))
     found: list[Box] = []
-    for start, end in _runs(np.ones(height, dtype=bool)):
-        y = start
-        while y < end:
-            wide = bool(crossing[y])
-            stop = y
-            while stop < end and (bool(crossing[stop]) == wide or not rows[stop]):
-                stop += 1
-            if wide:
-                found.append((0, y, width, stop))
-            else:
-                found += [(0, y, gutter, stop), (gutter, y, width, stop)]
-            y = stop
+    for wide, top, bottom in sections:
+        if wide:
+            found.append((0, top, width, bottom))
+        else:
+            found += [(0, top, gutter, bottom), (gutter, top, width, bottom)]
     return found
+
+
+def _tag_start(ink: Mask, h: float) -> int | None:
+    """Where an equation number set far right of the ink begins, or None."""
+    segments: list[tuple[int, int]] = []
+    for a, b in _runs(np.asarray(ink.any(axis=0), dtype=bool)):
+        if segments and a - segments[-1][1] < h / 2:  # glyphs of one word: "(", "1", ")"
+            segments[-1] = (segments[-1][0], b)
+        else:
+            segments.append((a, b))
+    if len(segments) > 1:
+        (_, a_end), (b_start, b_end) = segments[-2], segments[-1]
+        if b_start - a_end > 2 * h and b_end - b_start < 2.5 * h:
+            return a_end
+    return None
 
 
 def _centred(ink: Mask, left: int, right: int, h: float) -> bool:
     cols = np.flatnonzero(ink.any(axis=0))
     if cols.size == 0:
         return False
-    segments = _runs(np.asarray(ink.any(axis=0), dtype=bool))
-    x1 = cols[-1]
-    if len(segments) > 1:  # an equation number far right does not count
-        (_, a_end), (b_start, b_end) = segments[-2], segments[-1]
-        if b_start - a_end > 2 * h and b_end - b_start < 2.5 * h:
-            x1 = a_end
+    tag = _tag_start(ink, h)  # an equation number far right does not count
+    x1 = cols[-1] if tag is None else tag
     return bool(cols[0] - left > CENTRED * h and right - x1 > CENTRED * h)
 
 
-def blocks(gray: Gray) -> list[Box]:
-    """Boxes of the page's blocks (see the module docstring), in reading order."""
+def blocks(gray: Gray) -> tuple[list[Box], int | None]:
+    """Boxes of the page's blocks (see the module docstring) in reading order, and the x of
+    the gutter between two columns (None: one column)."""
     ink = ink_mask(gray)
     h = line_height(ink)
+    gutter = find_gutter(ink, h)
     found: list[Box] = []
-    for x0, y0, x1, y1 in _regions(ink, h):
+    for x0, y0, x1, y1 in _regions(ink, h, gutter):
         part = ink[y0:y1, x0:x1]
         cols = np.flatnonzero(part.any(axis=0))
         if cols.size == 0:
@@ -133,21 +144,27 @@ def blocks(gray: Gray) -> list[Box]:
         for a, b in _runs(part.sum(axis=1) >= 2):
             centred = _centred(part[a:b], left, right, h)
             if current and (a - current[-1][1] > BLOCK_GAP * h or centred != mode):
-                found.append(_box(part, current, x0, y0))
+                found.append(_box(part, current, x0, y0, h if mode else None))
                 current = []
             current.append((a, b))
             mode = centred
         if current:
-            found.append(_box(part, current, x0, y0))
-    return found
+            found.append(_box(part, current, x0, y0, h if mode else None))
+    return found, gutter
 
 
-def _box(part: Mask, strips: list[tuple[int, int]], x0: int, y0: int) -> Box:
+def _box(part: Mask, strips: list[tuple[int, int]], x0: int, y0: int, tag_h: float | None) -> Box:
+    """The block's box; a display formula's (``tag_h``: the line height) without its number."""
     top, bottom = strips[0][0], strips[-1][1]
-    cols = np.flatnonzero(part[top:bottom].any(axis=0))
+    rows = part[top:bottom]
+    cols = np.flatnonzero(rows.any(axis=0))
+    right = int(cols[-1])
+    if tag_h is not None:
+        tag = _tag_start(rows, tag_h)
+        right = right if tag is None else tag
     return (
         x0 + max(int(cols[0]) - PAD, 0),
         y0 + max(top - PAD, 0),
-        x0 + int(cols[-1]) + PAD + 1,
+        x0 + right + PAD + 1,
         y0 + bottom + PAD,
     )
