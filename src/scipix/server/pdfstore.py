@@ -369,7 +369,8 @@ class PdfStore:
         """Remove the file, pages and outputs; the metadata stays (as Mathpix keeps it)."""
         self.row(app_id, pdf_id)
         now = time.time()
-        stopped = ScipixError("The document was deleted before it was finished").to_mathpix()
+        gone = PdfUnknownIdError("The document was deleted before it was finished", pdf_id=pdf_id)
+        stopped = gone.to_mathpix()
         with self.db.write() as conn:
             self._set_error(conn, pdf_id, stopped, now, only_active=True)
             conn.execute(
