@@ -78,17 +78,28 @@ def find_gutter(ink: Mask, h: float) -> int | None:
     return lo + best if share[best] >= GUTTER_SHARE else None
 
 
+def _spans(strip: Mask, gutter: int, h: float) -> bool:
+    """Whether a strip of ink is one line across the gutter: ink on it, or only a word's gap
+    there (narrow for the line's height: a title in large type), not a gutter between two."""
+    seen = np.flatnonzero(strip.any(axis=0))
+    half = max(int(GUTTER_WIDTH * h / 2), 2)
+    left, right = seen[seen < gutter - half], seen[seen > gutter + half]
+    if seen.size == 0 or left.size + right.size < seen.size:
+        return seen.size > 0
+    if left.size == 0 or right.size == 0:
+        return False
+    return bool(right[0] - left[-1] < 0.6 * strip.shape[0])
+
+
 def _regions(ink: Mask, h: float, gutter: int | None) -> list[Box]:
     """Column regions in reading order: full-width sections (strips of ink that cross the
     gutter: a title, an abstract), and two-column sections' left then right halves."""
     height, width = ink.shape
     if gutter is None:
         return [(0, 0, width, height)]
-    half = max(int(GUTTER_WIDTH * h / 2), 2)
-    crossing: Mask = np.asarray(ink[:, gutter - half : gutter + half + 1].any(axis=1), dtype=bool)
     sections: list[tuple[bool, int, int]] = []
     for a, b in _runs(np.asarray(ink.any(axis=1), dtype=bool)):
-        wide = bool(crossing[a:b].any())
+        wide = _spans(ink[a:b], gutter, h)
         if sections and sections[-1][0] == wide:
             sections[-1] = (wide, sections[-1][1], b)
         else:
