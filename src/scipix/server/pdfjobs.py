@@ -77,8 +77,8 @@ class PdfRunner:
             await slots.acquire()
             try:
                 job = await anyio.to_thread.run_sync(self.store.claim, self.owner, self.lease_s)
-            except ScipixError as exc:  # the database is busy or gone: try again later
-                log.warning("cannot claim a PDF job: %s", exc.message)
+            except Exception as exc:  # the database is busy or gone: try again at the next poll
+                log.warning("cannot claim a PDF job: %r", exc)
                 job = None
             if job is None:
                 slots.release()
@@ -122,7 +122,7 @@ class PdfRunner:
 
     async def _fail(self, job: PdfJob, error: dict[str, Any]) -> None:
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(self.store.fail, job.pdf_id, error)
+            await anyio.to_thread.run_sync(self.store.fail, job.pdf_id, error, self.owner)
 
     async def _heartbeat(
         self, job: PdfJob, worker: asyncio.Task[Any] | None, lost: asyncio.Event

@@ -227,9 +227,16 @@ class PdfStore:
                 self._put_output(conn, pdf_id, fmt, "error", None, error)
         return True
 
-    def fail(self, pdf_id: str, error: dict[str, Any]) -> None:
+    def fail(self, pdf_id: str, error: dict[str, Any], owner: str) -> None:
+        """``error`` for the document ``owner`` holds (not once another worker took it)."""
         with self.db.write() as conn:
-            self._set_error(conn, pdf_id, error, time.time())
+            if self._holds(conn, pdf_id, owner):
+                self._set_error(conn, pdf_id, error, time.time())
+
+    @staticmethod
+    def _holds(conn: Any, pdf_id: str, owner: str) -> bool:
+        row = conn.execute("SELECT lease_owner FROM pdfs WHERE pdf_id = ?", (pdf_id,)).fetchone()
+        return row is not None and row["lease_owner"] == owner
 
     @staticmethod
     def _set_error(
