@@ -86,7 +86,14 @@ def train(args: argparse.Namespace) -> None:
     from scipix.training.config import TrainConfig
     from scipix.training.dataset import MixtureStream
     from scipix.training.mixture_v2 import grow_vocabulary, v2_tokens
-    from scipix.training.trainer import jsonl_logger, load_state, save_state, train_steps
+    from scipix.training.trainer import (
+        evaluate,
+        evaluate_kinds,
+        jsonl_logger,
+        load_state,
+        save_state,
+        train_steps,
+    )
 
     started = time.time()
     torch.set_num_threads(2)
@@ -125,6 +132,10 @@ def train(args: argparse.Namespace) -> None:
     deadline = time.time() + args.minutes * 60 - args.reserve_s  # training time, after set-up
     train_steps(state, cfg, stream, val, InputSpec(), deadline, log, args.device, kinds)
     run_steps = state.step
+    spec = InputSpec()
+    scores = evaluate(state.ema, val, spec, state.tokens, cfg.max_tokens + 2, device=args.device)
+    log({"event": "val", "run_steps": run_steps, "val": scores})
+    evaluate_kinds(state, cfg, scores, kinds, spec, log, args.device)
     state.step = offset + run_steps
     log(
         {
