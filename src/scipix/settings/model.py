@@ -231,7 +231,10 @@ class LearningSettings(Section):
         "strategies (wider beam, re-ranking by rendering).",
     )
     strategy_budget_ms: float = Field(
-        1500.0, ge=0.0, description="Time the strategies may take per request, in ms; 0 = none."
+        0.0,
+        ge=0.0,
+        description="Time the strategies may take per request, in ms; 0 = none (the default: "
+        "on held-out hard pictures they cost more than they gained, benchmarks/learning.py).",
     )
     precision: float = Field(
         0.95,
