@@ -375,6 +375,18 @@ def test_a_document_resumes_after_its_server_died_and_a_failed_page_fails_alone(
     assert errors == [None, "image_no_content", None]
 
 
+def test_a_document_whose_pages_stall_ends_in_error(
+    tmp_path: Path, needs_model: RecognitionService
+) -> None:
+    data_dir = tmp_path / "data"
+    key = new_key(data_dir)
+    app = build_app(data_dir, needs_model, pdf_stall_s=0.05)  # no page is read that fast
+    with live_server(app) as url:
+        pdf_id = submit(url, key, text_pages(1), force_ocr=True, dpi=100)["pdf_id"]
+        final = wait(url, key, pdf_id)[-1]
+    assert final["status"] == "error" and "server.pdf_stall_s" in final["error"], final
+
+
 def test_a_document_that_keeps_killing_its_workers_ends_in_error(tmp_path: Path) -> None:
     db = Database.in_dir(tmp_path)
     store = PdfStore(db, tmp_path / "pdfs")

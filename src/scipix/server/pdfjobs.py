@@ -60,6 +60,8 @@ class PdfRunner:
         self.lease_s = lease_s
         self.poll_s = poll_s
         self.owner = worker_id()
+        self.stall_s = state.settings.server.pdf_stall_s
+        self._progress: dict[str, float] = {}  # pdf_id -> when its last page finished
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._jobs: set[asyncio.Task[None]] = set()
@@ -98,6 +100,7 @@ class PdfRunner:
     async def _run(self, job: PdfJob) -> None:
         worker = asyncio.current_task()
         lost = asyncio.Event()
+        self._progress[job.pdf_id] = time.monotonic()
         beat = asyncio.create_task(self._heartbeat(job, worker, lost))
         try:
             await self._process(job)
@@ -108,7 +111,7 @@ class PdfRunner:
                 raise
             if worker is not None:
                 worker.uncancel()
-            log.info("PDF %s: lease lost (deleted or taken over); stopped", job.pdf_id)
+            log.info("PDF %s: stalled, deleted or taken over; stopped", job.pdf_id)
         except LeaseLostError:
             log.info("PDF %s: deleted or taken over; stopped", job.pdf_id)
         except ScipixError as refused:
@@ -119,6 +122,7 @@ class PdfRunner:
             await self._fail(job, internal.to_mathpix())
         finally:
             beat.cancel()
+            self._progress.pop(job.pdf_id, None)
 
     async def _fail(self, job: PdfJob, error: dict[str, Any]) -> None:
         with anyio.CancelScope(shield=True):
@@ -127,20 +131,40 @@ class PdfRunner:
     async def _heartbeat(
         self, job: PdfJob, worker: asyncio.Task[Any] | None, lost: asyncio.Event
     ) -> None:
-        """Renew the lease; cancel the work once it is lost (deleted, or claimed elsewhere)."""
+        """Renew the lease; cancel the work once it is lost (deleted, or claimed elsewhere) or
+        once no page finished for ``server.pdf_stall_s`` (a page that hangs: the document ends
+        in error instead of staying ``split``)."""
         while True:
-            await asyncio.sleep(self.lease_s / 3)
-            try:
-                ours = await anyio.to_thread.run_sync(
-                    self.store.renew, job.pdf_id, self.owner, self.lease_s
+            await asyncio.sleep(min(self.lease_s / 3, self.stall_s / 2))
+            idle = time.monotonic() - self._progress.get(job.pdf_id, time.monotonic())
+            if idle > self.stall_s:
+                stalled = ScipixError(
+                    f"No page of this document finished in {self.stall_s:g} s"
+                    " (server.pdf_stall_s); it was stopped"
                 )
-            except ScipixError:  # the database is busy: the next beat tries again
+                await anyio.to_thread.run_sync(
+                    self.store.fail, job.pdf_id, stalled.to_mathpix(), self.owner
+                )
+                ours: bool | None = False
+            else:
+                ours = await self._renew(job)
+            if ours is None:
                 continue
             if not ours:
                 lost.set()
                 if worker is not None:
                     worker.cancel()
                 return
+
+    async def _renew(self, job: PdfJob) -> bool | None:
+        """Whether the lease is still ours; None when the database could not say."""
+        try:
+            ours: bool = await anyio.to_thread.run_sync(
+                self.store.renew, job.pdf_id, self.owner, self.lease_s
+            )
+        except ScipixError:  # the database is busy: the next beat tries again
+            return None
+        return ours
 
     async def _process(self, job: PdfJob) -> None:
         settings = self.state.settings
@@ -166,6 +190,7 @@ class PdfRunner:
                 raise first_error(failed) from None
         finally:
             await anyio.to_thread.run_sync(doc.close)
+        self._progress[job.pdf_id] = time.monotonic()
         await anyio.to_thread.run_sync(self._finish, job, pages, options)
 
     def _open(self, job: PdfJob) -> OpenedDocument:
@@ -196,6 +221,7 @@ class PdfRunner:
         started = time.perf_counter()
         result = self._read(doc, index, options)
         self._store_page(job, index, result, options, started)
+        self._progress[job.pdf_id] = time.monotonic()
 
     def _read(self, doc: OpenedDocument, index: int, options: DocumentOptions) -> PageResult:
         try:
