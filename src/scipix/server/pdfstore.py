@@ -29,7 +29,7 @@ from scipix.server.store import Database
 
 ACTIVE = ("received", "loaded", "split")
 MAX_ATTEMPTS = 3
-_CANDIDATES = 32
+_CANDIDATES = 128
 
 
 def worker_id() -> str:
@@ -149,10 +149,14 @@ class PdfStore:
 
     @staticmethod
     def _candidates(conn: Any) -> list[Any]:
+        """Unfinished documents whose lease ran out or is held on this host (its holder may
+        be dead): documents leased by live workers elsewhere never crowd out the rest."""
+        host = socket.gethostname() + ":"
         rows: list[Any] = conn.execute(
-            "SELECT * FROM pdfs WHERE status IN (?, ?, ?) AND deleted_at IS NULL"
+            "SELECT * FROM pdfs WHERE status IN (?, ?, ?) AND deleted_at IS NULL AND"
+            " (lease_until <= ? OR substr(coalesce(lease_owner, ''), 1, length(?)) = ?)"
             " ORDER BY created_at LIMIT ?",
-            (*ACTIVE, _CANDIDATES),
+            (*ACTIVE, time.time(), host, host, _CANDIDATES),
         ).fetchall()
         return rows
 
