@@ -10,14 +10,17 @@ an exact scan. Vectors: ``gaussian`` (isotropic, the hardest case for HNSW) or `
 embeddings, whose variance sits in few directions).
 
     nice -n 10 python3 benchmarks/memory.py [--sizes 100000 1000000] [--data gaussian]
-        [--ef 64] [--dtype f32]
+        [--ef 64 128 256] [--dtype f32]
 
 Targets (issue 17): recall@10 >= 0.98 at 100 k and 1 M, p50 <= 2 ms at 1 M, insert >= 5 k/s.
+Wall times depend on what else the machine runs: CPU times (the query's thread, the inserts'
+process) are printed too, with the load average.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -55,7 +58,7 @@ def run(size: int, args: argparse.Namespace) -> None:
     rng = np.random.default_rng(size)
     basis = rng.standard_normal((args.rank, args.dim), dtype=np.float32)
     settings = MemorySettings(
-        expansion_search=args.ef,
+        expansion_search=args.ef[0],
         dtype=args.dtype,
         connectivity=args.connectivity,
         persist_every=10 * size,
@@ -64,35 +67,49 @@ def run(size: int, args: argparse.Namespace) -> None:
         store = MemoryStore.open(Path(tmp), settings)
         data = vectors(rng, size, args.dim, args.data, basis)
         single = min(args.single, size)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for i in range(single):
             store.add("bench", data[i], {"i": i}, scope="s")
         single_rate = single / (time.perf_counter() - started)
-        started = time.perf_counter()
+        single_cpu = single / (time.process_time() - cpu)
+        started, cpu = time.perf_counter(), time.process_time()
         for start in range(single, size, CHUNK):
             chunk = data[start : start + CHUNK]
             store.add_many("bench", chunk, [{"i": start + j} for j in range(len(chunk))], scope="s")
         bulk_rate = (size - single) / max(time.perf_counter() - started, 1e-9)
+        bulk_cpu = (size - single) / max(time.process_time() - cpu, 1e-9)
         queries = vectors(rng, args.queries, args.dim, args.data, basis)
         truth = exact_top(data, queries, 10)
-        found, times = [], []
-        for q in queries:
-            t0 = time.perf_counter()
-            hits = store.search("bench", q, 10, scope=None)
-            times.append(time.perf_counter() - t0)
-            found.append({h.payload["i"] for h in hits})
-        recall = np.mean([len(f & set(t.tolist())) / 10 for f, t in zip(found, truth, strict=True)])
+        print(
+            f"N={size:>9,d} {args.data} d={args.dim} {args.dtype} M={args.connectivity} "
+            f"(load {os.getloadavg()[0]:.0f} on {os.cpu_count()} cores)\n"
+            f"  insert one by one {single_rate:,.0f}/s wall, {single_cpu:,.0f} per CPU-s; "
+            f"add_many {bulk_rate:,.0f}/s wall, {bulk_cpu:,.0f} per CPU-s",
+            flush=True,
+        )
+        for ef in args.ef:
+            store._indexes["bench"].expansion_search = ef
+            query(store, queries, truth, ef)
         started = time.perf_counter()
         store.close()
         close_s = time.perf_counter() - started
         started = time.perf_counter()
         MemoryStore.open(Path(tmp), settings).close()
-        open_s = time.perf_counter() - started
+        print(f"  save {close_s:.1f} s, reopen {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def query(store: MemoryStore, queries: np.ndarray, truth: np.ndarray, ef: int) -> None:
+    found, times, cpu_times = [], [], []
+    for q in queries:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        hits = store.search("bench", q, 10, scope=None)
+        times.append(time.perf_counter() - t0)
+        cpu_times.append(time.thread_time() - c0)
+        found.append({h.payload["i"] for h in hits})
+    recall = np.mean([len(f & set(t.tolist())) / 10 for f, t in zip(found, truth, strict=True)])
     print(
-        f"N={size:>9,d} {args.data} d={args.dim} {args.dtype} M={args.connectivity} ef={args.ef}: "
-        f"recall@10 {recall:.4f}  query p50 {1e3 * np.median(times):.3f} ms "
-        f"p95 {1e3 * np.quantile(times, 0.95):.3f} ms  insert {single_rate:,.0f}/s one by one, "
-        f"{bulk_rate:,.0f}/s add_many  save {close_s:.1f} s, reopen {open_s:.1f} s",
+        f"  ef={ef:<4d} recall@10 {recall:.4f}  query p50 {1e3 * np.median(times):.3f} ms wall, "
+        f"{1e3 * np.median(cpu_times):.3f} ms CPU; p95 {1e3 * np.quantile(times, 0.95):.3f} ms",
         flush=True,
     )
 
@@ -104,7 +121,7 @@ def main() -> None:
     parser.add_argument("--data", choices=["gaussian", "lowrank"], default="gaussian")
     parser.add_argument("--rank", type=int, default=32)
     defaults = MemorySettings()
-    parser.add_argument("--ef", type=int, default=defaults.expansion_search)
+    parser.add_argument("--ef", type=int, nargs="+", default=[defaults.expansion_search])
     parser.add_argument("--connectivity", type=int, default=defaults.connectivity)
     parser.add_argument("--dtype", default=defaults.dtype)
     parser.add_argument("--queries", type=int, default=500)

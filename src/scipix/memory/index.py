@@ -56,6 +56,14 @@ class VectorIndex:
             expansion_search=self.params.expansion_search,
         )
 
+    @property
+    def expansion_search(self) -> int:
+        return int(self._index.expansion_search)
+
+    @expansion_search.setter
+    def expansion_search(self, value: int) -> None:
+        self._index.expansion_search = value  # type: ignore[misc]
+
     def __len__(self) -> int:
         return len(self._index)
 
@@ -70,9 +78,9 @@ class VectorIndex:
         present = [int(k) for k in keys_arr if self._index.contains(int(k))]
         if present:
             self._index.remove(present)
-        # one vector: no thread pool (its start costs more than the insert)
-        threads = 1 if len(keys_arr) == 1 else 0
-        self._index.add(keys_arr, np.ascontiguousarray(vectors, dtype=np.float32), threads=threads)
+        # one thread: a pool costs more than it gains for one vector, and on a busy machine
+        # its waiting threads burn the CPU the inserts need (4x the CPU per insert measured)
+        self._index.add(keys_arr, np.ascontiguousarray(vectors, dtype=np.float32), threads=1)
 
     def remove(self, keys: Sequence[int]) -> None:
         present = [int(k) for k in keys if self._index.contains(int(k))]
