@@ -30,9 +30,10 @@ from scipix.documents import (
 )
 from scipix.errors import PdfError, PdfMissingError, PdfNoPagesError, ScipixError
 from scipix.server.ledger import HistoryEntry
+from scipix.server.pdflease import worker_id
 from scipix.server.pdfoptions import TEXT_OUTPUTS, document_options, requested_conversions
 from scipix.server.pdfoutputs import assemble_stored, make_outputs, page_text
-from scipix.server.pdfstore import PdfJob, PdfStore, worker_id
+from scipix.server.pdfstore import PdfJob, PdfStore
 from scipix.server.state import ServerState
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ class PdfRunner:
             await anyio.to_thread.run_sync(
                 self.store.set_pages, job.pdf_id, self.owner, doc.num_pages, pages
             )
-            done = await anyio.to_thread.run_sync(self.store.pages_done, job.pdf_id)
+            done = await anyio.to_thread.run_sync(self.store.done_pages, job.pdf_id)
             todo = iter([index for index in pages if index not in done])
             try:
                 async with anyio.create_task_group() as group:

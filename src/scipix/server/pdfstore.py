@@ -14,7 +14,6 @@ read names the caller's ``app_id``: one key never sees another's documents.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 from collections.abc import Callable
@@ -25,33 +24,12 @@ from typing import Any
 
 from scipix.errors import PdfUnknownIdError, ScipixError
 from scipix.server.ledger import iso_time
+from scipix.server.pdflease import owner_alive
 from scipix.server.store import Database
 
 ACTIVE = ("received", "loaded", "split")
 MAX_ATTEMPTS = 3
 _CANDIDATES = 128
-
-
-def worker_id() -> str:
-    """``host:pid:start`` of this process: a lease's owner."""
-    return f"{socket.gethostname()}:{os.getpid()}:{int(time.time() * 1000)}"
-
-
-def owner_alive(owner: str | None) -> bool:
-    """False only when the owner ran on this host and its process is gone (killed)."""
-    if not owner:
-        return False
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return True  # another machine's worker: trust its lease until it runs out
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True)
@@ -200,6 +178,13 @@ class PdfStore:
                 (pdf_id, page, result, pdf_id),
             )
             conn.execute("UPDATE pdfs SET modified_at = ? WHERE pdf_id = ?", (time.time(), pdf_id))
+
+    def done_pages(self, pdf_id: str) -> set[int]:
+        """The 0-based indices of the pages already stored."""
+        rows = self.db.connection().execute(
+            "SELECT page FROM pdf_pages WHERE pdf_id = ?", (pdf_id,)
+        )
+        return {int(row["page"]) for row in rows}
 
     def pages_done(self, pdf_id: str) -> dict[int, str]:
         with self.db.read() as conn:
