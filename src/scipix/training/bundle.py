@@ -250,6 +250,12 @@ def bundle_data(
     renders = groups.get("rendered", []) + groups.get("mathjax", []) + groups.get("structure", [])
     groups["rendered"] = groups.get("rendered", []) + groups.pop("mathjax", [])
     groups["live"] = live_formulas(folder / "formulas.tsv.gz", tokens, max_tokens)
+    for sample in groups["live"][:20]:  # matplotlib's font cache: built here, before the fork
+        try:
+            sample.load()
+            break
+        except ValueError:
+            continue
     pool: Sequence[Sample] = renders + groups["live"][: 4 * len(renders) + 1000]
     for kind in KINDS:
         groups[kind] = kind_samples(pool, kind)
