@@ -117,6 +117,14 @@ def latency(service: Scipix, inks: Sequence[Any], repeat: int) -> dict[str, Any]
     }
 
 
+class Report(dict[str, Any]):
+    """The results, each section printed as soon as it is measured (a later failure keeps them)."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        print(json.dumps({key: value}), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", type=Path, default=Path("../shared/data"))
@@ -130,7 +138,7 @@ def main() -> None:
     settings = Settings(runtime={"data_dir": data_dir}, memory={"enabled": False})  # type: ignore[arg-type]
     service = Scipix(settings)
     service.warm_up()
-    report: dict[str, Any] = {"model": service.version}
+    report = Report({"model": service.version})
     png = sample(load_paired(root / "crohme").val, args.limit)
     report["crohme_png"] = read_all(png, lambda p: service.recognize(p).latex or "")
     _, ink_val = load_ink_items(root)
