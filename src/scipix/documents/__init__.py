@@ -39,11 +39,19 @@ it only with a reason, and both of them together)::
         @classmethod
         def from_json(cls, data: dict[str, Any] | str | bytes) -> PageResult
 
+    class PageLine(BaseModel):                    # frozen; one line, in reading order
+        kind: "text" | "display" | "heading" | "title" | "table" | "page_info"
+        segments: tuple[Segment, ...]             # Segment(kind="text"|"math", value=str)
+        box: (x, y, w, h) px at dpi; column: int; block: int (paragraph number on the page)
+        font_size: float; level: int (headings 1-3); tag: str | None (equation number)
+        confidence: float | None; text: str (property)
+
     def assemble(pages: Sequence[PageResult], options: DocumentOptions) -> Document
     Document.to_mmd() -> str; to_md() -> str; to_lines_json(pdf_id="document") -> dict
     Document.to_docx() -> bytes; to_tex_zip(name="document") -> bytes
 
-Settings: ``[documents]`` max_pages, max_bytes, dpi (``settings.documents``).
+Settings: ``[documents]`` max_pages, max_bytes, dpi (``settings.documents``). A resumable
+on-disk page cache for callers that want one: ``documents.cache.PageCache``.
 """
 
 from __future__ import annotations
