@@ -108,6 +108,7 @@ class Scipix:
         self._closed = False
         self._memory: MemoryStore | None = None
         self._cache: ResultCache | None = None
+        self._cache_failed = False
         self.learning = self._learning_loop()
         self.agents = self._build_agents()
 
@@ -241,13 +242,15 @@ class Scipix:
         return job.result
 
     def result_cache(self) -> ResultCache | None:
-        """The result cache (``memory.cache``), None when it is off or the memory cannot be
-        opened (logged; recognition goes on without it)."""
-        if self._cache is None and self.settings.memory.cache:
+        """The memory of readings and results (``memory.enabled``; ``memory.cache``: whether
+        it also answers), None when the memory is off or cannot be opened (logged once;
+        recognition goes on without it)."""
+        if self._cache is None and not self._cache_failed:
             try:
                 store = self.memory_store()
             except StoreError as exc:
-                log.warning("result cache off: %s", exc.message)
+                log.warning("memory off: %s", exc.message)
+                self._cache_failed = True
                 return None
             if store is not None:
                 self._cache = ResultCache(store, self.settings.memory)

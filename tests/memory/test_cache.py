@@ -88,3 +88,29 @@ def test_expired_results_are_not_served_and_purged(sp: Scipix) -> None:
         assert cache.store.count(KIND, "t4") == 0
     finally:
         cache.ttl_s = sp.settings.memory.cache_ttl_s
+
+
+def test_with_the_cache_off_results_are_remembered_but_never_served(tmp_path: Path) -> None:
+    from scipix.memory import MemoryStore
+    from scipix.memory.cache import ResultCache
+    from scipix.schema import Result
+    from scipix.settings.model import MemorySettings
+
+    gray = np.full((40, 120), 255, np.uint8)
+    gray[15:25, 10:110] = 0
+    vector = np.ones(16, np.float32)
+    calls: list[int] = []
+
+    def recognize() -> Result:
+        calls.append(1)
+        return Result(latex_styled="x+1")
+
+    with MemoryStore.open(tmp_path / "m") as store:
+        cache = ResultCache(store, MemorySettings(cache=False))
+        for _ in range(2):
+            result = cache.recognize("s", "ctx", lambda: gray, lambda g: vector, recognize)
+            assert result.cached is None
+        assert len(calls) == 2 and store.count(READING, "s") == 1
+        served = ResultCache(store, MemorySettings())
+        assert served.recognize("s", "ctx", lambda: gray, lambda g: vector, recognize).cached
+        assert len(calls) == 2
