@@ -93,9 +93,10 @@ def test_96_dpi_mathjax_screenshots(service: Scipix) -> None:
 
 
 #: (formula index, seed) of photos (training/capture.photo of a 150 dpi render) read today.
-PHOTOS_READ = [(2, 102), (3, 103), (4, 104), (6, 106)]
-#: Photos the shipped model misreads (today: \int_{0}^{1}x^{2C}, and f(x)=f(x)).
-PHOTOS_MISREAD = [(7, 107), (5, 105)]
+#: Of 16 such photos (seeds 100+i and 200+i), the shipped model reads 8.
+PHOTOS_READ = [(0, 100), (2, 102), (4, 204), (6, 106), (7, 207)]
+#: Photos the shipped model misreads (today: E=m\alpha^{2} and \int_{0}^{\infty}dt).
+PHOTOS_MISREAD = [(3, 203), (7, 107)]
 
 
 def _photo(index: int, seed: int) -> np.ndarray:
@@ -105,7 +106,7 @@ def _photo(index: int, seed: int) -> np.ndarray:
 def test_photos_of_paper(service: Scipix) -> None:
     images = [_photo(i, seed) for i, seed in PHOTOS_READ]
     read = _reads(service, images, [FORMULAS[i] for i, _ in PHOTOS_READ])
-    assert sum(read) >= 3, read
+    assert sum(read) >= 4, read  # today 5 of 5
 
 
 @pytest.mark.xfail(strict=True, reason="model gap: these photos are misread (MODEL.md)")

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from scipix.recognition.preprocess import glyph_height
 from scipix.training.picture import photograph
 
 Gray = npt.NDArray[np.uint8]
@@ -60,6 +61,18 @@ def _resize(img: npt.NDArray[np.float32], factor: float, method: int) -> npt.NDA
     h, w = img.shape[:2]
     size = (max(1, round(w * factor)), max(1, round(h * factor)))
     return np.asarray(cv2.resize(img, size, interpolation=method), dtype=np.float32)
+
+
+def at_glyph_height(image: Gray, rng: np.random.Generator, low: float, high: float) -> Gray:
+    """The render shrunk (never enlarged) so its typical glyph is ``low``–``high`` px high, as
+    a screen or a printed page shows it before the camera: a large render would otherwise be
+    photographed at several times the model's scale, and its blur, noise and JPEG blocks would
+    vanish when the recognizer scales it down (and cost time on the way)."""
+    measured = glyph_height(image, 200)
+    target = rng.uniform(low, high)
+    if measured is None or measured <= target:
+        return image
+    return _uint8(_resize(_float(image), target / measured, cv2.INTER_AREA))
 
 
 # -- paper ------------------------------------------------------------------------------------
@@ -133,6 +146,8 @@ def photo(image: Gray, rng: np.random.Generator) -> Gray:
     """Printed on paper, photographed (see the module docstring)."""
     if rng.random() < 0.25:  # taken from afar: the formula few pixels high in the photo
         image = low_resolution(image, rng)
+    else:
+        image = at_glyph_height(image, rng, 9.0, 16.0)
     img = _float(image)
     if rng.random() < 0.5:
         img = neighbours(img, rng)
@@ -180,7 +195,7 @@ def screen_render(image: Gray, rng: np.random.Generator, fringes: float) -> Colo
 
 def screenshot(image: Gray, rng: np.random.Generator) -> Gray:
     """A screenshot at 96–144 dpi (see the module docstring)."""
-    img = _resize(_float(image), 1.0 / rng.uniform(1.0, 2.0), cv2.INTER_AREA)
+    img = _float(at_glyph_height(image, rng, 7.0, 13.0))  # 96-144 dpi
     img = _pad(img, rng, 2, 40)
     gray = _to_gray(screen_render(_uint8(img), rng, fringes=0.5))
     if rng.random() < 0.25:
@@ -194,27 +209,38 @@ def screenshot(image: Gray, rng: np.random.Generator) -> Gray:
 def moire(colour: Colour, rng: np.random.Generator) -> Colour:
     """Interference of the screen's pixel grid with the camera's: two nearly equal gratings."""
     h, w = colour.shape[:2]
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    xs, ys = np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)
     theta = rng.uniform(-0.3, 0.3)
     period = rng.uniform(2.0, 3.5)
-    u = xs * np.cos(theta) + ys * np.sin(theta)
-    v = -xs * np.sin(theta) + ys * np.cos(theta)
-    grid = np.cos(2 * np.pi * u / period) * np.cos(2 * np.pi * v / (period * rng.uniform(0.9, 1.1)))
+    ku = 2 * np.pi / period
+    kv = ku / rng.uniform(0.9, 1.1)
+    c, s = np.cos(theta), np.sin(theta)
+    # cos(ku (x c + y s)) cos(kv (y c - x s)), each factor split into x and y parts
+    grid = _wave(xs, ys, ku * c, ku * s) * _wave(xs, ys, -kv * s, kv * c)
     depth = rng.uniform(0.08, 0.3)
     tint = rng.uniform(0.7, 1.0, size=3).astype(np.float32)
     pattern = 1.0 - depth * (0.5 + 0.5 * grid)[:, :, None] * tint
     return np.asarray(colour * pattern, dtype=np.float32)
 
 
+def _wave(xs: Float, ys: Float, kx: float, ky: float) -> Float:
+    """``cos(kx x + ky y)`` on the grid, from outer products of 1-D cosines and sines."""
+    cx, sx = np.cos(kx * xs), np.sin(kx * xs)
+    cy, sy = np.cos(ky * ys), np.sin(ky * ys)
+    return np.asarray(np.outer(cy, cx) - np.outer(sy, sx), dtype=np.float32)
+
+
 def screen_photo(image: Gray, rng: np.random.Generator) -> Gray:
     """A phone photo of a screen showing the formula (see the module docstring)."""
+    image = at_glyph_height(image, rng, 8.0, 14.0)
     img = _resize(_float(image), rng.uniform(1.5, 3.0), cv2.INTER_CUBIC)
     img = _pad(img, rng, 8, 60)
     colour = moire(screen_render(_uint8(img), rng, fringes=0.3), rng)
     h, w = colour.shape[:2]
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-    glare = np.exp(-(((xs - cx) / w) ** 2 + ((ys - cy) / h) ** 2) / rng.uniform(0.05, 0.4))
+    cx, cy, spread = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0.05, 0.4)
+    along_x = np.exp(-(((np.arange(w) - cx) / w) ** 2) / spread)
+    along_y = np.exp(-(((np.arange(h) - cy) / h) ** 2) / spread)
+    glare = np.outer(along_y, along_x).astype(np.float32)
     colour = np.clip(colour + rng.uniform(0.0, 0.25) * glare[:, :, None], 0.0, 1.0)
     gray = _float(_to_gray(colour))
     corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
