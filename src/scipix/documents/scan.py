@@ -88,7 +88,8 @@ def _spans(strip: Mask, gutter: int, h: float) -> bool:
         return seen.size > 0
     if left.size == 0 or right.size == 0:
         return False
-    return bool(right[0] - left[-1] < 0.6 * strip.shape[0])
+    height = strip.shape[0]
+    return bool(height <= 2 * h and right[0] - left[-1] < 0.4 * height)
 
 
 def _regions(ink: Mask, h: float, gutter: int | None) -> list[Box]:
