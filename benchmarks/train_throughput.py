@@ -100,6 +100,9 @@ def main() -> None:
         round(sum(b[0].shape[k] for b in batches) / len(batches)) for k in (2, 3)
     ]
     model = state.model
+    if args.steps <= 0:  # the data path alone
+        print(json.dumps(report, indent=1))
+        return
     for name, bf16, last in (
         ("fp32", False, False),
         ("bf16", True, False),
