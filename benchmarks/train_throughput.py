@@ -1,7 +1,7 @@
 """Training throughput on this machine: the data path vs the model step (samples/s).
 
-    nice -n 10 python3 benchmarks/train_throughput.py [--mixture v1|v2] [--batches 6]
-        [--steps 6] [--compile] [--data-root ../shared/data] [--cache-dir DIR]
+    nice -n 10 python3 benchmarks/train_throughput.py [--mixture v1|v2] [--batches 4]
+        [--steps 4] [--compile] [--data-root ../shared/data] [--cache-dir DIR] [--bundle DIR]
 
 1. *Data*: batches drawn from the training stream in this process (load PNG, augment or
    capture, prepare, bucket, collate) — what one DataLoader worker delivers per second.
@@ -82,19 +82,26 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true")
     parser.add_argument("--data-root", type=Path, default=Path("../shared/data"))
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--bundle", type=Path, default=None, help="a GPU bundle's mixture instead")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     extra = {"mixture": "v2", "val_kind_size": 10} if args.mixture == "v2" else {}
     cfg = load_train_config(None, data_root=args.data_root, cache_dir=args.cache_dir, extra=extra)
     state = load_state(packaged_model_dir() / "formula.state.pt", cfg)
-    data = build_data(cfg, training_tokens(cfg, state, lambda record: None))
+    if args.bundle is not None:  # the GPU run's data path (live mathtext, capture kinds)
+        from scipix.training.bundle import bundle_data
+
+        mixture = bundle_data(args.bundle, state.tokens, cfg.max_tokens, 10, 0)[0]
+    else:
+        mixture = build_data(cfg, training_tokens(cfg, state, lambda record: None)).mixture
     stream = MixtureStream(
-        data.mixture, InputSpec(), cfg.batch_size, 0, augment, cfg.augment_max,
+        mixture, InputSpec(), cfg.batch_size, 0, augment, cfg.augment_max,
         cfg.clean_share, cfg.scale_jitter, pool_batches=args.pool,
-        degrade=capture if args.mixture == "v2" else None,
+        degrade=capture if args.mixture == "v2" or args.bundle else None,
     )  # fmt: skip
     batches, data_sps = data_rate(stream, args.batches)
-    report: dict[str, Any] = {"mixture": args.mixture, "batch": cfg.batch_size}
+    report: dict[str, Any] = {"mixture": "bundle" if args.bundle else args.mixture}
+    report["batch"] = cfg.batch_size
     report["data_samples_per_s_one_worker"] = round(data_sps, 1)
     report["mean_batch_shape"] = [
         round(sum(b[0].shape[k] for b in batches) / len(batches)) for k in (2, 3)
