@@ -47,13 +47,15 @@ def data_rate(stream: MixtureStream, batches: int) -> tuple[list[Any], float]:
 
 
 def step_rate(model: Any, batches: list[Any], bf16: bool, channels_last: bool, steps: int) -> float:
+    """Samples/s over ``steps`` steps cycling through ``batches``, after one untimed pass over
+    them (oneDNN builds its kernels per shape on first use; training reuses its bucket shapes)."""
     ema = copy.deepcopy(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
     model.train()
     seen, started = 0, 0.0
-    for i in range(steps + 1):
-        if i == 1:
-            seen, started = 0, time.perf_counter()  # the first step warms caches up
+    for i in range(len(batches) + steps):
+        if i == len(batches):
+            seen, started = 0, time.perf_counter()
         images, tokens = batches[i % len(batches)]
         if channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
