@@ -6,8 +6,8 @@
 The sets are the trainer's per-kind validation sets (``val/`` renders of the v2 cache, made
 with the fixed seed), read greedily by the PyTorch model as during training: BLEU-4 and exact
 per kind, and ``clean``: ``val/`` renders as rendered (the same population; each kind uses its
-own slice of it). The issue's target is every kind's exact match within 10 points of clean. Needs the v2 cache
-(``scripts/train_v2.sh`` or ``build_v2_cache``).
+own slice of it). The issue's target is every kind's exact match within 10 points of clean.
+Needs the v2 cache (``scripts/train_v2.sh`` or ``build_v2_cache``).
 """
 
 from __future__ import annotations
