@@ -395,11 +395,6 @@ class Result(BaseModel):
         description="Not in Mathpix's API: how the image was cleaned (the picture's kind, the "
         "cleaning strategy kept, whether it was read a second way).",
     )
-    cached: bool | None = Field(
-        None,
-        description="Not in Mathpix's API: true when the result is the one given earlier for the "
-        "same image (or a near-identical copy of it) in this API key's scope (`memory.cache`).",
-    )
     confidence_raw: float | None = Field(
         None,
         description="Not in Mathpix's API: the recognizer's own confidence (the weakest token's "
