@@ -16,7 +16,7 @@ from scipix.imaging.preprocess import PreprocessConfig
 from scipix.recognition.beam import BeamConfig
 from scipix.schema import PREPROCESS_DEFAULTS, PreprocessSteps, PreprocessSwitches
 from scipix.settings import default_settings, load_settings, section_models
-from scipix.settings.source import UNBUILT_SECTIONS
+from scipix.settings.source import RENAMED_SECTIONS
 
 from .conftest import Home
 
@@ -95,30 +95,33 @@ def test_sections_for_features_not_built_are_absent() -> None:
         "distributed",
         "memory",
     }
-    assert not set(section_models()) & set(UNBUILT_SECTIONS)  # one lands: drop it from there
+    assert not set(section_models()) & set(RENAMED_SECTIONS)
+    assert set(RENAMED_SECTIONS.values()) <= set(section_models())  # each points at a real one
 
 
-def test_an_old_file_with_such_a_section_is_told_to_delete_it(home: Home) -> None:
+def test_an_old_file_with_a_renamed_section_is_told_its_new_name(home: Home) -> None:
     path = home.root / "old.toml"
     path.write_text("[ocr]\nbeam_width = 3\n\n[agentdb]\nenabled = true\n", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_settings(path)
     assert info.value.message == (
-        f"{path}:4: section 'agentdb' configures vector memory, which scipix does not have yet; "
-        "delete the section"
+        f"{path}:4: section 'agentdb' is now '[memory]' (see `scipix config show`; its keys "
+        "differ); move its settings there"
     )
     path.write_text("[agentdbb]\n", encoding="utf-8")  # other unknown keys: as before
     with pytest.raises(ConfigError, match="unknown key 'agentdbb'; valid: runtime, ocr"):
         load_settings(path)
 
 
-def test_an_old_variable_for_such_a_section_is_told_to_go(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_old_variable_for_a_renamed_section_is_told_its_new_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("SCIPIX_REASONINGBANK__CALIBRATE", "true")
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert info.value.message == (
-        "environment variable SCIPIX_REASONINGBANK__CALIBRATE: section 'reasoningbank' "
-        "configures learning from corrections, which scipix does not have yet; unset the variable"
+        "environment variable SCIPIX_REASONINGBANK__CALIBRATE: section 'reasoningbank' is now "
+        "'[learning]' (see `scipix config show`; its keys differ); use SCIPIX_LEARNING__…"
     )
 
 

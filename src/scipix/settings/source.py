@@ -174,18 +174,21 @@ def locate_key(text: str, dotted: tuple[str, ...]) -> int | None:
     return None
 
 
-#: Sections that ``scipix config init`` of earlier versions wrote for features not built yet;
-#: an old file that still has one is told so, rather than offered the closest section.
-UNBUILT_SECTIONS = {
-    "agentdb": "vector memory",
-    "reasoningbank": "learning from corrections",
+#: Sections that ``scipix config init`` of earlier versions wrote, before their features were
+#: built under other names; an old file that still has one is told the new section, rather than
+#: offered the closest name (their keys differ, so nothing is carried over silently).
+RENAMED_SECTIONS = {
+    "agentdb": "memory",
+    "reasoningbank": "learning",
 }
 
 
-def unbuilt(section: str, fix: str) -> str:
-    """Why ``section`` sets nothing: it configures a feature this version does not have."""
-    feature = UNBUILT_SECTIONS[section]
-    return f"section '{section}' configures {feature}, which scipix does not have yet; {fix}"
+def renamed(section: str, fix: str) -> str:
+    """Why ``section`` sets nothing: its feature is configured by another section now."""
+    new = RENAMED_SECTIONS[section]
+    return (
+        f"section '{section}' is now '[{new}]' (see `scipix config show`; its keys differ); {fix}"
+    )
 
 
 def _close(name: str, choices: list[str]) -> str | None:
@@ -203,8 +206,8 @@ def check_keys(
         if key not in fields:
             line = locate_key(text, tuple(dotted.split(".")))
             where = f"{shown(path)}:{line}" if line else shown(path)
-            if not prefix and key in UNBUILT_SECTIONS:
-                message = f"{where}: {unbuilt(key, 'delete the section')}"
+            if not prefix and key in RENAMED_SECTIONS:
+                message = f"{where}: {renamed(key, 'move its settings there')}"
                 raise ConfigError(message, path=str(path), key=dotted, line=line)
             close = _close(key, list(fields))
             hint = f"did you mean '{prefix}{close}'?" if close else f"valid: {', '.join(fields)}"
@@ -262,8 +265,8 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
         if model is not None and parts[1] in model.model_fields:
             continue
         dotted = ".".join(parts)
-        if parts[0] in UNBUILT_SECTIONS:
-            reason = unbuilt(parts[0], "unset the variable")
+        if parts[0] in RENAMED_SECTIONS:
+            reason = renamed(parts[0], f"use {ENV_PREFIX}{RENAMED_SECTIONS[parts[0]].upper()}__…")
             raise ConfigError(f"environment variable {name}: {reason}", env=name, key=dotted)
         close = _close("__".join(parts[:2]), known)
         hint = f"; did you mean {ENV_PREFIX}{close.upper()}?" if close else ""
