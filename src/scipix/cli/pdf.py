@@ -99,7 +99,8 @@ def pdf(
                 stack.callback(shards.close)
             cache = None
             if not no_cache:
-                cache = PageCache(settings.runtime.cache_dir / "pdf", data, options, "v1")
+                # keyed by the model version: a retrained model does not reuse old pages
+                cache = PageCache(settings.runtime.cache_dir / "pdf", data, options, sp.version)
             done = read_pages(doc, indices, sp, options, n_workers, cache, shards)
     document = assemble(done, options)
     write_output(document, to.value, target)
