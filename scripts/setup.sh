@@ -14,8 +14,12 @@ EXTRAS="dev,server,train,mcp,ray"
 APT_PACKAGES=(
   texlive-latex-base texlive-latex-recommended texlive-latex-extra
   texlive-fonts-recommended texlive-fonts-extra dvipng poppler-utils ghostscript
-  chromium chromium-driver nodejs npm
+  chromium chromium-driver
 )
+# Node.js and npm (MathJax training renders): Debian's, unless a node/npm is already there (a
+# NodeSource nodejs bundles npm and conflicts with Debian's npm package).
+command -v node >/dev/null || APT_PACKAGES+=(nodejs)
+command -v npm >/dev/null || APT_PACKAGES+=(npm)
 
 log() { printf '::: setup: %s\n' "$*"; }
 
