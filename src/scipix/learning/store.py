@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scipix.errors import StoreError
+from scipix.storage import SqliteFile
 
 DB_FILE_NAME = "learning.sqlite3"
 PRUNE_EVERY = 256
@@ -99,15 +97,12 @@ class Correction:
     thumb: bytes | None = None
 
 
-class LearningStore:
+class LearningStore(SqliteFile):
     """The learning database (see the module docstring). Thread-safe."""
 
     def __init__(self, path: Path, max_trajectories: int = 100_000) -> None:
-        self.path = Path(path)
+        super().__init__(path, "learning")
         self.max_trajectories = max_trajectories
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
         self._inserts = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,41 +113,6 @@ class LearningStore:
     @classmethod
     def in_dir(cls, data_dir: Path, max_trajectories: int = 100_000) -> LearningStore:
         return cls(Path(data_dir) / DB_FILE_NAME, max_trajectories)
-
-    def connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = sqlite3.connect(
-                    self.path, timeout=10.0, isolation_level=None, check_same_thread=False
-                )
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot open the learning database {self.path}: {exc}") from exc
-            conn.row_factory = sqlite3.Row
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it is committed, or none of it."""
-        conn = self.connection()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"the learning database is unavailable: {exc}") from exc
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
-            raise StoreError(f"the learning database refused a write: {exc}") from exc
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     # -- trajectories ----------------------------------------------------------------------
 
@@ -274,14 +234,6 @@ class LearningStore:
         with self.write() as conn:
             cur = conn.execute("DELETE FROM corrections WHERE id = ?", (correction_id,))
             return cur.rowcount > 0
-
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                with suppress(sqlite3.Error):
-                    conn.close()
-            self._connections.clear()
-        self._local = threading.local()
 
 
 _LIGHT_COLUMNS = "id, created_at, scope, request_id, input_hash, latex, original_latex"

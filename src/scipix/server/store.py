@@ -10,12 +10,12 @@ worker processes may open the same file: ``busy_timeout`` makes a writer wait fo
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 from scipix.errors import StoreError
+from scipix.storage import SqliteFile
 
 SCHEMA_VERSION = 1
 DB_FILE_NAME = "server.sqlite3"
@@ -122,15 +122,11 @@ CREATE TABLE IF NOT EXISTS pdf_outputs (
 """
 
 
-class Database:
+class Database(SqliteFile):
     """The server database file. Thread-safe: each thread gets its own connection."""
 
     def __init__(self, path: Path, busy_timeout_s: float = 10.0) -> None:
-        self.path = Path(path)
-        self.busy_timeout_s = busy_timeout_s
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        super().__init__(path, "server", busy_timeout_s)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -140,31 +136,6 @@ class Database:
     @classmethod
     def in_dir(cls, data_dir: Path) -> Database:
         return cls(Path(data_dir) / DB_FILE_NAME)
-
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(
-                self.path,
-                timeout=self.busy_timeout_s,
-                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
-                check_same_thread=False,
-            )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the server database {self.path}: {exc}") from exc
-        conn.row_factory = sqlite3.Row
-        with self._lock:
-            self._connections.append(conn)
-        return conn
-
-    def connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-        return conn
 
     def _create_schema(self) -> None:
         conn = self.connection()
@@ -185,28 +156,6 @@ class Database:
             )
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it is committed, or (on any error) none of it."""
-        conn = self.connection()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"the server database is unavailable: {exc}") from exc
-        try:
-            yield conn
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
-            raise StoreError(f"the server database refused a write: {exc}") from exc
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        try:
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
-            raise StoreError(f"cannot commit to the server database: {exc}") from exc
-
-    @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """A consistent snapshot for several SELECTs."""
         conn = self.connection()
@@ -219,11 +168,3 @@ class Database:
     def integrity_check(self) -> str:
         row = self.connection().execute("PRAGMA integrity_check").fetchone()
         return str(row[0])
-
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                with suppress(sqlite3.Error):
-                    conn.close()
-            self._connections.clear()
-        self._local = threading.local()
