@@ -17,40 +17,10 @@ from collections.abc import Sequence
 from scipix.documents.textlayer import Glyph
 from scipix.errors import ScipixError
 from scipix.latex.normalize import normalize
-from scipix.latex.symbols import UNICODE_TO_COMMAND
+from scipix.latex.symbols import FUNCTION_NAMES, UNICODE_TO_COMMAND
 
 #: Upright function names TeX sets in the roman font inside math.
-FUNCTIONS = frozenset(
-    [
-        "sin",
-        "cos",
-        "tan",
-        "cot",
-        "sec",
-        "csc",
-        "sinh",
-        "cosh",
-        "tanh",
-        "log",
-        "ln",
-        "exp",
-        "lim",
-        "sup",
-        "inf",
-        "max",
-        "min",
-        "det",
-        "dim",
-        "ker",
-        "deg",
-        "arg",
-        "gcd",
-        "Pr",
-        "arcsin",
-        "arccos",
-        "arctan",
-    ]
-)
+FUNCTIONS = FUNCTION_NAMES
 #: Glyphs only a recognizer reads right: radicals, big operators, and anything set in CMEX.
 _STRUCTURE = frozenset("√∑∏∫∮⋃⋂⨁⨂")
 _FONT_ALPHABETS = (

@@ -47,6 +47,38 @@ class Symbol:
         return f"<mo>{text}</mo>"
 
 
+#: Upright function names TeX sets in the roman font inside math (each is also a command).
+FUNCTION_NAMES = frozenset(
+    [
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "sinh",
+        "cosh",
+        "tanh",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "log",
+        "ln",
+        "exp",
+        "lim",
+        "sup",
+        "inf",
+        "max",
+        "min",
+        "det",
+        "dim",
+        "ker",
+        "deg",
+        "arg",
+        "gcd",
+        "Pr",
+    ]
+)
 _MI_SYMBOLS = frozenset("∞∂∇∅ℏℓ℘ℜℑıȷ△⊤⊥ℵℶℷℸ∠∡∢♭♮♯♣♢♡♠□■◊⧫★✓∁℧ð⅁Ⅎ▲▼▽Ⓢ✠¥£§¶©")
 
 _TABLE = r"""

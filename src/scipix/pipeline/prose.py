@@ -19,50 +19,14 @@ import numpy as np
 from scipix.imaging.components import Boxes
 from scipix.imaging.layout import Line, glyph_height, split_at
 from scipix.imaging.page import Gray
+from scipix.latex.symbols import FUNCTION_NAMES
 from scipix.pipeline.job import Box, Layout, Region, Word
 from scipix.recognition.text import TextLine, TextRecognizer
 
-#: Words that look like prose but are mathematics.
-MATH_WORDS = frozenset(
-    [
-        "sin",
-        "cos",
-        "tan",
-        "cot",
-        "sec",
-        "csc",
-        "sinh",
-        "cosh",
-        "tanh",
-        "arcsin",
-        "arccos",
-        "arctan",
-        "log",
-        "ln",
-        "lg",
-        "exp",
-        "lim",
-        "limsup",
-        "liminf",
-        "max",
-        "min",
-        "sup",
-        "inf",
-        "det",
-        "dim",
-        "ker",
-        "arg",
-        "deg",
-        "gcd",
-        "lcm",
-        "mod",
-        "dx",
-        "dy",
-        "dz",
-        "dt",
-        "du",
-        "dv",
-    ]
+#: Words that look like prose but are mathematics: the (lower-case) function names, a few more
+#: operator names and differentials.
+MATH_WORDS = frozenset(name for name in FUNCTION_NAMES if name.islower()) | frozenset(
+    ["lg", "limsup", "liminf", "lcm", "mod", "dx", "dy", "dz", "dt", "du", "dv"]
 )
 #: Single letters that are words rather than variables (inside a run of prose).
 PROSE_LETTERS = frozenset({"a", "A", "I"})
