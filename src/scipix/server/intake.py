@@ -16,12 +16,13 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from pydantic import BaseModel, Field
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.types import Message
 
@@ -161,25 +162,41 @@ def _replay(body: bytes) -> Any:
     return receive
 
 
+async def parse_form(request: Request, max_files: int, max_fields: int) -> FormData:
+    """The form in ``request``'s body; one that cannot be parsed is ``JsonSyntaxError`` (a size
+    limit met while the body streams in stays ``RequestTooLargeError``)."""
+    try:
+        return await request.form(max_files=max_files, max_fields=max_fields)
+    except RequestTooLargeError:
+        raise
+    except Exception as exc:  # starlette raises its own MultiPartException / KeyError forms
+        raise JsonSyntaxError(f"The multipart body cannot be parsed: {exc}") from None
+
+
+async def form_options(
+    form: FormData, fields: Container[str], what: str, max_bytes: int = -1
+) -> dict[str, Any]:
+    """The ``options_json`` field of ``form`` as a JSON object (read up to ``max_bytes`` when sent
+    as a file), after refusing any field not in ``fields``; ``what`` is the name of the file."""
+    unknown = [name for name in form if name not in fields]
+    if unknown:
+        raise OptionsError(
+            f"form field {unknown[0]!r} is not understood: send the {what} as 'file' and"
+            " every option in one JSON 'options_json' field",
+            name=unknown[0],
+        )
+    raw = form.get("options_json")
+    if isinstance(raw, UploadFile):
+        raw = (await raw.read(max_bytes)).decode("utf-8", "replace")
+    return parse_json_object((raw or "").encode(), "options_json field")
+
+
 async def read_multipart(request: Request, body: bytes) -> tuple[bytes | None, dict[str, Any]]:
     """``file`` and ``options_json`` from a form body already read (and size-checked)."""
     replay = Request(request.scope, receive=_replay(body))
+    form = await parse_form(replay, max_files=2, max_fields=_MAX_FORM_FIELDS)
     try:
-        form = await replay.form(max_files=2, max_fields=_MAX_FORM_FIELDS)
-    except Exception as exc:  # starlette raises its own MultiPartException / KeyError forms
-        raise JsonSyntaxError(f"The multipart body cannot be parsed: {exc}") from None
-    try:
-        unknown = [name for name in form if name not in FORM_FIELDS]
-        if unknown:
-            raise OptionsError(
-                f"form field {unknown[0]!r} is not understood: send the image as 'file' and"
-                " every option in one JSON 'options_json' field",
-                name=unknown[0],
-            )
-        options_raw = form.get("options_json")
-        if isinstance(options_raw, UploadFile):
-            options_raw = (await options_raw.read()).decode("utf-8", "replace")
-        options = parse_json_object((options_raw or "").encode(), "options_json field")
+        options = await form_options(form, FORM_FIELDS, "image")
         upload = form.get("file")
         if upload is None:
             return None, options

@@ -22,13 +22,11 @@ from starlette.requests import Request
 from starlette.types import Message, Receive
 
 from scipix.errors import (
-    JsonSyntaxError,
-    OptionsError,
     PdfMissingError,
     RequestTooLargeError,
 )
 from scipix.server.fetch import fetch_image
-from scipix.server.intake import parse_json_object, read_body
+from scipix.server.intake import form_options, parse_form, parse_json_object, read_body
 from scipix.server.pdfoptions import PdfCall, pdf_options
 from scipix.settings import Settings
 
@@ -100,24 +98,9 @@ async def receive_form(request: Request, target: Path, settings: Settings) -> Up
     if declared is not None and declared > limit + FORM_OVERHEAD:
         raise _too_large(limit)
     capped = Request(request.scope, receive=_capped(request.receive, limit + FORM_OVERHEAD))
+    form = await parse_form(capped, max_files=1, max_fields=len(_FORM_FIELDS))
     try:
-        form = await capped.form(max_files=1, max_fields=len(_FORM_FIELDS))
-    except RequestTooLargeError:
-        raise
-    except Exception as exc:  # starlette's MultiPartException and parser errors
-        raise JsonSyntaxError(f"The multipart body cannot be parsed: {exc}") from None
-    try:
-        unknown = [name for name in form if name not in _FORM_FIELDS]
-        if unknown:
-            raise OptionsError(
-                f"form field {unknown[0]!r} is not understood: send the document as 'file' and"
-                " every option in one JSON 'options_json' field",
-                name=unknown[0],
-            )
-        raw = form.get("options_json")
-        if isinstance(raw, UploadFile):
-            raw = (await raw.read(FORM_OVERHEAD)).decode("utf-8", "replace")
-        call = pdf_options(parse_json_object((raw or "").encode(), "options_json field"))
+        call = pdf_options(await form_options(form, _FORM_FIELDS, "document", FORM_OVERHEAD))
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise PdfMissingError("No document: send it as the multipart 'file'")
