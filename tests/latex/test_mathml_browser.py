@@ -9,28 +9,14 @@ from __future__ import annotations
 import html
 import json
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 GOLDEN = Path(__file__).parent / "golden" / "mathml.jsonl"
 SCREENSHOTS = os.environ.get("SCIPIX_SCREENSHOT_DIR")  # read before the root conftest clears it
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 def test_golden_mathml_renders_in_chromium(browser: Any, tmp_path: Path) -> None:
