@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import cv2
 import numpy as np
 
 from scipix.latex import model_tokens
@@ -37,6 +38,16 @@ class ScriptedRecognizer:
             hyps += [hypothesis(a, c) for a, c in self.alternatives[: n_best - 1]]
             out.append(Reading(tuple(hyps)))
         return out
+
+    def embed(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """(n, 256) L2-normalized embeddings, as the real recognizer's encoder gives (the result
+        cache asks for one): the ink of a 16x16 area-averaged copy of each image."""
+        rows = []
+        for image in images:
+            small = cv2.resize(image.astype(np.float32), (16, 16), interpolation=cv2.INTER_AREA)
+            ink = (255.0 - small).ravel() + 1e-3
+            rows.append(ink / np.linalg.norm(ink))
+        return np.stack(rows).astype(np.float32)
 
 
 def hypothesis(latex: str, conf: float) -> Hypothesis:

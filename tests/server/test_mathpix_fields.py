@@ -53,6 +53,7 @@ def fake() -> StyledRecognizer:
 def client(data_dir: Path, fake: StyledRecognizer) -> Iterator[TestClient]:
     settings = Settings()
     settings.ocr.text_ocr = False
+    settings.memory.cache = False  # the fake's answers change between posts of one image
     service = Scipix(settings, recognizer=fake)  # type: ignore[arg-type]
     with TestClient(build_app(data_dir, service)) as test_client:
         yield test_client
