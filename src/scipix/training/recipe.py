@@ -253,6 +253,9 @@ def run_training(
     train_steps(state, cfg, stream, data.val, spec, deadline, log, device, data.val_kinds)
     scores = evaluate(state.ema, data.val, spec, state.tokens, cfg.max_tokens + 2, device=device)
     log({"event": "end", "step": state.step, "val": scores})
+    if scores["bleu"] > state.best_bleu:  # the last steps count too, not only eval_every's
+        state.best_bleu = scores["bleu"]
+        save_state(state, cfg.run_dir / "best.pt", cfg, spec)
     save_state(state, cfg.run_dir / "last.pt", cfg, spec)
     return scores
 
