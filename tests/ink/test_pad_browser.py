@@ -13,8 +13,9 @@ import pytest
 from scipix.latex import normalize
 from scipix.server.app import create_app
 from scipix.service import Scipix
+from server.conftest import live_server
 
-from .conftest import ink_settings, live_server, new_headers
+from .conftest import ink_settings, new_headers
 from .glyphs import formula_strokes
 
 pytestmark = pytest.mark.browser
