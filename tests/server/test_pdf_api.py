@@ -263,7 +263,7 @@ def test_a_truncated_pdf_ends_in_pdf_decode_error(server: Server, paper: bytes) 
     ("options", "error_id"),
     [
         ({"bogus_option": 1}, "opts_bad_format"),
-        ({"conversion_formats": {"pptx": True}}, "opts_unknown_format"),
+        ({"conversion_formats": {"xlsx": True}}, "opts_unknown_format"),
         ({"conversion_formats": {"nonsense": True}}, "opts_unknown_format"),
         ({"callback_url": "https://example.com/hook"}, "opts_bad_callback"),
         ({"streaming": True}, "opts_bad_format"),

@@ -1,5 +1,6 @@
-"""``scipix pdf FILE --to mmd|md|docx|tex|lines.json --out PATH``: a PDF (or an image of a
-page) to Mathpix Markdown, Markdown, Word, LaTeX or lines.json, page by page.
+"""``scipix pdf FILE --to mmd|md|docx|tex|lines.json|html|html.zip|pptx|latex.pdf --out PATH``:
+a PDF (or an image of a page) to Mathpix Markdown, Markdown, Word, LaTeX, lines.json, HTML
+(sanitized, MathML), PowerPoint or a compiled PDF, page by page.
 
 Pages are read on ``--workers`` threads with a progress bar and kept in a page cache (under
 ``runtime.cache_dir``/pdf), so a run that was stopped goes on where it was; ``--no-cache``
@@ -36,6 +37,10 @@ class Target(StrEnum):
     docx = "docx"
     tex = "tex"
     lines_json = "lines.json"
+    html = "html"
+    html_zip = "html.zip"
+    pptx = "pptx"
+    latex_pdf = "latex.pdf"
 
 
 SUFFIX = {
@@ -44,6 +49,10 @@ SUFFIX = {
     "docx": ".docx",
     "tex": ".tex.zip",
     "lines.json": ".lines.json",
+    "html": ".html",
+    "html.zip": ".html.zip",
+    "pptx": ".pptx",
+    "latex.pdf": ".latex.pdf",
 }
 
 
@@ -71,12 +80,17 @@ def pdf(
     engine: EngineOption = None,
     address: AddressOption = None,
 ) -> None:
-    """Convert a PDF (or an image of a page) to Mathpix Markdown, Markdown, DOCX or LaTeX."""
+    """Convert a PDF (or an image of a page) to Mathpix Markdown, Markdown, DOCX, LaTeX, HTML,
+    PowerPoint or a compiled PDF (latex.pdf: needs pdflatex, xelatex or lualatex)."""
     from scipix.documents import DocumentOptions, assemble, open_document
     from scipix.documents.cache import PageCache
     from scipix.service import Scipix
 
     settings = state(ctx).settings()
+    if to is Target.latex_pdf:
+        from scipix.documents.convert import require_tex_engine
+
+        require_tex_engine()  # before any page is read
     limits = settings.documents
     data = read_document(file, limits.max_bytes)
     options = DocumentOptions(
@@ -206,8 +220,12 @@ def write_output(document: Document, to: str, target: Path) -> None:
         target.write_text(text, encoding="utf-8")
     elif to == "docx":
         target.write_bytes(document.to_docx())
-    else:
+    elif to == "tex":
         target.write_bytes(document.to_tex_zip(target.name.split(".")[0] or "document"))
+    else:
+        from scipix.documents.convert import document_to
+
+        target.write_bytes(document_to(document, to, target.name.split(".")[0] or "document"))
 
 
 def report(pages: list[PageResult], target: Path, seconds: float) -> None:

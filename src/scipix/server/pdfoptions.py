@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, create_model
 
 from scipix.documents import DocumentOptions
+from scipix.documents.convert import require_tex_engine
 from scipix.errors import CallbackError, OptionsError, UnknownFormatError
 from scipix.schema import OptionsModel
 from scipix.server.options import accepted_fields
@@ -27,11 +28,15 @@ OUTPUT_FORMATS = (
     "tex.zip",
     "md.zip",
     "mmd.zip",
+    "html",
+    "html.zip",
+    "pptx",
+    "latex.pdf",
 )
 #: Made as soon as the pages are read; the others (conversions) after, or when first asked.
 TEXT_OUTPUTS = ("mmd", "md", "lines.json", "lines.mmd.json")
 #: Mathpix conversions scipix does not make (asking for one is refused at once).
-NOT_MADE = ("html", "pdf", "latex.pdf", "pptx", "html.zip", "xlsx", "mmd.overlay.pdf")
+NOT_MADE = ("pdf", "xlsx", "mmd.overlay.pdf")
 
 #: Mathpix ``/v3/pdf`` options accepted and not applied.
 PDF_ACCEPTED_NOT_APPLIED = frozenset(
@@ -149,6 +154,8 @@ def pdf_options(options: dict[str, Any]) -> PdfCall:
             why = "scipix does not make" if fmt in NOT_MADE else "unknown format"
             message = f"conversion_formats: {why} {fmt!r} (made: {made})"
             raise UnknownFormatError(message, formats=fmt)
+    if "latex.pdf" in wanted:
+        require_tex_engine()  # refused now, with what to install, when there is none
     metadata = server.metadata or {}
     args = {k: v for k, v in options.items() if k != "url"}
     return PdfCall(

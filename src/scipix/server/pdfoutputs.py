@@ -1,6 +1,8 @@
 """The downloads of a finished document (``GET /v3/pdf/{pdf_id}.{ext}``), made from its stored
 page results by the documents package: Mathpix Markdown, Markdown, ``lines.json`` (and the older
-``lines.mmd.json``), DOCX, a LaTeX ``tex.zip``, and ``md.zip`` / ``mmd.zip``."""
+``lines.mmd.json``), DOCX, a LaTeX ``tex.zip``, ``md.zip`` / ``mmd.zip``, and (through
+:mod:`scipix.documents.convert`) sanitized HTML with MathML, ``html.zip``, PowerPoint and a
+compiled ``latex.pdf`` (when a TeX engine is installed)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from scipix.documents import Document, DocumentOptions, PageResult, assemble
+from scipix.documents import Document, DocumentOptions, PageResult, assemble, convert
 from scipix.errors import ScipixError
 from scipix.server.pdfstore import PdfStore
 
@@ -26,6 +28,10 @@ MEDIA_TYPES = {
     "tex.zip": "application/zip",
     "md.zip": "application/zip",
     "mmd.zip": "application/zip",
+    "html": "text/html; charset=utf-8",
+    "html.zip": "application/zip",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "latex.pdf": "application/pdf",
 }
 _MMD_LINE_KEYS = ("text", "is_printed", "is_handwritten", "region", "cnt", "confidence")
 
@@ -76,6 +82,8 @@ def make_output(document: Document, fmt: str, pdf_id: str) -> bytes:
         "md.zip": lambda: _zip_of(f"{pdf_id}.md", document.to_md()),
         "mmd.zip": lambda: _zip_of(f"{pdf_id}.mmd", document.to_mmd()),
     }
+    if fmt in convert.FORMATS:
+        return convert.document_to(document, fmt, pdf_id)
     return makers[fmt]()
 
 

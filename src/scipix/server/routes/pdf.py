@@ -22,7 +22,7 @@ import anyio
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from scipix.errors import PdfUnknownIdError, UnknownFormatError
+from scipix.errors import PdfUnknownIdError, ScipixError, UnknownFormatError
 from scipix.server.auth import Principal
 from scipix.server.deps import app_key_principal, key_principal
 from scipix.server.openapi import request_body
@@ -166,7 +166,10 @@ def _output(request: Request, app_id: str, pdf_id: str, fmt: str) -> bytes:
     settings = server_state(request).settings
     options = document_options(json.loads(row["request_args"]), settings.documents.dpi)
     document = assemble_stored(store, pdf_id, json.loads(row["pages"] or "[]"), options)
-    data = make_output(document, fmt, pdf_id)
+    try:
+        data = make_output(document, fmt, pdf_id)
+    except ScipixError as failed:  # no TeX engine, LaTeX that does not compile, ...
+        raise _UnavailableError(failed.to_mathpix()) from None
     store.put_output(pdf_id, fmt, "completed", data, None)
     return data
 

@@ -1,0 +1,223 @@
+"""Markdown (and Mathpix Markdown) into the other formats Mathpix converts to: HTML (MathML
+math, sanitized), ``html.zip``, PowerPoint (``pptx``), LaTeX source and a compiled ``latex.pdf``.
+
+Pandoc (bundled by the ``pypandoc-binary`` wheel) does the conversions, reading Markdown with
+``$…$`` math and with raw HTML, raw TeX and raw attribute blocks turned off, so text read from
+a document stays text. HTML is then passed through :func:`~scipix.documents.sanitize.sanitize_html`
+(an allow-list) and wrapped in a fixed page whose Content-Security-Policy forbids scripts.
+``latex.pdf`` needs a TeX engine on ``PATH`` (``pdflatex``, ``xelatex`` or ``lualatex``); without
+one it is refused (``opts_unknown_format``). TeX runs without shell escape, may read no file
+outside its temporary folder and the TeX tree (``openin_any=p``), and is stopped after
+:data:`TEX_TIMEOUT_S`.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scipix.documents.sanitize import sanitize_html
+from scipix.errors import LatexError, ScipixError, UnknownFormatError
+
+if TYPE_CHECKING:
+    from scipix.documents.assemble import Document
+
+#: How pandoc reads our Markdown: ``$`` math on; anything raw (HTML, TeX, ``{=html}``) off.
+MARKDOWN_READER = "markdown+tex_math_dollars-raw_html-raw_tex-raw_attribute"
+TEX_ENGINES = ("pdflatex", "xelatex", "lualatex")
+TEX_TIMEOUT_S = 60.0
+LATEX_PREAMBLE = r"""\documentclass{article}
+\usepackage{iftex}
+\ifPDFTeX
+\usepackage[utf8]{inputenc}
+\fi
+\usepackage{amsmath,amssymb,amsfonts}
+\usepackage{mathrsfs}
+\usepackage{longtable,booktabs,array,calc}
+\usepackage{graphicx}
+\usepackage[hidelinks]{hyperref}
+% images are not carried (their files are not part of the document): left out
+\providecommand{\pandocbounded}[1]{}
+\providecommand{\tightlist}{\setlength{\itemsep}{0pt}\setlength{\parskip}{0pt}}
+\setlength{\emergencystretch}{3em}
+"""
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_PAGE = """<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ max-width: 50em; margin: 2em auto; padding: 0 1em; font-family: serif; line-height: 1.5; }}
+table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #999; padding: 0.2em 0.5em; }}
+math[display="block"] {{ margin: 1em 0; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+_HEADINGS = {"title": 1, "section": 2, "subsection": 3, "subsubsection": 4}
+_HEADING_LINE = re.compile(r"^\\(title|section|subsection|subsubsection)\*?\{(.*)\}\s*$")
+
+
+def _pandoc(text: str, to: str, outputfile: str | None = None, args: tuple[str, ...] = ()) -> str:
+    import pypandoc  # type: ignore[import-untyped]
+
+    try:
+        out: str = pypandoc.convert_text(
+            text, to, format=MARKDOWN_READER, outputfile=outputfile, extra_args=list(args)
+        )
+    except (RuntimeError, OSError) as exc:
+        raise ScipixError(f"pandoc could not write {to}: {exc}") from None
+    return out
+
+
+def mmd_to_markdown(mmd: str) -> str:
+    r"""Mathpix Markdown as plain Markdown: ``\(…\)`` -> ``$…$``, ``\[…\]`` -> ``$$…$$``,
+    ``\title{}`` / ``\section*{}`` lines -> ``#`` headings. An opened math delimiter that is
+    never closed is refused (:class:`LatexError`, ``math_syntax``, with its position)."""
+    out: list[str] = []
+    i, n = 0, len(mmd)
+    closing: str | None = None
+    opened_at = 0
+    while i < n:
+        char = mmd[i]
+        if char != "\\" or i + 1 == n:
+            out.append(char)
+            i += 1
+            continue
+        pair = mmd[i : i + 2]
+        if closing is None and pair in ("\\(", "\\["):
+            closing, opened_at = ("\\)" if pair == "\\(" else "\\]"), i
+            out.append("$" if pair == "\\(" else "$$")
+        elif pair == closing:
+            out.append("$" if pair == "\\)" else "$$")
+            closing = None
+        else:
+            out.append(pair)
+        i += 2
+    if closing is not None:
+        raise LatexError(
+            f"the math opened at character {opened_at} with {mmd[opened_at : opened_at + 2]}"
+            f" is never closed with {closing}",
+            position=opened_at,
+        )
+    return "\n".join(_heading(line) for line in "".join(out).split("\n"))
+
+
+def _heading(line: str) -> str:
+    match = _HEADING_LINE.match(line.strip())
+    if match is None:
+        return line
+    return "#" * _HEADINGS[match.group(1)] + " " + match.group(2).strip()
+
+
+def markdown_to_html(markdown: str, title: str = "document") -> str:
+    """A standalone HTML page: MathML math, sanitized body, scripts forbidden by its CSP."""
+    body = sanitize_html(_pandoc(markdown, "html5", args=("--mathml",)))
+    return _PAGE.format(csp=_CSP, title=html.escape(title), body=body)
+
+
+def html_zip(markdown: str, name: str = "document") -> bytes:
+    """A zip holding ``name/name.html`` (math as MathML, so no image folder is needed)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{name}/{name}.html", markdown_to_html(markdown, name))
+    return buffer.getvalue()
+
+
+def markdown_to_pptx(markdown: str) -> bytes:
+    """PowerPoint slides (pandoc: a slide per heading; math as native Office equations)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "document.pptx"
+        _pandoc(markdown, "pptx", outputfile=str(out))
+        return out.read_bytes()
+
+
+def markdown_to_latex(markdown: str) -> str:
+    """A LaTeX document (pandoc's body in :data:`LATEX_PREAMBLE`) that compiles with pdflatex."""
+    body = _pandoc(markdown, "latex")
+    return LATEX_PREAMBLE + "\\begin{document}\n" + body + "\n\\end{document}\n"
+
+
+def tex_engine() -> str | None:
+    """The first TeX engine on ``PATH``, or None."""
+    return next((found for e in TEX_ENGINES if (found := shutil.which(e))), None)
+
+
+def require_tex_engine() -> str:
+    """The TeX engine ``latex.pdf`` will use; :class:`UnknownFormatError` when there is none."""
+    engine = tex_engine()
+    if engine is None:
+        raise UnknownFormatError(
+            "latex.pdf needs a TeX engine (pdflatex, xelatex or lualatex) on the server's PATH;"
+            " none was found. Install TeX Live (e.g. apt install texlive-latex-recommended)"
+            " or ask for tex.zip instead",
+            formats="latex.pdf",
+        )
+    return engine
+
+
+def latex_to_pdf(source: str, timeout_s: float = TEX_TIMEOUT_S) -> bytes:
+    """``source`` compiled by the first of :data:`TEX_ENGINES` on ``PATH``, sandboxed."""
+    engine = require_tex_engine()
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "document.tex").write_text(source, encoding="utf-8")
+        env = {**os.environ, "openin_any": "p", "openout_any": "p", "TEXMFOUTPUT": tmp}
+        command = [engine, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape"]
+        try:
+            subprocess.run(
+                [*command, "document.tex"],
+                cwd=tmp,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise LatexError(f"LaTeX did not finish within {timeout_s:g} s") from None
+        pdf = Path(tmp) / "document.pdf"
+        if not pdf.exists():
+            raise LatexError(f"LaTeX could not compile the document: {_tex_error(Path(tmp))}")
+        return pdf.read_bytes()
+
+
+def _tex_error(folder: Path) -> str:
+    try:
+        log = (folder / "document.log").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "no log was written"
+    found = [line for line in log.splitlines() if line.startswith("!")]
+    return found[0][1:].strip()[:300] if found else "see the LaTeX log"
+
+
+#: What :func:`document_to` writes (the other formats are ``Document``'s own methods).
+FORMATS = ("html", "html.zip", "pptx", "latex.pdf")
+
+
+def document_to(document: Document, fmt: str, name: str = "document") -> bytes:
+    """A read document as one of :data:`FORMATS` (``name``: the HTML title / zip folder)."""
+    if fmt == "html":
+        return markdown_to_html(document.to_md(), name).encode()
+    if fmt == "html.zip":
+        return html_zip(document.to_md(), name)
+    if fmt == "pptx":
+        return markdown_to_pptx(document.to_md())
+    if fmt == "latex.pdf":
+        from scipix.documents.export import to_latex
+
+        return latex_to_pdf(to_latex(document))
+    raise UnknownFormatError(f"unknown format {fmt!r} (made: {', '.join(FORMATS)})", formats=fmt)

@@ -1,0 +1,118 @@
+"""The conversions of ``documents.convert``: Mathpix Markdown -> Markdown, HTML (MathML, and
+sanitized: text that says ``<script>`` stays text), html.zip, PowerPoint and a compiled
+latex.pdf (when a TeX engine is installed; refused by id when not). No model needed."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+
+from scipix.documents import DocumentOptions, PageLine, PageResult, Segment, assemble, convert
+from scipix.documents.sanitize import sanitize_html
+from scipix.errors import LatexError, UnknownFormatError
+
+HOSTILE = '<script>alert(1)</script> <img src=x onerror="alert(2)"> <a href="javascript:x()">a</a>'
+
+
+def hostile_document() -> object:
+    lines = (
+        PageLine(
+            kind="title", segments=(Segment(kind="text", value="A <b>title</b>"),), box=(0, 0, 9, 9)
+        ),
+        PageLine(
+            kind="text",
+            segments=(
+                Segment(kind="text", value=HOSTILE + " and energy"),
+                Segment(kind="math", value="E=mc^{2}"),
+            ),
+            box=(0, 10, 9, 9),
+            block=1,
+        ),
+        PageLine(
+            kind="display",
+            segments=(Segment(kind="math", value=r"\frac{a}{b}"),),
+            box=(0, 20, 9, 9),
+            block=2,
+        ),
+    )
+    page = PageResult(page=1, width=100, height=100, dpi=72, source="text_layer", lines=lines)
+    return assemble([page], DocumentOptions())
+
+
+def no_live_markup(page: str) -> None:
+    tags = re.findall(r"<[^>]*>", page.lower())  # escaped text (&lt;script&gt;) is no tag
+    assert not [t for t in tags if t.startswith("<script") or "javascript:" in t], tags
+    assert not [t for t in tags if re.search(r"\son\w+\s*=", t)], "an event handler survived"
+
+
+def test_hostile_text_stays_text_in_html() -> None:
+    document = hostile_document()
+    page = convert.document_to(document, "html", "doc").decode()  # type: ignore[arg-type]
+    no_live_markup(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown, not run
+    assert "<math" in page and "<mfrac>" in page  # math as MathML
+    assert "Content-Security-Policy" in page
+    archive = zipfile.ZipFile(io.BytesIO(convert.document_to(document, "html.zip", "doc")))  # type: ignore[arg-type]
+    assert archive.read("doc/doc.html").decode() == page
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        '<p onclick="x()">a</p>',
+        '<a href=" jav&#x09;ascript:alert(1)">a</a>',
+        '<a href="JAVASCRIPT:alert(1)">a</a>',
+        "<svg><script>alert(1)</script></svg>",
+        '<img src="x" onerror="alert(1)">',
+        '<iframe src="https://e.com"></iframe><style>*{}</style>',
+        '<math><mi xlink:href="javascript:x" href="javascript:y">x</mi></math>',
+        '<span style="background:url(javascript:x)">s</span>',
+    ],
+)
+def test_the_sanitizer_removes_every_way_to_run_code(fragment: str) -> None:
+    cleaned = sanitize_html(fragment)
+    no_live_markup(cleaned)
+    assert "style=" not in cleaned and "<iframe" not in cleaned
+
+
+def test_the_sanitizer_keeps_structure_math_and_safe_links() -> None:
+    kept = '<p>a <a href="https://e.com/x?y=1#z">l</a> <math display="block"><mi>x</mi></math></p>'
+    assert sanitize_html(kept) == kept
+    assert sanitize_html("<p>a<b>b") == "<p>a<b>b</b></p>"
+
+
+def test_mmd_becomes_markdown_and_unclosed_math_is_refused() -> None:
+    mmd = "\\title{T}\n\n\\section*{Intro}\n\nA \\(x^{2}\\) and \\\\(not math)\n\n"
+    mmd += "\\[\\frac{1}{2}\\]\n"
+    md = convert.mmd_to_markdown(mmd)
+    assert md == "# T\n\n## Intro\n\nA $x^{2}$ and \\\\(not math)\n\n$$\\frac{1}{2}$$\n"
+    with pytest.raises(LatexError) as refused:
+        convert.mmd_to_markdown("ok \\(x + 1")
+    assert refused.value.to_mathpix()["error_info"] == {
+        "id": "math_syntax",
+        "message": refused.value.message,
+        "position": 3,
+    }
+
+
+def test_pptx_is_a_presentation() -> None:
+    data = convert.document_to(hostile_document(), "pptx")  # type: ignore[arg-type]
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert "ppt/presentation.xml" in names and any(n.startswith("ppt/slides/") for n in names)
+
+
+def test_latex_pdf_compiles_or_is_refused_by_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    document = hostile_document()
+    if convert.tex_engine() is not None:
+        assert convert.document_to(document, "latex.pdf").startswith(b"%PDF-")  # type: ignore[arg-type]
+        with pytest.raises(LatexError, match="compile"):  # no file outside the TeX tree
+            convert.latex_to_pdf(
+                r"\documentclass{article}\begin{document}\input{/etc/passwd}\end{document}"
+            )
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(UnknownFormatError, match="TeX engine") as refused:
+        convert.document_to(document, "latex.pdf")  # type: ignore[arg-type]
+    assert refused.value.to_mathpix()["error_info"]["id"] == "opts_unknown_format"
