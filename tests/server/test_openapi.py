@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from scipix.schema import TEXT_FORMATS, RecognizeOptions, Result
 from scipix.server.batch import MAX_BATCH_ITEMS, OCR_BEHAVIORS, BatchRequest
+from scipix.server.converter import ConverterRequest
 from scipix.server.intake import ImageForm
 from scipix.server.legacy import (
     LEGACY_FORMATS,
@@ -47,6 +48,7 @@ MODELS = (
     StrokesRequest,
     PdfRequest,
     PdfForm,
+    ConverterRequest,
 )
 BODY_MODELS: dict[str, type[BaseModel]] = {m.__name__: m for m in MODELS}
 IMAGE_ROUTES = ("/v3/text", "/v3/latex")
@@ -146,6 +148,7 @@ def test_every_route_with_a_body_documents_its_model(document: Document) -> None
         "/v3/corrections",
         "/v3/strokes",
         "/v3/pdf",
+        "/v3/converter",
     }
     for path, path_item in document["paths"].items():
         for method, operation in path_item.items():

@@ -408,7 +408,7 @@ def test_the_pdf_routes_are_in_the_openapi_schema(tmp_path: Path) -> None:
     paths = build_app(tmp_path, None).openapi()["paths"]
     assert set(paths["/v3/pdf"]) == {"post"}
     assert {"get", "delete"} <= set(paths["/v3/pdf/{pdf_id}"])
-    for path in ("/v3/pdf/{pdf_id}.{ext}", "/v3/converter/{pdf_id}", "/v3/pdf-results"):
+    for path in ("/v3/pdf/{pdf_id}.{ext}", "/v3/converter/{conversion_id}", "/v3/pdf-results"):
         assert "get" in paths[path]
     body = paths["/v3/pdf"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data"} <= set(body)

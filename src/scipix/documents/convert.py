@@ -132,10 +132,7 @@ def markdown_to_html(markdown: str, title: str = "document") -> str:
 
 def html_zip(markdown: str, name: str = "document") -> bytes:
     """A zip holding ``name/name.html`` (math as MathML, so no image folder is needed)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{name}/{name}.html", markdown_to_html(markdown, name))
-    return buffer.getvalue()
+    return zip_of(f"{name}/{name}.html", markdown_to_html(markdown, name))
 
 
 def markdown_to_pptx(markdown: str) -> bytes:
@@ -221,3 +218,50 @@ def document_to(document: Document, fmt: str, name: str = "document") -> bytes:
 
         return latex_to_pdf(to_latex(document))
     raise UnknownFormatError(f"unknown format {fmt!r} (made: {', '.join(FORMATS)})", formats=fmt)
+
+
+#: What :func:`mmd_to` makes from Mathpix Markdown (``POST /v3/converter``).
+MMD_FORMATS = (
+    "mmd",
+    "md",
+    "docx",
+    "tex.zip",
+    "html",
+    "html.zip",
+    "pptx",
+    "latex.pdf",
+    "md.zip",
+    "mmd.zip",
+)
+
+
+def mmd_to(mmd: str, fmt: str, name: str = "document") -> bytes:
+    """Mathpix Markdown as one of :data:`MMD_FORMATS`; an unclosed math delimiter is
+    :class:`LatexError` (``math_syntax``)."""
+    from scipix.documents.export import markdown_to_docx
+
+    text = mmd if fmt in ("mmd", "mmd.zip") else mmd_to_markdown(mmd)
+    makers = {
+        "mmd": lambda: text.encode(),
+        "md": lambda: text.encode(),
+        "mmd.zip": lambda: zip_of(f"{name}.mmd", text),
+        "md.zip": lambda: zip_of(f"{name}.md", text),
+        "docx": lambda: markdown_to_docx(text),
+        "tex.zip": lambda: zip_of(f"{name}/{name}.tex", markdown_to_latex(text)),
+        "html": lambda: markdown_to_html(text, name).encode(),
+        "html.zip": lambda: html_zip(text, name),
+        "pptx": lambda: markdown_to_pptx(text),
+        "latex.pdf": lambda: latex_to_pdf(markdown_to_latex(text)),
+    }
+    if fmt not in makers:
+        made = ", ".join(MMD_FORMATS)
+        raise UnknownFormatError(f"unknown format {fmt!r} (made: {made})", formats=fmt)
+    return makers[fmt]()
+
+
+def zip_of(name: str, text: str) -> bytes:
+    """A zip holding one text file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, text)
+    return buffer.getvalue()

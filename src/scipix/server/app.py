@@ -23,6 +23,7 @@ from scipix import __version__
 from scipix.errors import ModelError
 from scipix.server.auth import Authenticator
 from scipix.server.batch import BatchRunner, BatchStore
+from scipix.server.converter import ConverterRunner, ConverterStore
 from scipix.server.envelope import install_error_handlers
 from scipix.server.keys import KeyStore
 from scipix.server.ledger import Ledger
@@ -31,6 +32,7 @@ from scipix.server.pdfjobs import PdfRunner
 from scipix.server.pdfstore import PdfStore
 from scipix.server.routes import (
     batch,
+    converter,
     corrections,
     history,
     memory,
@@ -96,10 +98,12 @@ def _lifespan(settings: Settings, service: RecognitionService | None) -> Any:
         app.state.scipix = state
         app.state.batches = runner
         app.state.pdfs = pdfs
+        app.state.converter = conversions = ConverterRunner(ConverterStore(db))
         pdfs.start()
         try:
             yield
         finally:
+            await conversions.close()
             await pdfs.close()
             await runner.close(SHUTDOWN_GRACE_S)
             if owned and svc is not None:
@@ -137,7 +141,8 @@ def create_app(
     )
     install_error_handlers(app)
     install_openapi(app)
-    for module in (ocr, strokes, batch, pdf, history, tokens, corrections, memory, web):
+    routers = (ocr, strokes, batch, pdf, converter, history, tokens, corrections, memory, web)
+    for module in routers:
         app.include_router(module.router)
     app.add_api_route("/health", _health, methods=["GET"], tags=["health"], summary="Liveness")
     app.mount("/static", StaticFiles(directory=web.static_dir()), name="static")

@@ -1,5 +1,5 @@
 """The server's one SQLite database: keys, app tokens, rate windows, usage, history, batches,
-PDF jobs (their pages and outputs).
+PDF jobs (their pages and outputs), MMD conversions (``/v3/converter``) and their outputs.
 
 One file (``<data_dir>/server.sqlite3``) in WAL mode. Every write runs in one ``BEGIN IMMEDIATE``
 transaction, so a process killed mid-request leaves either the whole change or none of it.
@@ -110,6 +110,25 @@ CREATE TABLE IF NOT EXISTS pdf_pages (
     page INTEGER NOT NULL,
     result TEXT NOT NULL,
     PRIMARY KEY (pdf_id, page)
+);
+CREATE TABLE IF NOT EXISTS conversions (
+    conversion_id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    modified_at REAL NOT NULL,
+    mmd TEXT NOT NULL,
+    request_args TEXT NOT NULL,
+    deleted_at REAL
+);
+CREATE INDEX IF NOT EXISTS conversions_app_time ON conversions (app_id, created_at);
+CREATE TABLE IF NOT EXISTS conversion_outputs (
+    conversion_id TEXT NOT NULL,
+    format TEXT NOT NULL,
+    status TEXT NOT NULL,
+    data BLOB,
+    error TEXT,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (conversion_id, format)
 );
 CREATE TABLE IF NOT EXISTS pdf_outputs (
     pdf_id TEXT NOT NULL,

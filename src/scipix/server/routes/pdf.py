@@ -2,7 +2,7 @@
 
 ``POST /v3/pdf`` stores the document and queues it (``{"pdf_id": ...}``); any worker process
 reads it in the background (:mod:`scipix.server.pdfjobs`). ``GET /v3/pdf/{pdf_id}`` says how far
-it is, ``GET /v3/converter/{pdf_id}`` how its requested conversions are, and
+it is, ``GET /v3/converter/{pdf_id}`` (:mod:`.converter`) how its requested conversions are, and
 ``GET /v3/pdf/{pdf_id}.{ext}`` downloads an output once the document is ``completed`` (HTTP 404
 before, as Mathpix: clients take it for "not ready"). A format that was not requested is made
 on its first download. ``DELETE /v3/pdf/{pdf_id}`` removes the file, the pages and the outputs at
@@ -196,31 +196,6 @@ async def v3_pdf_delete(pdf_id: PdfId, request: Request, principal: Caller) -> J
     except PdfUnknownIdError as error:
         return _not_found(error.to_mathpix())
     return JSONResponse(body)
-
-
-@router.get("/v3/converter/{pdf_id}", summary="Conversion status of a PDF", response_model=None)
-async def v3_converter(pdf_id: PdfId, request: Request, principal: Caller) -> JSONResponse:
-    """``{"status", "conversion_status": {format: {"status": "processing"|"completed"|"error"}}}``
-    for the formats named in ``conversion_formats``."""
-    store = pdf_runner(request).store
-
-    def read() -> dict[str, Any]:
-        row = store.row(principal.app_id, pdf_id)
-        wanted = requested_conversions(json.loads(row["request_args"]))
-        if row["status"] != "completed":
-            state = "error" if row["status"] == "error" else "processing"
-            body: dict[str, Any] = {
-                "status": state,
-                "conversion_status": {fmt: {"status": state} for fmt in wanted},
-            }
-            if row["error"]:
-                body.update(json.loads(row["error"]))
-            return body
-        made = store.conversions(pdf_id)
-        status = {fmt: made.get(fmt, {"status": "error"}) for fmt in wanted}
-        return {"status": "completed", "conversion_status": status}
-
-    return JSONResponse(await anyio.to_thread.run_sync(read))
 
 
 @router.get("/v3/pdf-results", summary="List past PDFs (Mathpix v3/pdf-results)")
