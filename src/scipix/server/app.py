@@ -35,6 +35,7 @@ from scipix.server.routes import (
     converter,
     corrections,
     history,
+    inbrowser,
     memory,
     ocr,
     pdf,
@@ -141,7 +142,19 @@ def create_app(
     )
     install_error_handlers(app)
     install_openapi(app)
-    routers = (ocr, strokes, batch, pdf, converter, history, tokens, corrections, memory, web)
+    routers = (
+        ocr,
+        strokes,
+        batch,
+        pdf,
+        converter,
+        history,
+        tokens,
+        corrections,
+        memory,
+        web,
+        inbrowser,
+    )
     for module in routers:
         app.include_router(module.router)
     app.add_api_route("/health", _health, methods=["GET"], tags=["health"], summary="Liveness")

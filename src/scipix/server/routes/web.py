@@ -18,9 +18,11 @@ from scipix.server.preview import MAX_PREVIEW_CHARS, preview_latex, preview_text
 from scipix.server.state import server_state
 
 router = APIRouter(include_in_schema=False)
-#: The page may load only what this server serves (the browser enforces it).
+#: The page may load only what this server serves (the browser enforces it); WebAssembly may be
+#: compiled (onnxruntime-web, for the in-browser recognition).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self';"
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self';"
+    " script-src 'self' 'wasm-unsafe-eval';"
     " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 

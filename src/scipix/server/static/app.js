@@ -322,6 +322,10 @@
   }
 
   async function recognize(file) {
+    if (file && window.scipixLocal && window.scipixLocal.active()) {
+      window.scipixLocal.recognize(file); // local-page.js: read in this browser, never sent
+      return;
+    }
     if (!file || !file.type.startsWith("image/")) {
       setStatus("That is not an image: paste, drop or choose a PNG, JPEG, WebP… file.", "error");
       return;

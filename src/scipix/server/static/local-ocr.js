@@ -1,0 +1,224 @@
+// In-browser formula recognition: the server's ONNX model run by onnxruntime-web (WebAssembly,
+// one thread), with scipix's pre-processing and beam search in JavaScript. Everything is fetched
+// once from this server (GET /web/local/manifest, the model files, onnxruntime-web's files);
+// afterwards recognition needs no server at all. The manifest says which model version and files
+// (SHA-256) to expect; the model's own metadata is read back from the ONNX file and compared, so
+// a page and a server that disagree say so instead of reading wrong.
+
+import { InputError, padImage, prepareImage } from "./local-prepare.js";
+import { TokenGrammar } from "./local-grammar.js";
+import { beamSearch, detokenize } from "./local-beam.js";
+import { decodeGray } from "./local-image.js";
+
+export const MANIFEST_FORMAT = 1; // the manifest layout this page understands
+const MODEL_METADATA_FORMATS = [1]; // the ONNX metadata layouts it understands
+const MANIFEST_URL = "/web/local/manifest";
+
+function mismatch(message) {
+  return new InputError("model_mismatch", message);
+}
+
+// The ONNX ModelProto's metadata_props (field 14: key 1, value 2), read from the raw bytes.
+export function onnxMetadata(bytes) {
+  let pos = 0;
+  const varint = () => {
+    let value = 0; let shift = 1;
+    for (;;) {
+      const b = bytes[pos]; pos += 1;
+      value += (b & 0x7f) * shift; shift *= 128;
+      if (b < 0x80) return value;
+    }
+  };
+  const fields = (end, visit) => {
+    while (pos < end) {
+      const key = varint(); const field = Math.floor(key / 8); const wire = key % 8;
+      if (wire === 0) varint();
+      else if (wire === 1) pos += 8;
+      else if (wire === 5) pos += 4;
+      else if (wire === 2) { const n = varint(); const start = pos; pos += n; visit(field, start, pos); }
+      else throw mismatch("the model file is not an ONNX model (unreadable protobuf)");
+    }
+  };
+  const text = (start, end) => new TextDecoder().decode(bytes.subarray(start, end));
+  const found = {};
+  fields(bytes.length, (field, start, end) => {
+    if (field !== 14) return;
+    const entry = {};
+    const after = pos; pos = start;
+    fields(end, (f, s, e) => { if (f === 1) entry.key = text(s, e); if (f === 2) entry.value = text(s, e); });
+    pos = after;
+    if (entry.key !== undefined) found[entry.key] = entry.value;
+  });
+  return found;
+}
+
+async function sha256(buffer) {
+  if (!globalThis.crypto || !crypto.subtle) return null; // not a secure context: size checked only
+  const digest = await crypto.subtle.digest("SHA-256", buffer);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function fetchOk(url, what) {
+  let response;
+  try {
+    response = await fetch(url, { cache: "no-cache" });
+  } catch (err) {
+    throw new Error(`${what} could not be fetched from this server (${err.message})`);
+  }
+  if (!response.ok) {
+    let detail = "";
+    try { detail = (await response.json()).error || ""; } catch (_err) { /* not JSON */ }
+    throw new Error(`${what}: the server answered HTTP ${response.status}${detail ? `: ${detail}` : ""}`);
+  }
+  return response;
+}
+
+async function modelBytes(model, name) {
+  const expected = model.files[name];
+  const buffer = await (await fetchOk(model.base + name, `the model file ${name}`)).arrayBuffer();
+  const digest = await sha256(buffer);
+  if (buffer.byteLength !== expected.bytes || (digest !== null && digest !== expected.sha256)) {
+    throw mismatch(`the server's ${name} is not the file its manifest describes (model `
+      + `${model.version}): the model changed on the server; reload the page`);
+  }
+  return new Uint8Array(buffer);
+}
+
+function checkMetadata(encoder, model) {
+  const raw = onnxMetadata(encoder).scipix;
+  if (raw === undefined) throw mismatch("the server's encoder.onnx has no scipix metadata");
+  const meta = JSON.parse(raw);
+  if (!MODEL_METADATA_FORMATS.includes(meta.format)) {
+    throw mismatch(`the model's metadata format ${meta.format} is newer than this page knows `
+      + `(${MODEL_METADATA_FORMATS.join(", ")}): reload the page`);
+  }
+  if (meta.version !== model.version || meta.vocab.length !== model.vocab.length) {
+    throw mismatch(`model version mismatch: the manifest says ${model.version}, the model file `
+      + `is ${meta.version}; reload the page`);
+  }
+}
+
+// The server's manifest, checked: throws when this page cannot use it (and says why).
+export async function fetchManifest() {
+  const response = await fetch(MANIFEST_URL, { cache: "no-cache" });
+  let manifest = null;
+  try { manifest = await response.json(); } catch (_err) { /* said below */ }
+  if (!response.ok || !manifest || manifest.format === undefined) {
+    const why = manifest && (manifest.error || (manifest.error_info && manifest.error_info.message));
+    throw new Error(`the server cannot hand out its model (HTTP ${response.status}${why ? `: ${why}` : ""})`);
+  }
+  if (manifest.format !== MANIFEST_FORMAT) {
+    throw mismatch(`this page understands manifest format ${MANIFEST_FORMAT}, the server sends `
+      + `${manifest.format}: the page and the server are different versions; reload the page`);
+  }
+  if (manifest.ort.missing.length) {
+    throw new Error(`onnxruntime-web is not installed on this server (missing ${manifest.ort.missing.join(", ")}); `
+      + `install it with ${manifest.ort.install}`);
+  }
+  return manifest;
+}
+
+export class LocalRecognizer {
+  // Fetch the manifest, onnxruntime-web and the model; check they agree. Throws with a message
+  // the page shows (id "model_mismatch" when page, manifest and model disagree).
+  static async load(manifest, onProgress = () => {}) {
+    onProgress("Loading onnxruntime-web…");
+    const ort = await import(manifest.ort.base + manifest.ort.module);
+    ort.env.wasm.wasmPaths = manifest.ort.base;
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.proxy = false;
+    onProgress("Loading the model…");
+    const model = manifest.model;
+    const [encoder, decoder] = await Promise.all(["encoder.onnx", "decoder.onnx"].map((n) => modelBytes(model, n)));
+    checkMetadata(encoder, model);
+    const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
+    const sessions = await Promise.all([encoder, decoder].map((b) => ort.InferenceSession.create(b, options)));
+    return new LocalRecognizer(ort, manifest, sessions[0], sessions[1]);
+  }
+
+  constructor(ort, manifest, encoder, decoder) {
+    this.ort = ort;
+    this.manifest = manifest;
+    this.model = manifest.model;
+    this.encoder = encoder;
+    this.decoder = decoder;
+    const { vocab, beam } = this.model;
+    this.grammar = new TokenGrammar(this.model.grammar, vocab.length, beam.eos);
+    this.beam = beam;
+  }
+
+  get version() {
+    return this.model.version;
+  }
+
+  // Bytes of an image file -> {latex, tokens, confidence, ms}; InputError for a bad image.
+  async recognize(bytes) {
+    const started = performance.now();
+    const { gray, width, height } = await decodeGray(bytes, this.manifest.limits);
+    const decoded = performance.now();
+    const input = padImage(prepareImage(gray, width, height, this.model.input_spec), this.model.input_spec);
+    const image = new this.ort.Tensor("float32", input.data, [1, 1, input.height, input.width]);
+    const encoded = await this.encoder.run({ image });
+    const found = await beamSearch(this.stepper(encoded.cross_k, encoded.cross_v), this.beam,
+      this.grammar, this.model.vocab.length);
+    const best = found.find((h) => h.closed) || found[0]; // as decide(): the first valid one
+    const ids = best.ids.filter((i) => i > 3 && i < this.model.vocab.length);
+    const tokens = ids.map((i) => this.model.vocab[i]);
+    const probs = best.logps.map(Math.exp);
+    const ms = performance.now() - started;
+    return {
+      latex: detokenize(ids, this.model.detokenize),
+      tokens,
+      confidence: probs.length ? Math.min(...probs) : 0,
+      confidence_rate: probs.length ? probs.reduce((s, p) => s + p, 0) / probs.length : 0,
+      closed: best.closed,
+      ms,
+      decode_ms: decoded - started,
+    };
+  }
+
+  // The decoder step over K rows, with its key/value caches (reordered by the beam's `order`).
+  stepper(crossK, crossV) {
+    const { Tensor } = this.ort;
+    const k = Math.max(this.beam.beam_width, this.beam.n_best);
+    const repeat = (t) => {
+      const [layers, , heads, positions, dh] = t.dims;
+      const block = heads * positions * dh;
+      const out = new Float32Array(layers * k * block);
+      for (let l = 0; l < layers; l += 1) {
+        for (let r = 0; r < k; r += 1) out.set(t.data.subarray(l * block, (l + 1) * block), (l * k + r) * block);
+      }
+      return new Tensor("float32", out, [layers, k, heads, positions, dh]);
+    };
+    const ck = repeat(crossK);
+    const cv = repeat(crossV);
+    const [layers, , heads, , dh] = crossK.dims;
+    let pastK = new Tensor("float32", new Float32Array(0), [layers, k, heads, 0, dh]);
+    let pastV = new Tensor("float32", new Float32Array(0), [layers, k, heads, 0, dh]);
+    const reorder = (t, order) => {
+      const block = t.dims[2] * t.dims[3] * t.dims[4];
+      const out = new Float32Array(t.data.length);
+      for (let l = 0; l < layers; l += 1) {
+        for (let r = 0; r < k; r += 1) {
+          const from = (l * k + order[r]) * block;
+          out.set(t.data.subarray(from, from + block), (l * k + r) * block);
+        }
+      }
+      return new Tensor("float32", out, t.dims);
+    };
+    return async (tokens, t, order) => {
+      if (order) { pastK = reorder(pastK, order); pastV = reorder(pastV, order); }
+      const out = await this.decoder.run({
+        tokens: new Tensor("int64", tokens, [k, 1]),
+        position: new Tensor("int64", BigInt64Array.of(BigInt(t)), []),
+        cross_k: ck, cross_v: cv, past_k: pastK, past_v: pastV,
+      });
+      pastK = out.new_k;
+      pastV = out.new_v;
+      if (out.logp.dims[out.logp.dims.length - 1] !== this.model.vocab.length) {
+        throw mismatch("the decoder's vocabulary is not the manifest's: reload the page");
+      }
+      return out.logp.data;
+    };
+  }
+}
