@@ -90,7 +90,10 @@ log "pip install -e '.[$EXTRAS]'"
 if command -v npm >/dev/null; then
   log "npm ci --prefix tools/mathjax"
   npm ci --prefix tools/mathjax --no-audit --no-fund --loglevel=error
+  # onnxruntime-web for the web page's in-browser recognition (served by scipix, no CDN)
+  log "npm ci --prefix tools/ortweb"
+  npm ci --prefix tools/ortweb --no-audit --no-fund --loglevel=error
 else
-  log "no npm: MathJax training renders are skipped (apt-get install nodejs npm)"
+  log "no npm: MathJax training renders and in-browser recognition are off (apt-get install nodejs npm)"
 fi
 log "done: $("$PYTHON" -m scipix --version)"

@@ -402,6 +402,17 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
+def check_ortweb() -> Check:
+    """onnxruntime-web, which the web page's "recognize in this browser" switch needs."""
+    from scipix.recognition.portable import ORT_INSTALL, ortweb_dir, ortweb_missing
+
+    missing = ortweb_missing()
+    if missing:
+        message = f"onnxruntime-web is not in {ortweb_dir()}: in-browser recognition is off"
+        return Check("server", "ortweb", "warn", message, ORT_INSTALL)
+    return Check("server", "ortweb", "ok", f"onnxruntime-web found in {ortweb_dir()}")
+
+
 def check_server(settings: Settings) -> list[Check]:
     server = settings.server
     if port_free(server.host, server.port):
@@ -431,6 +442,6 @@ def run_checks(
         "model": lambda: check_model(settings),
         "config": lambda: config_checks,
         "system": lambda: check_system(settings, fix),
-        "server": lambda: check_server(settings),
+        "server": lambda: [*check_server(settings), check_ortweb()],
     }
     return [check for group in groups for check in runners[group]()]
