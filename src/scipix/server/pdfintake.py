@@ -25,6 +25,7 @@ from scipix.errors import (
     PdfMissingError,
     RequestTooLargeError,
 )
+from scipix.server.callbacks import checked_callback
 from scipix.server.fetch import fetch_image
 from scipix.server.intake import form_options, parse_form, parse_json_object, read_body
 from scipix.server.pdfoptions import PdfCall, pdf_options
@@ -101,6 +102,7 @@ async def receive_form(request: Request, target: Path, settings: Settings) -> Up
     form = await parse_form(capped, max_files=1, max_fields=len(_FORM_FIELDS))
     try:
         call = pdf_options(await form_options(form, _FORM_FIELDS, "document", FORM_OVERHEAD))
+        await checked_callback(call.request_args, settings.server)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise PdfMissingError("No document: send it as the multipart 'file'")
@@ -117,6 +119,7 @@ async def receive_form(request: Request, target: Path, settings: Settings) -> Up
 async def receive_json(request: Request, target: Path, settings: Settings) -> Upload:
     """A JSON body: the document fetched from its ``url`` and saved to ``target``."""
     call = pdf_options(parse_json_object(await read_body(request, settings.server.max_body_bytes)))
+    await checked_callback(call.request_args, settings.server)
     url = call.url
     if not url:
         raise PdfMissingError("No document: send a multipart 'file', or 'url' in a JSON body")

@@ -29,10 +29,11 @@ from scipix.documents import (
     read_page,
 )
 from scipix.errors import PdfError, PdfMissingError, PdfNoPagesError, ScipixError
+from scipix.server.callbacks import CallbackSender, callback_of
 from scipix.server.ledger import HistoryEntry
 from scipix.server.pdflease import worker_id
 from scipix.server.pdfoptions import TEXT_OUTPUTS, document_options, requested_conversions
-from scipix.server.pdfoutputs import assemble_stored, make_outputs, page_text
+from scipix.server.pdfoutputs import assemble_stored, document_status, make_outputs, page_text
 from scipix.server.pdfstore import PdfJob, PdfStore
 from scipix.server.state import ServerState
 
@@ -65,6 +66,7 @@ class PdfRunner:
         self._progress: dict[str, float] = {}  # pdf_id -> when its last page finished
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
+        self.callbacks = CallbackSender(state.settings.server)
         self._jobs: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
@@ -105,6 +107,7 @@ class PdfRunner:
         beat = asyncio.create_task(self._heartbeat(job, worker, lost))
         try:
             await self._process(job)
+            await self._notify(job, "file.completed")
         except asyncio.CancelledError:
             if not lost.is_set():  # the server is stopping: hand the document back
                 with anyio.CancelScope(shield=True):
@@ -128,6 +131,21 @@ class PdfRunner:
     async def _fail(self, job: PdfJob, error: dict[str, Any]) -> None:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(self.store.fail, job.pdf_id, error, self.owner)
+        await self._notify(job, "file.error")
+
+    async def _notify(self, job: PdfJob, event: str) -> None:
+        """Deliver the request's callback, if it named one (in the background; never fails)."""
+        try:
+            callback = callback_of(job.request_args)
+            if callback is None:
+                return
+            status = await anyio.to_thread.run_sync(
+                document_status, self.store, job.app_id, job.pdf_id
+            )
+        except ScipixError as exc:  # the store is busy or the document is gone: no callback
+            log.warning("PDF %s: no callback: %s", job.pdf_id, exc.message)
+            return
+        self.callbacks.send(callback, event, status)
 
     async def _heartbeat(
         self, job: PdfJob, worker: asyncio.Task[Any] | None, lost: asyncio.Event
@@ -279,6 +297,7 @@ class PdfRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.callbacks.close()
 
 
 def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -16,6 +16,7 @@ from scipix.documents import DocumentOptions
 from scipix.documents.convert import require_tex_engine
 from scipix.errors import CallbackError, OptionsError, UnknownFormatError
 from scipix.schema import OptionsModel
+from scipix.server.callbacks import CallbackOptions, callback_of
 from scipix.server.options import accepted_fields
 
 #: What a finished document can be downloaded as (``GET /v3/pdf/{id}.{ext}``).
@@ -65,11 +66,9 @@ PDF_ACCEPTED_NOT_APPLIED = frozenset(
         "file_batch_id",
     }
 )
-#: Delivery by webhook: refused (``opts_bad_callback``) when set; poll the status instead.
+#: mpxpy's older webhook fields ("not yet enabled" there): refused (``opts_bad_callback``); the
+#: callbacks scipix delivers are named by ``callback_url`` / ``callback`` (server/callbacks.py).
 CALLBACKS = (
-    "callback_url",
-    "callback_headers",
-    "callback_events",
     "webhook_url",
     "mathpix_webhook_secret",
     "webhook_payload",
@@ -103,11 +102,11 @@ class PdfServerOptions(OptionsModel):
 
 
 def _refused_fields(names: tuple[str, ...]) -> dict[str, Any]:
-    doc = "Not supported (opts_bad_callback): poll GET /v3/pdf/{pdf_id} instead."
+    doc = "Not supported (opts_bad_callback): use callback_url."
     return {name: (Any, Field(None, description=doc)) for name in names}
 
 
-class _PdfBody(DocumentOptions, PdfServerOptions):
+class _PdfBody(DocumentOptions, PdfServerOptions, CallbackOptions):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -138,7 +137,7 @@ def pdf_options(options: dict[str, Any]) -> PdfCall:
     for name in CALLBACKS:
         if options.get(name) not in (None, [], {}):
             raise CallbackError(
-                f"{name}: webhooks are not supported by scipix; poll GET /v3/pdf/{{pdf_id}}",
+                f"{name} is not supported by scipix: name the URL in callback_url",
                 name=name,
             )
     if checked.streaming:
@@ -146,6 +145,7 @@ def pdf_options(options: dict[str, Any]) -> PdfCall:
             "streaming is not supported by scipix: poll GET /v3/pdf/{pdf_id}", name="streaming"
         )
     checked.select_pages(1)  # a malformed page_ranges is refused now, not after the upload
+    callback_of(options)  # its shape; the server's rules: server.callbacks.checked_callback
     server = PdfServerOptions.model_validate(options)
     wanted = [fmt for fmt, on in (server.conversion_formats or {}).items() if on]
     for fmt in wanted:

@@ -15,6 +15,7 @@ from typing import Any
 
 from scipix.documents import Document, DocumentOptions, PageResult, assemble, convert
 from scipix.errors import ScipixError
+from scipix.server.pdfoptions import requested_conversions
 from scipix.server.pdfstore import PdfStore
 
 log = logging.getLogger("scipix.server")
@@ -43,6 +44,17 @@ def assemble_stored(
     stored = store.pages_done(pdf_id)
     results = [PageResult.from_json(stored[index]) for index in pages if index in stored]
     return assemble(results, options)
+
+
+def document_status(store: PdfStore, app_id: str, pdf_id: str) -> dict[str, Any]:
+    """``GET /v3/pdf/{pdf_id}``'s body (also what a callback delivers)."""
+    row = store.row(app_id, pdf_id)
+    body = store.summary(row)
+    wanted = requested_conversions(json.loads(row["request_args"]))
+    if wanted and row["status"] == "completed":
+        made = store.conversions(pdf_id)
+        body["conversion_status"] = {fmt: made.get(fmt, {"status": "error"}) for fmt in wanted}
+    return body
 
 
 def page_text(result: PageResult, options: DocumentOptions) -> str:

@@ -143,6 +143,20 @@ class ServerSettings(Section):
     pdf_stall_s: float = Field(
         600.0, gt=0, description="A PDF with no page finished for this long ends in error."
     )
+    callbacks: bool = Field(False, description="POST a PDF's status to its callback_url.")
+    callback_hosts: list[str] = Field(
+        default_factory=list, description="Hosts callbacks may go to (empty: any public host)."
+    )
+    callback_allow_private: bool = Field(
+        False, description="Let callbacks reach private and loopback addresses."
+    )
+    callback_secret: str = Field(
+        "", description="Signs each delivery (Mathpix-Signature header); empty: unsigned."
+    )
+    callback_attempts: int = Field(3, ge=1, le=10, description="Delivery attempts per event.")
+    callback_backoff_s: float = Field(
+        2.0, gt=0, le=600, description="Wait before the 2nd attempt, doubled after each."
+    )
 
 
 class MemorySettings(Section):

@@ -32,10 +32,9 @@ from scipix.server.pdfoptions import (
     OUTPUT_FORMATS,
     PdfRequest,
     document_options,
-    requested_conversions,
 )
-from scipix.server.pdfoutputs import MEDIA_TYPES, assemble_stored, make_output
-from scipix.server.pdfstore import PdfQuery, PdfStore
+from scipix.server.pdfoutputs import MEDIA_TYPES, assemble_stored, document_status, make_output
+from scipix.server.pdfstore import PdfQuery
 from scipix.server.routes.history import parse_date
 from scipix.server.state import server_state
 
@@ -87,16 +86,6 @@ async def v3_pdf(request: Request, principal: Caller) -> JSONResponse:
         raise
     runner.wake()
     return JSONResponse({"pdf_id": pdf_id})
-
-
-def _status(store: PdfStore, app_id: str, pdf_id: str) -> dict[str, Any]:
-    row = store.row(app_id, pdf_id)
-    body = store.summary(row)
-    wanted = requested_conversions(json.loads(row["request_args"]))
-    if wanted and row["status"] == "completed":
-        made = store.conversions(pdf_id)
-        body["conversion_status"] = {fmt: made.get(fmt, {"status": "error"}) for fmt in wanted}
-    return body
 
 
 def _not_found(body: dict[str, Any]) -> JSONResponse:
@@ -179,7 +168,9 @@ async def v3_pdf_status(pdf_id: PdfId, request: Request, principal: Caller) -> J
     """``{"status": "received"|"loaded"|"split"|"completed"|"error", "num_pages",
     "num_pages_completed", "percent_done", ...}``."""
     store = pdf_runner(request).store
-    return JSONResponse(await anyio.to_thread.run_sync(_status, store, principal.app_id, pdf_id))
+    return JSONResponse(
+        await anyio.to_thread.run_sync(document_status, store, principal.app_id, pdf_id)
+    )
 
 
 @router.delete(
