@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import statistics
@@ -83,10 +84,15 @@ def match(truth: list[str], found: list[str]) -> tuple[int, list[list[str]]]:
 
 
 def read_all(
-    sp: Scipix, data: bytes, options: DocumentOptions
+    sp: Scipix, data: bytes, options: DocumentOptions, cpu: list[float]
 ) -> tuple[list[PageResult], list[float]]:
+    """The pages, their wall seconds; ``cpu`` gets each page's CPU seconds (all threads)."""
+    pages = []
     with open_document(data, max_pages=5000, max_bytes=1 << 30) as doc:
-        pages = [read_page(doc, i, sp, options) for i in range(doc.num_pages)]
+        for i in range(doc.num_pages):
+            start = time.process_time()
+            pages.append(read_page(doc, i, sp, options))
+            cpu.append(time.process_time() - start)
     return pages, [p.seconds for p in pages]
 
 
@@ -177,6 +183,7 @@ def long_run(sp: Scipix, n: int) -> dict:
             del page
             samples.append(rss_mb())
     tenth = max(len(samples) // 10, 1)
+    tenths = [statistics.median(samples[k : k + tenth]) for k in range(0, len(samples), tenth)]
     return {
         "pages": len(samples),
         "bytes": len(data),
@@ -184,6 +191,7 @@ def long_run(sp: Scipix, n: int) -> dict:
         "rss_first_tenth_mb": round(statistics.median(samples[:tenth]), 1),
         "rss_last_tenth_mb": round(statistics.median(samples[-tenth:]), 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_per_tenth_mb": [round(x) for x in tenths[:10]],
     }
 
 
@@ -191,26 +199,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", default="onecol,twocol,eleven")
     parser.add_argument("--long-pages", type=int, default=300)
+    parser.add_argument("--kinds", default="born,scan", help="born, scan or both")
     args = parser.parse_args()
     sp = Scipix(Settings(memory={"enabled": False}))  # no result cache: every page is read
     sp.warm_up()
     options = DocumentOptions()
     rows, born, scanned, formulas = [], [], [], []
+    cpu: dict[str, list[float]] = {"born": [], "scan": []}
     for name in args.papers.split(","):
         truth = json.loads((DATA / f"{name}.json").read_text())
         formulas += truth["display"]
         for kind, suffix, times in (("born", "", born), ("scan", "_scan", scanned)):
+            if kind not in args.kinds.split(","):
+                continue
             data = (DATA / f"{name}{suffix}.pdf").read_bytes()
-            pages, seconds = read_all(sp, data, options)
+            pages, seconds = read_all(sp, data, options, cpu[kind])
             times += seconds
             rows.append({"kind": kind, **score(name, pages, truth)})
             print(json.dumps(rows[-1]))
     print(
         json.dumps(
             {
-                "s_per_page_born_median": round(statistics.median(born), 3),
-                "s_per_page_scan_median": round(statistics.median(scanned), 3),
-                "clean_render_display_bleu": clean_bleu(sp, sorted(set(formulas))),
+                "s_per_page_born_median": round(statistics.median(born), 3) if born else None,
+                "s_per_page_scan_median": round(statistics.median(scanned), 3) if scanned else None,
+                "cpu_s_per_page": {k: round(statistics.median(v), 3) for k, v in cpu.items() if v},
+                "load_average": os.getloadavg(),
+                "clean_render_display_bleu": (
+                    clean_bleu(sp, sorted(set(formulas))) if born else None
+                ),
             }
         )
     )

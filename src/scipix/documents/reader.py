@@ -26,7 +26,7 @@ from scipix.documents.pagelayout import drafts
 from scipix.documents.scan import blocks, straighten
 from scipix.documents.source import Gray, OpenedDocument, render_page
 from scipix.documents.structure import Draft, Part, _box
-from scipix.documents.textlayer import Glyph, page_glyphs
+from scipix.documents.textlayer import OCR_FONT, Glyph, page_glyphs
 from scipix.errors import ScipixError
 from scipix.schema import RecognizeOptions, Result
 
@@ -181,11 +181,11 @@ def _word_glyphs(result: Result, scale: float, origin: tuple[int, int]) -> list[
             text = _NOT_MATH.sub(
                 lambda m: m.group(1) or m.group(2) or m.group(3) or "", latex
             ).strip()
-            glyphs.append(Glyph(text, "OCR", size, x0, y0, x1, y1))
+            glyphs.append(Glyph(text, OCR_FONT, size, x0, y0, x1, y1))
         elif word.type == "math" and latex:
-            glyphs.append(Glyph(latex, "OCR", size, x0, y0, x1, y1, latex=latex))
+            glyphs.append(Glyph(latex, OCR_FONT, size, x0, y0, x1, y1, latex=latex))
         elif word.text:
-            glyphs.append(Glyph(word.text, "OCR", size, x0, y0, x1, y1))
+            glyphs.append(Glyph(word.text, OCR_FONT, size, x0, y0, x1, y1))
     return glyphs
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from scipix.documents.lines import WORD_GAP, Line
 from scipix.documents.mathtext import FUNCTIONS, text_layer_latex
-from scipix.documents.textlayer import Glyph
+from scipix.documents.textlayer import OCR_FONT, Glyph
 
 TAG = re.compile(r"^\((\d+(?:\.\d+)*[a-z]?)\)$")
 CELL_GAP = 1.0
@@ -61,6 +61,15 @@ def _box(glyphs: Sequence[Glyph]) -> tuple[float, float, float, float]:
     )
 
 
+def word_break(left: Glyph, right: Glyph, size: float) -> bool:
+    """Whether a space stands between two neighbouring glyphs: a gap wider than
+    :data:`WORD_GAP` ``S``, or two words read by OCR (whose boxes, estimated from the text
+    recognizer's character positions, may touch)."""
+    if left.font == OCR_FONT and right.font == OCR_FONT:
+        return True
+    return right.x0 - left.x1 > WORD_GAP * size
+
+
 def _label(line: Line, size: float) -> list[str]:
     """Per glyph: M (math), T (a letter of prose) or N (digit, operator, punctuation, a
     function name's letter, a script)."""
@@ -70,7 +79,7 @@ def _label(line: Line, size: float) -> list[str]:
     start = 0
     glyphs = line.glyphs
     for i in range(1, len(glyphs) + 1):
-        if i == len(glyphs) or glyphs[i].x0 - glyphs[i - 1].x1 > WORD_GAP * size:
+        if i == len(glyphs) or word_break(glyphs[i - 1], glyphs[i], size):
             word = "".join(g.ch for g in glyphs[start:i])
             letters = word.strip("(),.;:")
             if letters in FUNCTIONS:
@@ -134,8 +143,8 @@ def _add_text(parts: list[Part], glyphs: Sequence[Glyph], size: float) -> None:
     text = spell(glyphs, size)
     if parts and parts[-1].kind == "text":
         last = parts[-1]
-        gap = glyphs[0].x0 - last.glyphs[-1].x1
-        last.value = (last.value or "") + (" " if gap > WORD_GAP * size else "") + text
+        space = " " if word_break(last.glyphs[-1], glyphs[0], size) else ""
+        last.value = (last.value or "") + space + text
         last.glyphs.extend(glyphs)
     else:
         parts.append(Part("text", text, list(glyphs)))
@@ -145,7 +154,7 @@ def spell(glyphs: Sequence[Glyph], size: float) -> str:
     """Glyphs as text, a space where the gap is a word gap; ligatures spelled out."""
     out = []
     for k, g in enumerate(glyphs):
-        if k and g.x0 - glyphs[k - 1].x1 > WORD_GAP * size:
+        if k and word_break(glyphs[k - 1], g, size):
             out.append(" ")
         out.append(g.ch)
     return unicodedata.normalize("NFKC", "".join(out))

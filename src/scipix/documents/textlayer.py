@@ -48,6 +48,10 @@ def is_math_char(ch: str) -> bool:
     return any(lo <= code <= hi for lo, hi in _MATH_RANGES)
 
 
+#: The font of the "glyphs" of a page read by OCR: each is a whole word (or formula).
+OCR_FONT = "OCR"
+
+
 @dataclass(frozen=True)
 class Glyph:
     """One glyph: its character, font, size (points) and box (points, y down from the top).
