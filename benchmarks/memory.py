@@ -10,7 +10,8 @@ an exact scan. Vectors: ``gaussian`` (isotropic, the hardest case for HNSW) or `
 embeddings, whose variance sits in few directions).
 
     nice -n 10 python3 benchmarks/memory.py [--sizes 100000 1000000] [--data gaussian]
-        [--ef 64 128 256] [--dtype f32]
+        [--ef 64 128 256] [--dtype f32] [--connectivity 32] [--expansion-add 64]
+        [--reduce-dims 32] [--reduce-from 20000] [--rerank 4]
 
 Targets (issue 17): recall@10 >= 0.98 at 100 k and 1 M, p50 <= 2 ms at 1 M, insert >= 5 k/s.
 Wall times depend on what else the machine runs: CPU times (the query's thread, the inserts'
@@ -61,6 +62,10 @@ def run(size: int, args: argparse.Namespace) -> None:
         expansion_search=args.ef[0],
         dtype=args.dtype,
         connectivity=args.connectivity,
+        expansion_add=args.expansion_add,
+        reduce_dims=args.reduce_dims,
+        reduce_from=args.reduce_from,
+        rerank=args.rerank,
         persist_every=10 * size,
     )
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
@@ -80,11 +85,15 @@ def run(size: int, args: argparse.Namespace) -> None:
         bulk_cpu = (size - single) / max(time.process_time() - cpu, 1e-9)
         queries = vectors(rng, args.queries, args.dim, args.data, basis)
         truth = exact_top(data, queries, 10)
+        build_s = time.perf_counter() - started
+        projection = store.stats()["kinds"]["bench"]["projection"]
         print(
             f"N={size:>9,d} {args.data} d={args.dim} {args.dtype} M={args.connectivity} "
-            f"(load {os.getloadavg()[0]:.0f} on {os.cpu_count()} cores)\n"
+            f"ef_add={args.expansion_add} projection {projection} rerank {args.rerank} "
+            f"(load {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores)\n"
             f"  insert one by one {single_rate:,.0f}/s wall, {single_cpu:,.0f} per CPU-s; "
-            f"add_many {bulk_rate:,.0f}/s wall, {bulk_cpu:,.0f} per CPU-s",
+            f"add_many {bulk_rate:,.0f}/s wall, {bulk_cpu:,.0f} per CPU-s "
+            f"(build {build_s:.0f} s)",
             flush=True,
         )
         for ef in args.ef:
@@ -124,6 +133,10 @@ def main() -> None:
     parser.add_argument("--ef", type=int, nargs="+", default=[defaults.expansion_search])
     parser.add_argument("--connectivity", type=int, default=defaults.connectivity)
     parser.add_argument("--dtype", default=defaults.dtype)
+    parser.add_argument("--expansion-add", type=int, default=defaults.expansion_add)
+    parser.add_argument("--reduce-dims", type=int, default=defaults.reduce_dims)
+    parser.add_argument("--reduce-from", type=int, default=defaults.reduce_from)
+    parser.add_argument("--rerank", type=int, default=defaults.rerank)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--single", type=int, default=5000)
     parser.add_argument("--tmp", default=None, help="Where the stores are built (default /tmp).")

@@ -41,7 +41,10 @@ results stale).
 
 ``settings`` is the ``memory`` section (:class:`scipix.settings.model.MemorySettings`):
 ``connectivity``, ``expansion_add``, ``expansion_search``, ``dtype`` (f32/f16/i8) shape the
-HNSW index; ``persist_every`` how often it is saved; ``dir`` where the service keeps its store
+HNSW index; a kind of at least ``reduce_from`` entries is indexed projected on its
+``reduce_dims`` principal axes (:mod:`scipix.memory.projection`: fitted on the stored vectors,
+persisted, refitted when they drift) and an approximate index (projected, i8 or f16) gives
+``rerank`` candidates per result to an exact f32 re-rank; ``persist_every`` how often it is saved; ``dir`` where the service keeps its store
 (unset: ``<runtime.data_dir>/memory``, :func:`memory_dir`).
 
 Durability: SQLite (WAL) holds every entry with its vector; the usearch index files are a cache

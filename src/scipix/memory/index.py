@@ -13,14 +13,20 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 from usearch.compiled import MetricKind
 from usearch.index import Index
 
+if TYPE_CHECKING:
+    from scipix.memory.projection import Projection
+
 Vector = npt.NDArray[np.float32]
+#: Vectors added at once from which the add uses every core (a pool costs more than it gains
+#: for a few, and on a busy machine its waiting threads burn the CPU the inserts need).
+THREADED_FROM = 1024
 
 
 class IndexFileError(Exception):
@@ -30,26 +36,37 @@ class IndexFileError(Exception):
 @dataclass(frozen=True)
 class IndexParams:
     """The HNSW parameters (``memory`` settings): links per node, ef while adding and searching,
-    and how vectors are stored (``f32``, ``f16`` or ``i8``)."""
+    how vectors are stored (``f32``, ``f16`` or ``i8``) and how many candidates per result an
+    approximate index (not f32, or projected) gives to the exact re-rank."""
 
-    connectivity: int = 16
-    expansion_add: int = 128
-    expansion_search: int = 64
+    connectivity: int = 32
+    expansion_add: int = 64
+    expansion_search: int = 128
     dtype: str = "f32"
+    rerank: int = 4
 
 
 class VectorIndex:
-    """Approximate nearest neighbours by cosine similarity over integer keys."""
+    """Approximate nearest neighbours by cosine similarity over integer keys; with a
+    ``projection`` (:mod:`scipix.memory.projection`) the index holds the projected vectors
+    (squared L2) and its scores are estimates for the caller to re-rank."""
 
-    def __init__(self, dim: int, params: IndexParams) -> None:
+    def __init__(self, dim: int, params: IndexParams, projection: Projection | None = None) -> None:
         self.dim = dim
         self.params = params
+        self.projection = projection
+        self.inner_dim = projection.dims if projection is not None else dim
         self._index = self._new()
+
+    @property
+    def exact(self) -> bool:
+        """Whether its scores are exact cosines (f32, not projected): no re-rank needed."""
+        return self.projection is None and self.params.dtype == "f32"
 
     def _new(self) -> Index:
         return Index(
-            ndim=self.dim,
-            metric=MetricKind.Cos,
+            ndim=self.inner_dim,
+            metric=MetricKind.Cos if self.projection is None else MetricKind.L2sq,
             dtype=self.params.dtype,
             connectivity=self.params.connectivity,
             expansion_add=self.params.expansion_add,
@@ -78,9 +95,11 @@ class VectorIndex:
         present = [int(k) for k in keys_arr if self._index.contains(int(k))]
         if present:
             self._index.remove(present)
-        # one thread: a pool costs more than it gains for one vector, and on a busy machine
-        # its waiting threads burn the CPU the inserts need (4x the CPU per insert measured)
-        self._index.add(keys_arr, np.ascontiguousarray(vectors, dtype=np.float32), threads=1)
+        matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self.projection is not None:
+            matrix = self.projection.apply(matrix)
+        threads = (os.cpu_count() or 1) if len(keys_arr) >= THREADED_FROM else 1
+        self._index.add(keys_arr, matrix, threads=threads)
 
     def remove(self, keys: Sequence[int]) -> None:
         present = [int(k) for k in keys if self._index.contains(int(k))]
@@ -88,13 +107,18 @@ class VectorIndex:
             self._index.remove(present)
 
     def search(self, vector: Vector, k: int) -> list[tuple[int, float]]:
-        """The ``k`` nearest keys and their cosine similarity, best first."""
+        """The ``k`` nearest keys and their cosine similarity (an estimate unless
+        :attr:`exact`), best first."""
         if len(self._index) == 0 or k <= 0:
             return []
         query = np.asarray(vector, dtype=np.float32)
+        # squared L2 between unit vectors is 2 - 2 cos (the projection drops a little of it)
+        scale = 1.0
+        if self.projection is not None:
+            query, scale = self.projection.apply(query[None, :])[0], 0.5
         found: Any = self._index.search(query, min(k, len(self)), threads=1)
         return [
-            (int(key), 1.0 - float(dist))
+            (int(key), 1.0 - scale * float(dist))
             for key, dist in zip(found.keys, found.distances, strict=True)
         ]
 
@@ -107,13 +131,15 @@ class VectorIndex:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: Path, dim: int, params: IndexParams) -> VectorIndex:
+    def load(
+        cls, path: Path, dim: int, params: IndexParams, projection: Projection | None = None
+    ) -> VectorIndex:
         """The index saved at ``path``; raises :class:`IndexFileError` when it cannot be read."""
-        index = cls(dim, params)
+        index = cls(dim, params, projection)
         try:
             meta = Index.metadata(str(path))
-            if meta is None or int(meta["dimensions"]) != dim:
-                raise IndexFileError(f"{path.name}: not an index of {dim}-d vectors")
+            if meta is None or int(meta["dimensions"]) != index.inner_dim:
+                raise IndexFileError(f"{path.name}: not an index of {index.inner_dim}-d vectors")
             index._index.load(str(path))
         except IndexFileError:
             raise

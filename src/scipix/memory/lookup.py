@@ -47,31 +47,47 @@ def approximate_search(
 ) -> list[Hit]:
     """HNSW neighbours, kept when ``clause`` selects them; asks for more until ``k`` are kept,
     the whole index was seen or ``MAX_CANDIDATES`` were (a rare filter in a big scope may then
-    find fewer than ``k``)."""
+    find fewer than ``k``). An approximate index (i8/f16, or projected) gives ``rerank`` times
+    the candidates, ranked again by exact cosine with the f32 vectors SQLite keeps."""
+    rerank = 1 if index.exact else max(1, index.params.rerank)
     want = max(k * 4, 32) if filtered else k
     while True:
-        near = index.search(vec, want)
-        payloads = fetch_payloads(db, [i for i, _ in near], clause, args)
-        hits = [Hit(i, s, payloads[i]) for i, s in near if i in payloads]
-        if len(hits) >= k or want >= min(len(index), MAX_CANDIDATES):
-            return hits[:k]
+        near = index.search(vec, want * rerank)
+        rows = fetch_rows(db, [i for i, _ in near], clause, args, vectors=rerank > 1)
+        scored = rescore(vec, rows) if rerank > 1 else [(i, s) for i, s in near if i in rows]
+        if len(scored) >= k or want * rerank >= min(len(index), MAX_CANDIDATES):
+            return [Hit(i, s, json.loads(rows[i][0])) for i, s in scored[:k]]
         want *= 4
 
 
-def fetch_payloads(
-    db: sqlite3.Connection, ids: list[int], clause: str, args: list[Any]
-) -> dict[int, dict[str, Any]]:
-    """The payloads of those of ``ids`` that ``clause`` selects."""
-    found: dict[int, dict[str, Any]] = {}
+def rescore(vec: Vector, rows: dict[int, tuple[str, bytes | None]]) -> list[tuple[int, float]]:
+    """The rows' ids with their exact cosine to ``vec``, best first."""
+    ids = [i for i, (_, blob) in rows.items() if blob is not None]
+    if not ids:
+        return []
+    matrix = np.stack([np.frombuffer(rows[i][1] or b"", dtype=np.float32) for i in ids])
+    norms = np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(vec)) + 1e-12
+    scores = matrix @ vec / norms
+    order = np.argsort(-scores, kind="stable")
+    return [(ids[j], float(scores[j])) for j in order]
+
+
+def fetch_rows(
+    db: sqlite3.Connection, ids: list[int], clause: str, args: list[Any], vectors: bool
+) -> dict[int, tuple[str, bytes | None]]:
+    """The payload text (and, with ``vectors``, the vector) of those of ``ids`` that
+    ``clause`` selects."""
+    found: dict[int, tuple[str, bytes | None]] = {}
+    columns = "id, payload, vector" if vectors else "id, payload, NULL"
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         rows = db.execute(
             # NOT INDEXED: look the ids up by rowid, never scan an index of the kind
-            f"SELECT id, payload FROM entries NOT INDEXED WHERE id IN ({marks}) AND {clause}",
+            f"SELECT {columns} FROM entries NOT INDEXED WHERE id IN ({marks}) AND {clause}",
             [*chunk, *args],
         )
-        found.update((int(i), json.loads(p)) for i, p in rows)
+        found.update((int(i), (p, v)) for i, p, v in rows)
     return found
 
 
@@ -84,8 +100,14 @@ def describe(store: MemoryStore) -> dict[str, Any]:
         ).fetchall()
         scopes = {str(s): int(n) for s, d, n in rows if not d}
         index = store._indexes.get(kind)
+        projection = store._projections.get(kind)
         kinds[kind] = {
             "dim": dim,
+            "projection": (
+                {"dims": projection.dims, "variance": round(projection.variance, 4)}
+                if projection is not None and index is not None and index.projection is not None
+                else None
+            ),
             "entries": sum(scopes.values()),
             "indexed": len(index) if index is not None else 0,
             "tombstones": sum(int(n) for _, d, n in rows if d),

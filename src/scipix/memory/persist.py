@@ -80,14 +80,14 @@ def _load_file(
     if digest is not None and file_hash(path) != digest:
         return None, f"file {file} is corrupt (its hash changed)"
     try:
-        return VectorIndex.load(path, dim, store.params), ""
+        return VectorIndex.load(path, dim, store.params, store._projections.get(kind)), ""
     except IndexFileError as exc:
         return None, f"file cannot be read ({exc})"
 
 
 def rebuild(store: MemoryStore, kind: str, dim: int) -> VectorIndex:
     """A new index of every live ``kind`` vector in the database."""
-    index = VectorIndex(dim, store.params)
+    index = VectorIndex(dim, store.params, store._projections.get(kind))
     last = 0
     while True:
         rows = store.db.execute(
@@ -123,7 +123,10 @@ def apply_changes(store: MemoryStore, kind: str | None, since: int) -> None:
 
 def replay(store: MemoryStore, since: int) -> None:
     """Apply every change after ``since`` (another process's writes) and note the latest."""
+    from scipix.memory.projection import refresh
+
     latest = int(store.db.execute("SELECT value FROM counters WHERE name='seq'").fetchone()[0])
+    refresh(store)  # projections another process fitted (their kinds are rebuilt)
     apply_changes(store, None, since)
     store._seen = max(store._seen, latest)
 

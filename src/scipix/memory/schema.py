@@ -32,6 +32,16 @@ CREATE TABLE IF NOT EXISTS kinds(
     hash TEXT,
     seq INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS projections(
+    kind TEXT PRIMARY KEY,
+    dim INTEGER NOT NULL,
+    dims INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    fitted_on INTEGER NOT NULL,
+    variance REAL NOT NULL,
+    mean BLOB NOT NULL,
+    axes BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO counters(name, value) VALUES ('seq', 0);
 """

@@ -28,6 +28,7 @@ from scipix.errors import InputError, StoreError
 from scipix.memory.entry import Entry, Hit
 from scipix.memory.index import IndexParams, Vector, VectorIndex
 from scipix.memory.lookup import EXACT_LIMIT, approximate_search, exact_search
+from scipix.memory.projection import Projection, load_projections, maybe_reduce
 from scipix.memory.schema import SCHEMA, where_clause
 from scipix.settings.model import MemorySettings, Settings
 
@@ -45,9 +46,12 @@ class MemoryStore:
             expansion_add=settings.expansion_add,
             expansion_search=settings.expansion_search,
             dtype=settings.dtype,
+            rerank=settings.rerank,
         )
         self._lock = threading.RLock()
         self._indexes: dict[str, VectorIndex] = {}
+        self._projections: dict[str, Projection] = {}
+        self._reduce_checked: dict[str, int] = {}
         self._unsaved: dict[str, int] = {}
         self._seen = 0
         self._dims: dict[str, int] = {}
@@ -74,6 +78,8 @@ class MemoryStore:
             raise StoreError(f"cannot open the memory in {directory}: {exc}") from exc
         store._db = db
         with store._lock:
+            store._projections = load_projections(db)
+            store._reduce_checked = {k: p.fitted_on for k, p in store._projections.items()}
             store._load_indexes()
         return store
 
@@ -312,7 +318,9 @@ class MemoryStore:
 
     def _index(self, kind: str) -> VectorIndex:
         if kind not in self._indexes:
-            self._indexes[kind] = VectorIndex(self.kinds()[kind], self.params)
+            self._indexes[kind] = VectorIndex(
+                self.kinds()[kind], self.params, self._projections.get(kind)
+            )
         return self._indexes[kind]
 
     def _write(self) -> _Transaction:
@@ -332,6 +340,7 @@ class MemoryStore:
         size = len(self._indexes[kind]) if kind in self._indexes else 0
         if self._unsaved[kind] >= max(self.settings.persist_every, size // 4):
             self._save(kind)
+        maybe_reduce(self, kind, size)
 
     def _ids(self, sql: str, args: tuple[Any, ...]) -> set[int]:
         return {int(r[0]) for r in self.db.execute(sql, args)}

@@ -168,10 +168,27 @@ class MemorySettings(Section):
     dir: UserPath | None = Field(
         None, description="The memory's directory; unset = <runtime.data_dir>/memory."
     )
-    connectivity: int = Field(16, ge=4, le=128, description="HNSW links per node (M).")
-    expansion_add: int = Field(128, ge=8, le=4096, description="HNSW ef while inserting.")
-    expansion_search: int = Field(64, ge=8, le=4096, description="HNSW ef while searching.")
+    connectivity: int = Field(32, ge=4, le=128, description="HNSW links per node (M).")
+    expansion_add: int = Field(64, ge=8, le=4096, description="HNSW ef while inserting.")
+    expansion_search: int = Field(128, ge=8, le=4096, description="HNSW ef while searching.")
     dtype: Literal["f32", "f16", "i8"] = Field("f32", description="How the index stores vectors.")
+    reduce_dims: int = Field(
+        32,
+        ge=0,
+        le=1024,
+        description="A big kind's index holds its vectors projected on this many principal axes "
+        "(fitted on the stored vectors, refitted when they drift), re-ranked exactly; 0 = off.",
+    )
+    reduce_from: int = Field(
+        20_000, ge=1, description="Entries of a kind from which its index is projected."
+    )
+    rerank: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Candidates per result a projected or i8/f16 index gives to the exact "
+        "f32 re-rank.",
+    )
     latex_dim: int = Field(256, ge=16, le=4096, description="Size of the LaTeX embedding.")
     persist_every: int = Field(
         1000, ge=1, description="Save the index after this many changes (or a quarter of it)."
