@@ -266,7 +266,7 @@ def test_a_truncated_pdf_ends_in_pdf_decode_error(server: Server, paper: bytes) 
         ({"conversion_formats": {"xlsx": True}}, "opts_unknown_format"),
         ({"conversion_formats": {"nonsense": True}}, "opts_unknown_format"),
         ({"callback_url": "https://example.com/hook"}, "opts_bad_callback"),
-        ({"streaming": True}, "opts_bad_format"),
+        ({"streaming": "yes"}, "opts_bad_format"),
         ({"page_ranges": "1-x"}, "opts_bad_format"),
         ({"math_inline_delimiters": ["$"]}, "opts_bad_format"),
     ],

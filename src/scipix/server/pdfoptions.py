@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field, create_model
 
 from scipix.documents import DocumentOptions
 from scipix.documents.convert import require_tex_engine
-from scipix.errors import CallbackError, OptionsError, UnknownFormatError
+from scipix.errors import CallbackError, UnknownFormatError
 from scipix.schema import OptionsModel
 from scipix.server.callbacks import CallbackOptions, callback_of
 from scipix.server.options import accepted_fields
@@ -97,7 +97,10 @@ class PdfServerOptions(OptionsModel):
         + " (mmd, md and lines.json are always made).",
     )
     streaming: bool = Field(
-        False, strict=True, description="Not supported: false (poll GET /v3/pdf/{pdf_id})."
+        False,
+        strict=True,
+        description="Read the pages as they come from GET /v3/pdf/{pdf_id}/stream (server-sent"
+        " events; scipix streams every document).",
     )
 
 
@@ -131,8 +134,8 @@ class PdfCall:
 
 
 def pdf_options(options: dict[str, Any]) -> PdfCall:
-    """Check a ``/v3/pdf`` body (or ``options_json``): unknown names, bad values, webhooks,
-    streaming and formats scipix does not make are refused here, before anything is stored."""
+    """Check a ``/v3/pdf`` body (or ``options_json``): unknown names, bad values, malformed
+    callbacks and formats scipix does not make are refused here, before anything is stored."""
     checked = PdfRequest.model_validate(options)
     for name in CALLBACKS:
         if options.get(name) not in (None, [], {}):
@@ -140,10 +143,6 @@ def pdf_options(options: dict[str, Any]) -> PdfCall:
                 f"{name} is not supported by scipix: name the URL in callback_url",
                 name=name,
             )
-    if checked.streaming:
-        raise OptionsError(
-            "streaming is not supported by scipix: poll GET /v3/pdf/{pdf_id}", name="streaming"
-        )
     checked.select_pages(1)  # a malformed page_ranges is refused now, not after the upload
     callback_of(options)  # its shape; the server's rules: server.callbacks.checked_callback
     server = PdfServerOptions.model_validate(options)

@@ -6,8 +6,9 @@ it is, ``GET /v3/converter/{pdf_id}`` (:mod:`.converter`) how its requested conv
 ``GET /v3/pdf/{pdf_id}.{ext}`` downloads an output once the document is ``completed`` (HTTP 404
 before, as Mathpix: clients take it for "not ready"). A format that was not requested is made
 on its first download. ``DELETE /v3/pdf/{pdf_id}`` removes the file, the pages and the outputs at
-any time (a document still being read stops). Only ``app_id`` + ``app_key`` may use these routes
-(no app tokens), and each key sees only its own documents.
+any time (a document still being read stops). ``GET /v3/pdf/{pdf_id}/stream`` sends the pages
+as server-sent events as they are read (:mod:`scipix.server.pdfstream`). Only ``app_id`` +
+``app_key`` may use these routes (no app tokens), and each key sees only its own documents.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from scipix.errors import PdfUnknownIdError, ScipixError, UnknownFormatError
 from scipix.server.auth import Principal
@@ -35,6 +36,7 @@ from scipix.server.pdfoptions import (
 )
 from scipix.server.pdfoutputs import MEDIA_TYPES, assemble_stored, document_status, make_output
 from scipix.server.pdfstore import PdfQuery
+from scipix.server.pdfstream import page_events
 from scipix.server.routes.history import parse_date
 from scipix.server.state import server_state
 
@@ -170,6 +172,25 @@ async def v3_pdf_status(pdf_id: PdfId, request: Request, principal: Caller) -> J
     store = pdf_runner(request).store
     return JSONResponse(
         await anyio.to_thread.run_sync(document_status, store, principal.app_id, pdf_id)
+    )
+
+
+@router.get(
+    "/v3/pdf/{pdf_id}/stream",
+    summary="The pages as they are read (server-sent events)",
+    response_model=None,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "One event a page"}},
+)
+async def v3_pdf_stream(pdf_id: PdfId, request: Request, principal: Caller) -> Response:
+    """``data: {"pdf_id", "page_idx", "pdf_selected_len", "text", "version"}`` for each page as
+    it is stored; the stream ends when the document is completed (or after its error)."""
+    store = pdf_runner(request).store
+    await anyio.to_thread.run_sync(store.row, principal.app_id, pdf_id)  # pdf_unknown_id
+    dpi = server_state(request).settings.documents.dpi
+    return StreamingResponse(
+        page_events(store, principal.app_id, pdf_id, dpi),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
