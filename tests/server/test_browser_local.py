@@ -11,6 +11,7 @@ the tests skip here, but fail under CI (``$CI`` set), where setup.sh has install
 from __future__ import annotations
 
 import base64
+import json
 import os
 import struct
 import zlib
@@ -147,3 +148,52 @@ def test_bad_input_is_refused_as_the_server_refuses_it(
     expected = f"Error: {refused.value.error_id}: {refused.value.message}"
     assert status == expected
     assert page.is_hidden("#result")
+
+
+def altered(manifest: dict[str, Any], case: str) -> dict[str, Any]:
+    """The server's manifest as a page of another version, or a changed model, would see it."""
+    model = manifest["model"]
+    if case == "format":
+        return {**manifest, "format": manifest["format"] + 1}
+    if case == "version":
+        return {**manifest, "model": {**model, "version": "formula-20000101-other"}}
+    files = {
+        **model["files"],
+        "decoder.onnx": {**model["files"]["decoder.onnx"], "sha256": "0" * 64},
+    }
+    return {**manifest, "model": {**model, "files": files}}
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        ("format", "model_mismatch: this page understands manifest format 1"),
+        ("version", "model_mismatch: model version mismatch: the manifest says formula-20000101"),
+        (
+            "hash",
+            "model_mismatch: the server's decoder.onnx is not the file its manifest describes",
+        ),
+    ],
+)
+def test_a_model_or_page_mismatch_is_said(
+    browser: Any, recognizer: RecognitionService, tmp_path: Path, case: str, said: str
+) -> None:
+    if ortweb_missing():
+        pytest.skip("onnxruntime-web is not installed (see test_the_browser_reads_as_python_does)")
+    with live_server(build_app(tmp_path / "data", recognizer)) as url:
+        context = browser.new_context()
+
+        def rewrite(route: Any) -> None:
+            body = json.loads(route.fetch().text())
+            route.fulfill(json=altered(body, case))
+
+        context.route(url + "/web/local/manifest", rewrite)
+        page = context.new_page()
+        page.goto(url + "/")
+        if case != "format":
+            page.wait_for_selector("#local-mode:not([disabled])", timeout=30_000)
+            page.check("#local-mode")
+        page.wait_for_selector("body[data-local='failed'], body[data-local='unavailable']")
+        assert said in str(page.text_content("#local-note"))
+        assert not page.is_checked("#local-mode")
+        context.close()

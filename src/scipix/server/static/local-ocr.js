@@ -133,7 +133,10 @@ export class LocalRecognizer {
     checkMetadata(encoder, model);
     const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
     const sessions = await Promise.all([encoder, decoder].map((b) => ort.InferenceSession.create(b, options)));
-    return new LocalRecognizer(ort, manifest, sessions[0], sessions[1]);
+    const recognizer = new LocalRecognizer(ort, manifest, sessions[0], sessions[1]);
+    onProgress("Warming up…");
+    await recognizer.warmUp();
+    return recognizer;
   }
 
   constructor(ort, manifest, encoder, decoder) {
@@ -151,29 +154,46 @@ export class LocalRecognizer {
     return this.model.version;
   }
 
+  // One small read (a drawn box, a few steps): the first run of each kernel is the slowest.
+  async warmUp() {
+    const width = 96; const height = 32;
+    const gray = new Uint8Array(width * height).fill(255);
+    for (let y = 8; y < 22; y += 1) for (let x = 10; x < 80; x += (y % 13 ? 9 : 1)) gray[y * width + x] = 0;
+    await this.read(gray, width, height, { ...this.beam, max_tokens: 6 });
+  }
+
   // Bytes of an image file -> {latex, tokens, confidence, ms}; InputError for a bad image.
   async recognize(bytes) {
     const started = performance.now();
     const { gray, width, height } = await decodeGray(bytes, this.manifest.limits);
-    const decoded = performance.now();
+    const found = await this.read(gray, width, height, this.beam);
+    found.timings.decode = found.started - started;
+    found.ms = performance.now() - started;
+    return found;
+  }
+
+  // A gray image (Uint8Array, row-major) -> the reading, as FormulaRecognizer.recognize.
+  async read(gray, width, height, beam) {
+    const clock = [performance.now()];
     const input = padImage(prepareImage(gray, width, height, this.model.input_spec), this.model.input_spec);
     const image = new this.ort.Tensor("float32", input.data, [1, 1, input.height, input.width]);
+    clock.push(performance.now());
     const encoded = await this.encoder.run({ image });
-    const found = await beamSearch(this.stepper(encoded.cross_k, encoded.cross_v), this.beam,
-      this.grammar, this.model.vocab.length);
+    clock.push(performance.now());
+    const step = this.stepper(encoded.cross_k, encoded.cross_v);
+    const found = await beamSearch(step, beam, this.grammar, this.model.vocab.length);
+    clock.push(performance.now());
     const best = found.find((h) => h.closed) || found[0]; // as decide(): the first valid one
     const ids = best.ids.filter((i) => i > 3 && i < this.model.vocab.length);
-    const tokens = ids.map((i) => this.model.vocab[i]);
     const probs = best.logps.map(Math.exp);
-    const ms = performance.now() - started;
+    const span = (i) => Math.round((clock[i + 1] - clock[i]) * 10) / 10;
     return {
       latex: detokenize(ids, this.model.detokenize),
-      tokens,
+      tokens: ids.map((i) => this.model.vocab[i]),
       confidence: probs.length ? Math.min(...probs) : 0,
-      confidence_rate: probs.length ? probs.reduce((s, p) => s + p, 0) / probs.length : 0,
       closed: best.closed,
-      ms,
-      decode_ms: decoded - started,
+      started: clock[0],
+      timings: { prepare: span(0), encoder: span(1), beam: span(2), steps: step.count, decoder: Math.round(step.ms) },
     };
   }
 
@@ -206,13 +226,16 @@ export class LocalRecognizer {
       }
       return new Tensor("float32", out, t.dims);
     };
-    return async (tokens, t, order) => {
+    const run = async (tokens, t, order) => {
       if (order) { pastK = reorder(pastK, order); pastV = reorder(pastV, order); }
+      const started = performance.now();
       const out = await this.decoder.run({
         tokens: new Tensor("int64", tokens, [k, 1]),
         position: new Tensor("int64", BigInt64Array.of(BigInt(t)), []),
         cross_k: ck, cross_v: cv, past_k: pastK, past_v: pastV,
       });
+      run.ms += performance.now() - started;
+      run.count += 1;
       pastK = out.new_k;
       pastV = out.new_v;
       if (out.logp.dims[out.logp.dims.length - 1] !== this.model.vocab.length) {
@@ -220,5 +243,8 @@ export class LocalRecognizer {
       }
       return out.logp.data;
     };
+    run.ms = 0;
+    run.count = 0;
+    return run;
   }
 }

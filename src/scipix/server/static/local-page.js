@@ -61,6 +61,7 @@ async function recognize(file) {
       data: [{ type: "latex", value: found.latex }],
     });
     document.body.dataset.localMs = found.ms.toFixed(1);
+    document.body.dataset.localTimings = JSON.stringify(found.timings);
     if (found.closed) {
       page.setStatus(`Done in this browser (${Math.round(found.ms)} ms).`, "ok");
     } else {

@@ -1,0 +1,127 @@
+"""What the page's in-browser recognition fetches (``/web/local/...``), and the JavaScript
+grammar (``static/local-grammar.js``, run by Node) against Python's on random token walks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from scipix.recognition.grammar import START
+from scipix.recognition.portable import ORT_FILES, grammar_tables, ortweb_missing
+from scipix.server.routes.web import static_dir
+from scipix.server.state import RecognitionService
+
+from .conftest import build_app
+
+
+@pytest.fixture(scope="module")
+def local_client(tmp_path_factory: pytest.TempPathFactory, recognizer: RecognitionService) -> Any:
+    with TestClient(build_app(tmp_path_factory.mktemp("routes") / "data", recognizer)) as client:
+        yield client
+
+
+def test_the_manifest_describes_the_served_model(
+    local_client: TestClient, needs_model: RecognitionService
+) -> None:
+    formula = needs_model.formula_recognizer()  # type: ignore[attr-defined]
+    body = local_client.get("/web/local/manifest").json()
+    model = body["model"]
+    assert body["format"] == 1 and model["version"] == formula.version
+    assert model["vocab"] == formula.vocab and model["input_spec"] == formula.input_spec
+    assert model["beam"]["beam_width"] == formula.beam.beam_width
+    assert body["ort"]["missing"] == ortweb_missing()
+    assert body["limits"]["max_pixels"] == 40_000_000
+    for name, described in model["files"].items():
+        answer = local_client.get(model["base"] + name, headers={"Accept-Encoding": "gzip"})
+        data = (formula.model_dir / name).read_bytes()
+        assert answer.headers["content-encoding"] == "gzip" and answer.content == data
+        assert described == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        again = local_client.get(
+            model["base"] + name, headers={"If-None-Match": answer.headers["etag"]}
+        )
+        assert again.status_code == 304
+    assert local_client.get(model["base"] + "formula.state.pt").status_code == 404
+
+
+def test_onnxruntime_web_is_served_from_here_with_wasm_allowed(local_client: TestClient) -> None:
+    page = local_client.get("/")
+    assert "'wasm-unsafe-eval'" in page.headers["content-security-policy"]
+    assert local_client.get("/web/local/ort/../../setup.sh").status_code == 404
+    answer = local_client.get("/web/local/ort/not-ort.js")
+    assert answer.status_code == 404 and "npm ci --prefix tools/ortweb" in answer.json()["error"]
+    if ortweb_missing():
+        pytest.skip("onnxruntime-web is not installed (npm ci --prefix tools/ortweb)")
+    types = {".mjs": "text/javascript", ".wasm": "application/wasm"}
+    for name in ORT_FILES:
+        answer = local_client.get(f"/web/local/ort/{name}")
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith(types[Path(name).suffix])
+
+
+NODE_CHECK = """
+import { TokenGrammar, START } from "%s";
+import fs from "fs";
+const { tables, size, eos, walks } = JSON.parse(fs.readFileSync(process.argv[2]));
+const grammar = new TokenGrammar(tables, size, eos);
+const out = walks.map(({ ids, rooms }) => {
+  let state = START;
+  return ids.map((id, i) => {
+    const mask = grammar.mask(state, rooms[i]);
+    state = grammar.advance(state, id);
+    return Array.from(mask.keys()).filter((k) => mask[k]);
+  });
+});
+console.log(JSON.stringify(out));
+"""
+
+
+def test_the_javascript_grammar_allows_what_python_allows(
+    needs_model: RecognitionService, tmp_path: Path
+) -> None:
+    """Random walks over the allowed tokens (short and long length budgets): the mask at
+    every step is the same set in Python and in JavaScript."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed (scripts/setup.sh installs it)")
+    formula = needs_model.formula_recognizer()  # type: ignore[attr-defined]
+    grammar = formula.grammar
+    rng = random.Random(19)
+    walks, expected = [], []
+    for _ in range(40):
+        state, ids, rooms, masks = START, [], [], []
+        budget = rng.choice([12, 30, 160])
+        for t in range(budget):
+            room = budget - t - 2
+            mask = grammar.mask(state, room)
+            allowed = [int(i) for i in np.flatnonzero(mask)]
+            masks.append(allowed)
+            choices = [i for i in allowed if i != formula.beam.eos] or allowed
+            token = rng.choice(choices)
+            ids.append(token)
+            rooms.append(room)
+            if token == formula.beam.eos:
+                break
+            state = grammar.advance(state, token)
+        walks.append({"ids": ids, "rooms": rooms})
+        expected.append(masks)
+    data = {"tables": grammar_tables(formula), "size": len(formula.vocab), "eos": formula.beam.eos}
+    (tmp_path / "walks.json").write_text(json.dumps({**data, "walks": walks}))
+    script = tmp_path / "check.mjs"
+    script.write_text(NODE_CHECK % (static_dir() / "local-grammar.js").as_uri())
+    run = subprocess.run(
+        [node, str(script), str(tmp_path / "walks.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == expected
