@@ -119,7 +119,7 @@ class Scipix:
         if self._formula is None:
             with self._lock:
                 if self._formula is None:
-                    from scipix.recognition import BeamConfig, FormulaRecognizer
+                    from scipix.recognition import BeamConfig, FormulaRecognizer, SessionConfig
 
                     ocr = self.settings.ocr
                     beam = BeamConfig(
@@ -128,8 +128,11 @@ class Scipix:
                         max_tokens=ocr.max_tokens,
                         length_penalty=ocr.length_penalty,
                     )
+                    # optimized graphs kept in the cache: a shorter cold start (session.py)
+                    onnx_cache = self.settings.runtime.cache_dir / "onnx"
+                    sessions = SessionConfig(self.threads, cache_dir=onnx_cache)
                     self._formula = FormulaRecognizer.load(
-                        ocr.model_dir, threads=self.threads, beam=beam
+                        ocr.model_dir, beam=beam, sessions=sessions
                     )
         return self._formula
 

@@ -17,6 +17,7 @@ import typer
 
 from scipix import __version__
 from scipix.cli.batch import batch
+from scipix.cli.bench import bench
 from scipix.cli.common import EXIT_FAILED, CliState, exit_code, print_error, state
 from scipix.cli.config import config_app
 from scipix.cli.doctor import doctor
@@ -48,6 +49,7 @@ app.command("ocr")(ocr)
 app.command("batch")(batch)
 app.command("pdf")(pdf)
 app.command("eval")(eval_command)
+app.command("bench")(bench)
 app.add_typer(train_app, name="train")
 app.add_typer(latex_app, name="latex")
 app.add_typer(memory_app, name="memory")

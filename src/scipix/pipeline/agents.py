@@ -26,6 +26,7 @@ from scipix.pipeline.strategy import PictureCleaner, cleaned_page, keeps_second,
 from scipix.recognition.text import TextRecognizer
 from scipix.schema import BATCH_SIZE, RecognizeOptions
 from scipix.schema import Region as RegionOption
+from scipix.timing import stage
 
 if TYPE_CHECKING:
     from scipix.recognition import FormulaRecognizer
@@ -76,7 +77,8 @@ class PreprocessAgent:
         if job.source is None:
             raise ImageNoContentError("no image was given")
         config = self.defaults.for_options(job.options)
-        page = decode_image(job.source, self.defaults.limits, config.exif_orientation)
+        with stage("preprocess.decode"):
+            page = decode_image(job.source, self.defaults.limits, config.exif_orientation)
         job.source = None  # the encoded bytes are not needed any more
         job.image_size = (page.width, page.height)
         if job.options.region is not None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from scipix import timing
 from scipix.errors import ScipixError
 from scipix.pipeline.job import Envelope, Job
 from scipix.pipeline.message import Mutable, Owned, Tag
@@ -107,6 +108,7 @@ def step(agent: Agent, envelope: Envelope, stats: RunStats | None = None) -> Env
         error = internal_error(agent, exc, envelope.tag)
     ms = (time.perf_counter() - start) * 1000.0
     job.timings[agent.name] = ms
+    timing.record(agent.name, ms)
     record(stats, agent.name, ms, error is not None)
     if error is not None:
         return Envelope(envelope.seq, envelope.tag, None, error, image_size(job))

@@ -7,6 +7,7 @@ from scipix.recognition.beam import BeamConfig
 from scipix.recognition.preprocess import InputSpec, prepare_image
 from scipix.recognition.reading import Hypothesis, Reading
 from scipix.recognition.recognizer import FormulaRecognizer
+from scipix.recognition.session import SessionConfig
 from scipix.recognition.text import TextLine, TextRecognizer, Word
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Hypothesis",
     "InputSpec",
     "Reading",
+    "SessionConfig",
     "TextLine",
     "TextRecognizer",
     "Word",

@@ -43,6 +43,10 @@ class BeamConfig:
     banned: tuple[int, ...] = (0, 1, 3)  # pad, bos, unk: never emitted
     #: mask tokens that would make the LaTeX invalid (when a grammar is given)
     constrained: bool = True
+    #: stop an image once its ``n_best`` best finished hypotheses outscore every live beam as
+    #: if it ended at the next token (the usual heuristic); False: only once no live beam could
+    #: outscore them at any length up to ``max_tokens`` (exact, about a quarter more steps)
+    early_stop: bool = True
 
 
 @dataclass(frozen=True)
@@ -153,12 +157,20 @@ def beam_search(
 def done(
     item: ItemBeams, live_scores: npt.NDArray[np.float64], length: int, cfg: BeamConfig, k: int
 ) -> bool:
-    """An item is done when it has k finished hypotheses and no live beam can beat the best."""
+    """An item is done when no live beam is left, or (``cfg.early_stop``) its ``n_best`` best
+    finished hypotheses outscore every live beam normalized at ``length + 1`` tokens, or (exact)
+    it has k finished hypotheses and no live beam can beat the best at any length."""
     if not np.isfinite(live_scores).any():
         return True
+    best_live = float(np.max(live_scores))
+    if cfg.early_stop:
+        if len(item.finished) < cfg.n_best:
+            return False
+        kept = sorted((h.score for h in item.finished), reverse=True)[cfg.n_best - 1]
+        return best_live / length_norm(length + 1, cfg.length_penalty) < kept
     if len(item.finished) < k:
         return False
     # Log-probs only fall, so a live beam's best normalized score is bounded by its current sum
     # normalized at the longest length it could still reach.
-    bound = float(np.max(live_scores)) / length_norm(cfg.max_tokens, cfg.length_penalty)
+    bound = best_live / length_norm(cfg.max_tokens, cfg.length_penalty)
     return bound < item.best_score() or length >= cfg.max_tokens

@@ -31,7 +31,9 @@ from scipix.recognition.preprocess import (
     prepare_image,
 )
 from scipix.recognition.reading import Hypothesis, Reading
+from scipix.recognition.session import SessionConfig, open_session
 from scipix.schema import BATCH_SIZE
+from scipix.timing import stage
 
 ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder.onnx"
@@ -47,24 +49,24 @@ def packaged_model_dir() -> Path:
 class FormulaRecognizer:
     """Encoder + decoder ONNX sessions and the metadata that describes them."""
 
-    def __init__(self, model_dir: Path, threads: int = 0, beam: BeamConfig | None = None) -> None:
-        import onnxruntime as ort
-
+    def __init__(
+        self,
+        model_dir: Path,
+        threads: int = 0,
+        beam: BeamConfig | None = None,
+        sessions: SessionConfig | None = None,
+    ) -> None:
+        """``threads``: the encoder's intra-op threads (``sessions`` sets them all instead)."""
         encoder, decoder = model_dir / ENCODER_FILE, model_dir / DECODER_FILE
         if not encoder.is_file() or not decoder.is_file():
             raise ModelError(
                 f"no formula model in {model_dir} (needs {ENCODER_FILE} and {DECODER_FILE}); "
                 "reinstall scipix or point ocr.model_dir at an exported model"
             )
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        try:
-            self.encoder = ort.InferenceSession(str(encoder), options, ["CPUExecutionProvider"])
-            self.decoder = ort.InferenceSession(str(decoder), options, ["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises untyped errors for unreadable files
-            raise ModelError(f"cannot load the formula model in {model_dir}: {exc}") from exc
+        config = sessions if sessions is not None else SessionConfig(threads)
+        self.sessions = config
+        self.encoder = open_session(encoder, config)
+        self.decoder = open_session(decoder, config.for_decoder())
         raw = self.encoder.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
         if raw is None:
             raise ModelError(f"{encoder} has no '{METADATA_KEY}' metadata: not a scipix model")
@@ -73,14 +75,11 @@ class FormulaRecognizer:
         special = self.metadata["special"]
         self.spec = InputSpec.from_dict(self.metadata["input_spec"])
         base = beam or BeamConfig()
-        self.beam = BeamConfig(
-            beam_width=base.beam_width,
-            n_best=base.n_best,
+        self.beam = replace(
+            base,
             max_tokens=min(base.max_tokens, int(self.metadata["model_config"]["max_len"]) - 1),
-            length_penalty=base.length_penalty,
             bos=int(special["bos"]),
             eos=int(special["eos"]),
-            constrained=base.constrained,
         )
         self.grammar = TokenGrammar(self.vocab, self.beam.eos, [int(i) for i in special.values()])
         self.model_dir = model_dir
@@ -110,9 +109,14 @@ class FormulaRecognizer:
 
     @classmethod
     def load(
-        cls, model_dir: Path | None = None, threads: int = 0, beam: BeamConfig | None = None
+        cls,
+        model_dir: Path | None = None,
+        threads: int = 0,
+        beam: BeamConfig | None = None,
+        sessions: SessionConfig | None = None,
     ) -> FormulaRecognizer:
-        return cls(Path(model_dir) if model_dir else packaged_model_dir(), threads, beam)
+        path = Path(model_dir) if model_dir else packaged_model_dir()
+        return cls(path, threads, beam, sessions)
 
     @property
     def version(self) -> str:
@@ -181,16 +185,20 @@ class FormulaRecognizer:
         beam = self.beam
         width = beam_width or beam.beam_width
         cfg = replace(beam, beam_width=width, n_best=max(n_best, 1))
-        prepared = self.prepare(images)
+        with stage("recognize.prepare"):
+            prepared = self.prepare(images)
         order = sorted(range(len(prepared)), key=lambda i: prepared[i].shape[1])
         results: dict[int, Reading] = {}
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            embedding, cross_k, cross_v = self.encode([prepared[i] for i in chunk])
-            found = beam_search(self.step, cross_k, cross_v, cfg, self.grammar)
-            styles = self.handwritten(embedding)
-            for i, raws, style in zip(chunk, found, styles, strict=True):
-                results[i] = self.decide(raws, style)
+            with stage("recognize.encoder"):
+                embedding, cross_k, cross_v = self.encode([prepared[i] for i in chunk])
+            with stage("recognize.beam"):
+                found = beam_search(self.step, cross_k, cross_v, cfg, self.grammar)
+            with stage("recognize.decide"):
+                styles = self.handwritten(embedding)
+                for i, raws, style in zip(chunk, found, styles, strict=True):
+                    results[i] = self.decide(raws, style)
         return [results[i] for i in range(len(prepared))]
 
     def embed(self, images: Sequence[GrayImage]) -> npt.NDArray[np.float32]:

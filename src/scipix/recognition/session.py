@@ -1,0 +1,108 @@
+"""ONNX Runtime sessions for the formula model, tuned for latency on a few shared cores.
+
+- Graph optimizations at ``ORT_ENABLE_ALL`` (constant folding of the float16 weight casts,
+  fusions, the NCHWc layout for the convolutions), operators run one after another
+  (``ORT_SEQUENTIAL``, one inter-op thread): the graphs are chains.
+- Intra-op threads do not spin while they wait: on a machine shared with other work a spinning
+  thread burns the core another process (or the other worker) needs, and the decoder's steps
+  are too short to gain from it (``spinning=True`` turns it back on).
+- The decoder gets its own thread count: its steps are small matrix products over a few
+  beam rows, for which one thread is as fast as two and leaves the other core to another
+  worker; the convolutional encoder uses ``threads``.
+- With a ``cache_dir`` the optimized graph is written once (named by the model file's size,
+  modification time and ONNX Runtime's version, so a new model or runtime makes a new one) and
+  later sessions load it with the optimizations already applied: a shorter cold start. The
+  cached graph may use this machine's CPU features, so it lives in the machine's cache folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scipix.errors import ModelError
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """How the encoder and decoder sessions run (see the module docstring)."""
+
+    threads: int = 0  # encoder intra-op threads; 0 = ONNX Runtime's default (all cores)
+    decoder_threads: int = 1  # 0 = the same as ``threads``
+    spinning: bool = False
+    cache_dir: Path | None = None  # where optimized graphs are kept; None = optimize at load
+
+    def for_decoder(self) -> SessionConfig:
+        threads = self.decoder_threads or self.threads
+        return SessionConfig(threads, threads, self.spinning, self.cache_dir)
+
+
+def session_options(config: SessionConfig) -> ort.SessionOptions:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = config.threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    spin = "1" if config.spinning else "0"
+    options.add_session_config_entry("session.intra_op.allow_spinning", spin)
+    options.add_session_config_entry("session.inter_op.allow_spinning", spin)
+    return options
+
+
+def cached_graph(model: Path, cache_dir: Path) -> Path:
+    """Where the optimized graph of ``model`` is kept in ``cache_dir``."""
+    import onnxruntime as ort
+
+    stat = model.stat()
+    key = f"{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}"
+    key += f"|{platform.machine()}|{platform.processor()}"
+    digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+    return cache_dir / f"{model.stem}-{digest}.onnx"
+
+
+def open_session(model: Path, config: SessionConfig) -> ort.InferenceSession:
+    """A CPU session for ``model``; raises ModelError when the file cannot be loaded."""
+    import onnxruntime as ort
+
+    options = session_options(config)
+    source = model
+    if config.cache_dir is not None:
+        cached = cached_graph(model, config.cache_dir)
+        if cached.is_file():
+            source = cached
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        elif writable(config.cache_dir):
+            # written beside its final name, then renamed: a reader never sees half a file
+            options.optimized_model_filepath = str(cached.with_suffix(f".{os.getpid()}.tmp"))
+            options.log_severity_level = 3  # not the warning that the graph suits this CPU
+    try:
+        session = ort.InferenceSession(str(source), options, ["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises untyped errors for unreadable files
+        if source != model:  # a damaged cached graph: optimize the model itself again
+            log.warning("cached graph %s unreadable (%s); optimizing %s", source, exc, model)
+            return open_session(model, SessionConfig(config.threads, config.decoder_threads))
+        raise ModelError(f"cannot load the formula model {model}: {exc}") from exc
+    written = options.optimized_model_filepath
+    if written and Path(written).is_file():
+        Path(written).replace(cached_graph(model, config.cache_dir or model.parent))
+    return session
+
+
+def writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
