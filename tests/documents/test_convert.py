@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -116,3 +117,39 @@ def test_latex_pdf_compiles_or_is_refused_by_id(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(UnknownFormatError, match="TeX engine") as refused:
         convert.document_to(document, "latex.pdf")  # type: ignore[arg-type]
     assert refused.value.to_mathpix()["error_info"]["id"] == "opts_unknown_format"
+
+
+@pytest.mark.parametrize("fmt", ["docx", "pptx", "html"])
+def test_images_named_in_the_text_are_never_read(fmt: str, tmp_path: Path) -> None:
+    """An image path or URL in the text (``![x](/etc/…)``) is not fetched into the output."""
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"\x89PNG\r\n\x1a\n" + b"TOP-SECRET" * 10)
+    mmd = f"Look: ![x]({secret}) and ![y](http://127.0.0.1:9/a.png)\n"
+    data = convert.mmd_to(mmd, fmt)
+    assert b"TOP-SECRET" not in data
+    if fmt != "html":
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        assert not [n for n in names if "/media/" in n], names
+    document = assemble(
+        [
+            PageResult(
+                page=1,
+                width=9,
+                height=9,
+                dpi=72,
+                source="text_layer",
+                lines=(
+                    PageLine(
+                        kind="text", segments=(Segment(kind="text", value=mmd),), box=(0, 0, 9, 9)
+                    ),
+                ),
+            )
+        ],
+        DocumentOptions(),
+    )
+    assert b"TOP-SECRET" not in zipfile.ZipFile(io.BytesIO(document.to_docx())).read(
+        "word/document.xml"
+    )
+    assert not [
+        n for n in zipfile.ZipFile(io.BytesIO(document.to_docx())).namelist() if "/media/" in n
+    ]

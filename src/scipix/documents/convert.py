@@ -3,7 +3,8 @@ math, sanitized), ``html.zip``, PowerPoint (``pptx``), LaTeX source and a compil
 
 Pandoc (bundled by the ``pypandoc-binary`` wheel) does the conversions, reading Markdown with
 ``$…$`` math and with raw HTML, raw TeX and raw attribute blocks turned off, so text read from
-a document stays text. HTML is then passed through :func:`~scipix.documents.sanitize.sanitize_html`
+a document stays text, and in pandoc's sandbox (it reads no file and fetches no URL that the
+Markdown names). HTML is then passed through :func:`~scipix.documents.sanitize.sanitize_html`
 (an allow-list) and wrapped in a fixed page whose Content-Security-Policy forbids scripts.
 ``latex.pdf`` needs a TeX engine on ``PATH`` (``pdflatex``, ``xelatex`` or ``lualatex``); without
 one it is refused (``opts_unknown_format``). TeX runs without shell escape, may read no file
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 MARKDOWN_READER = "markdown+tex_math_dollars-raw_html-raw_tex-raw_attribute"
 TEX_ENGINES = ("pdflatex", "xelatex", "lualatex")
 TEX_TIMEOUT_S = 60.0
+PANDOC_TIMEOUT_S = 120.0
 LATEX_PREAMBLE = r"""\documentclass{article}
 \usepackage{iftex}
 \ifPDFTeX
@@ -73,15 +75,29 @@ _HEADING_LINE = re.compile(r"^\\(title|section|subsection|subsubsection)\*?\{(.*
 
 
 def _pandoc(text: str, to: str, outputfile: str | None = None, args: tuple[str, ...] = ()) -> str:
+    """Pandoc in its sandbox (no file or URL is read: an image named ``/etc/passwd`` or
+    ``http://10.0.0.1/`` in the Markdown is not fetched), stopped after :data:`PANDOC_TIMEOUT_S`."""
     import pypandoc  # type: ignore[import-untyped]
 
+    command = [pypandoc.get_pandoc_path(), "--sandbox", "-f", MARKDOWN_READER, "-t", to, *args]
+    if outputfile is not None:
+        command += ["-o", outputfile]
     try:
-        out: str = pypandoc.convert_text(
-            text, to, format=MARKDOWN_READER, outputfile=outputfile, extra_args=list(args)
+        done = subprocess.run(
+            command,
+            input=text.encode(),
+            capture_output=True,
+            timeout=PANDOC_TIMEOUT_S,
+            check=False,
         )
-    except (RuntimeError, OSError) as exc:
-        raise ScipixError(f"pandoc could not write {to}: {exc}") from None
-    return out
+    except subprocess.TimeoutExpired:
+        raise ScipixError(f"pandoc did not write {to} within {PANDOC_TIMEOUT_S:g} s") from None
+    except OSError as exc:
+        raise ScipixError(f"pandoc could not run: {exc}") from None
+    if done.returncode != 0:
+        why = done.stderr.decode(errors="replace").strip()[:300]
+        raise ScipixError(f"pandoc could not write {to}: {why}")
+    return done.stdout.decode()
 
 
 def mmd_to_markdown(mmd: str) -> str:
@@ -133,6 +149,14 @@ def markdown_to_html(markdown: str, title: str = "document") -> str:
 def html_zip(markdown: str, name: str = "document") -> bytes:
     """A zip holding ``name/name.html`` (math as MathML, so no image folder is needed)."""
     return zip_of(f"{name}/{name}.html", markdown_to_html(markdown, name))
+
+
+def markdown_to_docx(markdown: str) -> bytes:
+    """Word, with native equations (pandoc, sandboxed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "document.docx"
+        _pandoc(markdown, "docx", outputfile=str(out))
+        return out.read_bytes()
 
 
 def markdown_to_pptx(markdown: str) -> bytes:
@@ -238,8 +262,6 @@ MMD_FORMATS = (
 def mmd_to(mmd: str, fmt: str, name: str = "document") -> bytes:
     """Mathpix Markdown as one of :data:`MMD_FORMATS`; an unclosed math delimiter is
     :class:`LatexError` (``math_syntax``)."""
-    from scipix.documents.export import markdown_to_docx
-
     text = mmd if fmt in ("mmd", "mmd.zip") else mmd_to_markdown(mmd)
     makers = {
         "mmd": lambda: text.encode(),

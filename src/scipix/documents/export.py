@@ -31,8 +31,12 @@ def markdown_to_docx(markdown: str) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "document.docx"
         try:
-            pypandoc.convert_text(
-                markdown, "docx", format="markdown+tex_math_dollars", outputfile=str(out)
+            pypandoc.convert_text(  # --sandbox: an image path or URL in the text is not read
+                markdown,
+                "docx",
+                format="markdown+tex_math_dollars",
+                outputfile=str(out),
+                extra_args=["--sandbox"],
             )
         except (RuntimeError, OSError) as exc:
             raise ScipixError(f"pandoc could not write the DOCX: {exc}") from None
