@@ -26,7 +26,7 @@ def hostile_document() -> object:
         PageLine(
             kind="text",
             segments=(
-                Segment(kind="text", value=HOSTILE + " and energy"),
+                Segment(kind="text", value=HOSTILE + " and energy ∑ α → é 中"),
                 Segment(kind="math", value="E=mc^{2}"),
             ),
             box=(0, 10, 9, 9),

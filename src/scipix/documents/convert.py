@@ -168,9 +168,24 @@ def markdown_to_pptx(markdown: str) -> bytes:
 
 
 def markdown_to_latex(markdown: str) -> str:
-    """A LaTeX document (pandoc's body in :data:`LATEX_PREAMBLE`) that compiles with pdflatex."""
-    body = _pandoc(markdown, "latex")
+    """A LaTeX document (pandoc's body in :data:`LATEX_PREAMBLE`) that compiles with pdflatex:
+    accented letters as TeX accents, math symbols written in Unicode as their commands."""
+    body = _ascii_tex(_pandoc(markdown, "latex", args=("--ascii",)))
     return LATEX_PREAMBLE + "\\begin{document}\n" + body + "\n\\end{document}\n"
+
+
+def _ascii_tex(source: str) -> str:
+    """Each character pdflatex cannot typeset (``∑``, ``α``, ``→``) as its command (``?`` when
+    the symbol table has none)."""
+    from scipix.latex.symbols import UNICODE_TO_COMMAND
+
+    def command(char: str) -> str:
+        found = UNICODE_TO_COMMAND.get(char)
+        if found is None:
+            return "?"
+        return f"\\ensuremath{{{found}}}" if found.startswith("\\") else found
+
+    return "".join(c if c.isascii() else command(c) for c in source)
 
 
 def tex_engine() -> str | None:
@@ -237,10 +252,8 @@ def document_to(document: Document, fmt: str, name: str = "document") -> bytes:
         return html_zip(document.to_md(), name)
     if fmt == "pptx":
         return markdown_to_pptx(document.to_md())
-    if fmt == "latex.pdf":
-        from scipix.documents.export import to_latex
-
-        return latex_to_pdf(to_latex(document))
+    if fmt == "latex.pdf":  # pandoc's LaTeX: no font a fresh TeX install has to make first
+        return latex_to_pdf(markdown_to_latex(document.to_md()))
     raise UnknownFormatError(f"unknown format {fmt!r} (made: {', '.join(FORMATS)})", formats=fmt)
 
 
