@@ -10,8 +10,10 @@ from pathlib import Path
 from .crafted import text_pdf
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path, path: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HOME": str(cwd), "XDG_CACHE_HOME": str(cwd / ".cache")}
+    if path is not None:
+        env["PATH"] = path
     env.pop("SCIPIX_CONFIG", None)
     return subprocess.run(
         [sys.executable, "-m", "scipix", "pdf", *args],
@@ -34,6 +36,13 @@ def test_pdf_to_markdown_then_from_the_page_cache(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert "(1 cached)" in again.stderr
     assert '"image_id": "lines-1"' in (tmp_path / "lines.json").read_text()
+    html = run("note.pdf", "--to", "html", cwd=tmp_path)
+    assert html.returncode == 0, html.stderr
+    page = (tmp_path / "note.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "A first line of plain text" in page
+    no_tex = run("note.pdf", "--to", "latex.pdf", cwd=tmp_path, path="/nonexistent")
+    assert no_tex.returncode == 2 and "opts_unknown_format" in no_tex.stderr
+    assert "TeX engine" in no_tex.stderr and not (tmp_path / "note.latex.pdf").exists()
 
 
 def test_bad_input_exits_2_with_the_error_id(tmp_path: Path) -> None:
