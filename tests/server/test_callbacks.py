@@ -105,6 +105,8 @@ def test_a_failed_document_is_delivered_signed_after_a_retry(
         "error",
     )
     assert delivered["error_info"]["id"] == "pdf_decode_error"
+    listed = httpx.get(f"{url}/v3/pdf-results", headers=key.headers, params={"pdf_id": pdf_id})
+    assert listed.json()["pdfs"][0]["request_args"]["callback_headers"] == {"X-Token": "***"}
 
 
 def test_mpxpy_callback_url_delivers_the_completed_status(

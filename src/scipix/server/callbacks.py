@@ -125,6 +125,18 @@ def _headers(headers: dict[str, Any], url: str) -> dict[str, str]:
     return dict(headers)
 
 
+def redacted(request_args: dict[str, Any]) -> dict[str, Any]:
+    """``request_args`` as listings and history show them: callback header values hidden (they
+    often carry the receiver's credentials)."""
+    shown = dict(request_args)
+    if isinstance(shown.get("callback_headers"), dict):
+        shown["callback_headers"] = dict.fromkeys(shown["callback_headers"], "***")
+    old = shown.get("callback")
+    if isinstance(old, dict) and isinstance(old.get("headers"), dict):
+        shown["callback"] = {**old, "headers": dict.fromkeys(old["headers"], "***")}
+    return shown
+
+
 def _delivery_settings(settings: ServerSettings) -> ServerSettings:
     return settings.model_copy(update={"allow_private_urls": settings.callback_allow_private})
 

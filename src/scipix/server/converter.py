@@ -6,8 +6,8 @@ does not make (``opts_unknown_format``; ``latex.pdf`` without a TeX engine too) 
 and never closed (``math_syntax``) are refused before anything is stored. The conversion is then
 stored (``conversions``, ``conversion_outputs`` in the server database) and its formats are made
 in the background by :mod:`scipix.documents.convert`, each stored as it is done (``completed``,
-or ``error`` with its error). A format still ``processing`` after :data:`STALE_S` (its server
-stopped) is reported as ``error``: submit the conversion again.
+or ``error`` with its error). A format still ``processing`` when the process making it is gone
+(killed on this host) or after :data:`STALE_S` is reported as ``error``: submit it again.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from scipix.documents.convert import MMD_FORMATS, mmd_to, mmd_to_markdown, requi
 from scipix.errors import OptionsError, PdfUnknownIdError, ScipixError, UnknownFormatError
 from scipix.schema import OptionsModel
 from scipix.server.ledger import iso_time
+from scipix.server.pdflease import owner_alive, worker_id
 from scipix.server.store import Database
 
 log = logging.getLogger("scipix.server")
 #: Mathpix's limit on a ``POST /v3/converter`` body.
 MAX_BODY_BYTES = 10_000_000
-#: A format ``processing`` for longer than this was interrupted (TeX is stopped after 60 s).
-STALE_S = 300.0
+#: A format ``processing`` for longer than this was interrupted (pandoc is stopped after 120 s).
+STALE_S = 1800.0
 #: Conversions (pandoc, TeX processes) running at once in one server process.
 MAX_RUNNING = 2
 
@@ -83,12 +84,13 @@ class ConverterStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, conversion_id: str, app_id: str, conversion: Conversion) -> None:
+    def create(self, conversion_id: str, app_id: str, conversion: Conversion, owner: str) -> None:
+        """Stored with its formats ``processing``; ``owner``: the process that makes them."""
         now = time.time()
         with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO conversions (conversion_id, app_id, created_at, modified_at, mmd,"
-                " request_args) VALUES (?, ?, ?, ?, ?, ?)",
+                " request_args, owner) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversion_id,
                     app_id,
@@ -96,6 +98,7 @@ class ConverterStore:
                     now,
                     conversion.mmd,
                     json.dumps(conversion.request_args),
+                    owner,
                 ),
             )
             for fmt in conversion.formats:
@@ -137,8 +140,10 @@ class ConverterStore:
 
     def status(self, app_id: str, conversion_id: str) -> dict[str, Any]:
         """``{"status": "completed", "conversion_status": {format: {"status", ...}}}``."""
-        if self.row(app_id, conversion_id) is None:
+        found = self.row(app_id, conversion_id)
+        if found is None:
             raise _unknown(conversion_id)
+        stopped = not owner_alive(found["owner"])
         rows = (
             self.db.connection()
             .execute(
@@ -151,9 +156,11 @@ class ConverterStore:
         formats: dict[str, Any] = {}
         for row in rows:
             entry: dict[str, Any] = {"status": row["status"]}
-            if row["status"] == "processing" and time.time() - row["updated_at"] > STALE_S:
-                stopped = ScipixError("The conversion was interrupted; submit it again")
-                entry = {"status": "error", "error_info": stopped.to_mathpix()["error_info"]}
+            if row["status"] == "processing" and (
+                stopped or time.time() - row["updated_at"] > STALE_S
+            ):
+                lost = ScipixError("The conversion was interrupted; submit it again")
+                entry = {"status": "error", "error_info": lost.to_mathpix()["error_info"]}
             elif row["error"]:
                 entry["error_info"] = json.loads(row["error"]).get("error_info")
             formats[row["format"]] = entry
@@ -225,6 +232,7 @@ class ConverterRunner:
 
     def __init__(self, store: ConverterStore) -> None:
         self.store = store
+        self.owner = worker_id()
         self._limiter = anyio.CapacityLimiter(MAX_RUNNING)
         self._tasks: set[asyncio.Task[None]] = set()
 

@@ -29,7 +29,7 @@ from scipix.documents import (
     read_page,
 )
 from scipix.errors import PdfError, PdfMissingError, PdfNoPagesError, ScipixError
-from scipix.server.callbacks import CallbackSender, callback_of
+from scipix.server.callbacks import CallbackSender, callback_of, redacted
 from scipix.server.ledger import HistoryEntry
 from scipix.server.pdflease import worker_id
 from scipix.server.pdfoptions import TEXT_OUTPUTS, document_options, requested_conversions
@@ -277,7 +277,7 @@ class PdfRunner:
                 timestamp=time.time(),
                 endpoint="/v3/pdf",
                 duration=time.perf_counter() - started,
-                request_args=job.request_args,
+                request_args=redacted(job.request_args),
                 result=page_body,
                 usage_type="pdf" if result.error is None else None,
                 keep=job.keep_history,

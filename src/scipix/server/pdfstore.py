@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from scipix.errors import PdfUnknownIdError, ScipixError
+from scipix.server.callbacks import redacted
 from scipix.server.ledger import iso_time
 from scipix.server.pdflease import owner_alive
 from scipix.server.store import Database
@@ -357,7 +358,7 @@ class PdfStore:
         for row in rows:
             body = self.summary(row)
             body["id"] = body.pop("pdf_id")
-            body["request_args"] = json.loads(row["request_args"])
+            body["request_args"] = redacted(json.loads(row["request_args"]))
             found.append(body)
         return found
 

@@ -118,6 +118,7 @@ CREATE TABLE IF NOT EXISTS conversions (
     modified_at REAL NOT NULL,
     mmd TEXT NOT NULL,
     request_args TEXT NOT NULL,
+    owner TEXT,
     deleted_at REAL
 );
 CREATE INDEX IF NOT EXISTS conversions_app_time ON conversions (app_id, created_at);

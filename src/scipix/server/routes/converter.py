@@ -56,7 +56,9 @@ async def v3_converter_new(request: Request, principal: Caller) -> JSONResponse:
     conversion = converter_request(parse_json_object(await read_body(request, MAX_BODY_BYTES)))
     runner = converter_runner(request)
     conversion_id = new_pdf_id()
-    await anyio.to_thread.run_sync(runner.store.create, conversion_id, principal.app_id, conversion)
+    await anyio.to_thread.run_sync(
+        runner.store.create, conversion_id, principal.app_id, conversion, runner.owner
+    )
     runner.start(conversion_id, conversion)
     return JSONResponse({"conversion_id": conversion_id})
 
