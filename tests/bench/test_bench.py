@@ -41,6 +41,7 @@ def test_packaged_images_are_a_few_small_formulas() -> None:
 def test_report_numbers_are_measured_and_stages_add_up(report: dict[str, Any]) -> None:
     assert report["images"] == 3 and report["calls"] == 3
     assert positive(report["latency_ms"]) and positive(report["matmul512_ms"])
+    assert positive(report["cpu_ms"])
     assert report["latency_ms"]["ratio_matmul512"] > 0
     stages = report["stages_ms"]
     for name in ("preprocess", "detect", "recognize", "generate", "validate"):

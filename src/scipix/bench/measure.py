@@ -4,7 +4,8 @@
   with the memory and the learning loop off, so every call recognizes (none answered from the
   result cache); p50/p95 and the ratio of p50 to a 512x512 float32 numpy matmul timed between
   the calls (the machine's speed and load, measured alongside: the fastest of 3 back-to-back
-  products each time, so one the scheduler interrupted does not count).
+  products each time, so one the scheduler interrupted does not count); ``cpu_ms``: the
+  process's CPU time per call (less inflated by other processes' load than the wall time).
 - ``stages_ms``: the pipeline's stages in the same calls (preprocess, detect, recognize,
   generate, validate, …), p50/p95; with ``profile`` also their parts: ``preprocess.decode``,
   ``recognize.prepare`` (the crop scaled for the model), ``recognize.encoder``,
@@ -105,22 +106,27 @@ def default_settings(settings: Settings, data_dir: Path) -> Settings:
 def latency(
     service: Scipix, images: list[tuple[str, bytes]], options: RecognizeOptions, repeat: int
 ) -> tuple[list[float], list[float], dict[str, list[float]]]:
-    """Per call: ms of ``recognize``, ms of a matmul512 before it, and ms by stage."""
+    """Per call: ms of ``recognize``, ms of a matmul512 before it, and ms by stage (``cpu``:
+    the process's CPU time in the call, all threads: what the machine's load does not inflate
+    as much as the wall time)."""
     a = np.random.default_rng(0).random((512, 512), dtype=np.float32)
     totals: list[float] = []
     matmuls: list[float] = []
     stages: dict[str, list[float]] = {}
+    cpus: list[float] = []
     for _ in range(max(1, repeat)):
         for _, data in images:
             matmuls.append(matmul_ms(a))
             with collecting() as table:
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 service.recognize(data, options)
                 total = (time.perf_counter() - start) * 1000.0
+            cpus.append((time.process_time() - cpu) * 1000.0)
             totals.append(total)
             table["other"] = max(0.0, total - sum(table.get(s, 0.0) for s in STAGES))
             for name, ms in table.items():
                 stages.setdefault(name, []).append(ms)
+    stages["cpu"] = cpus
     return totals, matmuls, stages
 
 
@@ -190,6 +196,7 @@ def run_bench(
         service.warm_up()
         service.recognize(images[0][1], options)  # first calls build kernels: not measured
         totals, matmuls, stages = latency(service, images, options, config.repeat)
+        cpus = stages.pop("cpu")
         version, threads = service.version, service.threads
     kept = {k: v for k, v in stages.items() if config.profile or "." not in k}
     order = [k for s in (*STAGES, "other") for k in sorted(kept) if k.split(".")[0] == s]
@@ -204,6 +211,7 @@ def run_bench(
         "threads": threads,
         "matmul512_ms": percentiles(matmuls),
         "latency_ms": {**percentiles(totals), "ratio_matmul512": round(p50 / mm50, 1)},
+        "cpu_ms": percentiles(cpus),
         "stages_ms": {name: percentiles(kept[name]) for name in order},
         "throughput": [
             {"workers": w, "images_per_s": round(throughput(quiet, images, options, w, passes), 2)}

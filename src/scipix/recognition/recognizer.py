@@ -23,6 +23,7 @@ from scipix.errors import LatexError, ModelError
 from scipix.latex import check, detokenize
 from scipix.recognition.beam import BeamConfig, RawHypothesis, beam_search
 from scipix.recognition.grammar import TokenGrammar
+from scipix.recognition.memo import Encoded, EncoderMemo, digest
 from scipix.recognition.preprocess import (
     FloatImage,
     GrayImage,
@@ -83,6 +84,7 @@ class FormulaRecognizer:
         )
         self.grammar = TokenGrammar(self.vocab, self.beam.eos, [int(i) for i in special.values()])
         self.model_dir = model_dir
+        self.memo = EncoderMemo()  # the result cache's pass and the pipeline's share one crop
         self.style = self.load_style(model_dir / STYLE_FILE)
 
     def load_style(self, path: Path) -> tuple[npt.NDArray[np.float32], float] | None:
@@ -130,11 +132,17 @@ class FormulaRecognizer:
         """Crop, scale and margin each image; raises ImageNoContentError for a blank one."""
         return [prepare_image(np.asarray(im, dtype=np.uint8), self.spec) for im in images]
 
-    def encode(
-        self, prepared: Sequence[FloatImage]
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    def encode(self, prepared: Sequence[FloatImage], keep: bool = False) -> Encoded:
+        """(embedding, cross_k, cross_v) of a batch; ``keep``: let the next pass over the same
+        single image take this one's output (``memo.py``)."""
+        key = digest(prepared[0]) if len(prepared) == 1 else None
+        found = self.memo.take(key) if key is not None else None
+        if found is not None:
+            return found
         batch = batch_images(prepared, self.spec)
         embedding, cross_k, cross_v = self.encoder.run(None, {"image": batch})
+        if keep and key is not None:
+            self.memo.put(key, (embedding, cross_k, cross_v))
         return embedding, cross_k, cross_v
 
     def step(
@@ -206,4 +214,4 @@ class FormulaRecognizer:
         if not images:
             return np.zeros((0, int(self.metadata["model_config"]["d_model"])), np.float32)
         prepared = self.prepare(images)
-        return np.concatenate([self.encode([p])[0] for p in prepared]).astype(np.float32)
+        return np.concatenate([self.encode([p], keep=True)[0] for p in prepared]).astype(np.float32)

@@ -10,9 +10,9 @@
   beam rows, for which one thread is as fast as two and leaves the other core to another
   worker; the convolutional encoder uses ``threads``.
 - With a ``cache_dir`` the optimized graph is written once (named by the model file's size,
-  modification time and ONNX Runtime's version, so a new model or runtime makes a new one) and
-  later sessions load it with the optimizations already applied: a shorter cold start. The
-  cached graph may use this machine's CPU features, so it lives in the machine's cache folder.
+  modification time, ONNX Runtime's version and the CPU's features, so a new model, runtime or
+  CPU makes a new one) and later sessions load it with the optimizations already applied: a
+  shorter cold start. A damaged cached graph is dropped and written again.
 """
 
 from __future__ import annotations
@@ -67,9 +67,18 @@ def cached_graph(model: Path, cache_dir: Path) -> Path:
 
     stat = model.stat()
     key = f"{model.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{ort.__version__}"
-    key += f"|{platform.machine()}|{platform.processor()}"
+    key += f"|{platform.machine()}|{cpu_features()}"
     digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
     return cache_dir / f"{model.stem}-{digest}.onnx"
+
+
+def cpu_features() -> str:
+    """The CPU's instruction set extensions (the optimized graph's layout depends on them)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            return next((line for line in info if line.startswith("flags")), "")
+    except OSError:  # not Linux
+        return platform.processor()
 
 
 def open_session(model: Path, config: SessionConfig) -> ort.InferenceSession:
@@ -90,9 +99,10 @@ def open_session(model: Path, config: SessionConfig) -> ort.InferenceSession:
     try:
         session = ort.InferenceSession(str(source), options, ["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises untyped errors for unreadable files
-        if source != model:  # a damaged cached graph: optimize the model itself again
+        if source != model:  # a damaged cached graph: optimized (and kept) again
             log.warning("cached graph %s unreadable (%s); optimizing %s", source, exc, model)
-            return open_session(model, SessionConfig(config.threads, config.decoder_threads))
+            source.unlink(missing_ok=True)
+            return open_session(model, config)
         raise ModelError(f"cannot load the formula model {model}: {exc}") from exc
     written = options.optimized_model_filepath
     if written and Path(written).is_file():

@@ -1,0 +1,69 @@
+"""What makes recognition faster keeps its answers: the early beam stop, the encoder's shared
+pass (memo.py) and the cached optimized graphs (session.py), on the shipped model and images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from scipix.bench import packaged_images
+from scipix.recognition import BeamConfig, FormulaRecognizer, SessionConfig
+from scipix.recognition.session import cached_graph
+
+
+@pytest.fixture(scope="module")
+def images() -> list[np.ndarray]:
+    return [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in packaged_images()[6:9]]
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> FormulaRecognizer:
+    return FormulaRecognizer.load()
+
+
+def test_early_stop_reads_as_the_exact_stop(
+    recognizer: FormulaRecognizer, images: list[np.ndarray]
+) -> None:
+    exact = FormulaRecognizer.load(beam=BeamConfig(early_stop=False))
+    for image in images:
+        [fast], [slow] = recognizer.recognize([image]), exact.recognize([image])
+        assert fast.latex == slow.latex
+        assert fast.hypotheses[0].score == pytest.approx(slow.hypotheses[0].score, abs=1e-6)
+
+
+def test_an_embedding_pass_serves_the_next_reading_once(
+    recognizer: FormulaRecognizer, images: list[np.ndarray]
+) -> None:
+    image = images[0]
+    [plain] = recognizer.recognize([image])
+    assert not recognizer.memo._items
+    recognizer.embed([image])
+    assert len(recognizer.memo._items) == 1
+    [shared] = recognizer.recognize([image])
+    assert not recognizer.memo._items  # taken: a repeated call reads again
+    assert shared.latex == plain.latex
+    assert shared.hypotheses[0].score == pytest.approx(plain.hypotheses[0].score, abs=1e-6)
+
+
+def test_optimized_graphs_are_cached_and_read_the_same(
+    tmp_path: Path, recognizer: FormulaRecognizer, images: list[np.ndarray]
+) -> None:
+    config = SessionConfig(threads=1, cache_dir=tmp_path)
+    first = FormulaRecognizer.load(sessions=config)
+    cached = sorted(p.name for p in tmp_path.iterdir())
+    assert cached == sorted(
+        cached_graph(recognizer.model_dir / name, tmp_path).name
+        for name in ("encoder.onnx", "decoder.onnx")
+    )
+    again = FormulaRecognizer.load(sessions=config)  # from the cached graphs
+    assert again.version == recognizer.version
+    for model in (first, again):
+        assert [r.latex for r in model.recognize(images)] == [
+            r.latex for r in recognizer.recognize(images)
+        ]
+    (tmp_path / cached[0]).write_bytes(b"damaged")
+    assert FormulaRecognizer.load(sessions=config).version == recognizer.version
+    assert (tmp_path / cached[0]).stat().st_size > 1000  # written again
