@@ -30,8 +30,8 @@ from scipix.learning.agent import LearnAgent
 from scipix.learning.loop import LearningLoop, checked_latex
 from scipix.learning.recall import upright
 from scipix.learning.store import Correction
-from scipix.memory.cache import LOCAL_SCOPE, ResultCache, context_of
-from scipix.memory.embedding import gray_embedding
+from scipix.memory.cache import ResultCache
+from scipix.memory.serving import cache_lookup, cached_many, cached_one, trajectory_of_hit
 from scipix.pipeline.agents import PreprocessAgent, PreprocessDefaults, RecognizeAgent
 from scipix.pipeline.detect import DetectAgent
 from scipix.pipeline.generate import GenerateAgent, ValidateAgent
@@ -228,16 +228,9 @@ class Scipix:
         cache = self.result_cache()
         if cache is None:
             return self._recognize(image, opts, scope)
-        agent = self.agents[0]
-        assert isinstance(agent, PreprocessAgent)
-        exif = agent.defaults.for_options(opts).exif_orientation
-        return cache.recognize(
-            scope or LOCAL_SCOPE,
-            context_of(self.version, opts, self.settings.ocr, self.settings.preprocessing),
-            lambda: decode_image(image, agent.defaults.limits, exif).gray,
-            lambda gray: gray_embedding(self.formula_recognizer(), gray),
-            lambda: self._recognize(image, opts, scope),
-        )
+        look = cache_lookup(self, cache, opts, scope)
+        recognize = lambda: self._recognize(image, opts, scope)  # noqa: E731
+        return cached_one(cache, lambda: look(image), recognize, trajectory_of_hit(self, scope))
 
     def _recognize(self, image: ImageSource, opts: RecognizeOptions, scope: str | None) -> Result:
         job = run_inline(self.agents, self._job(0, image, opts, scope))
@@ -256,7 +249,9 @@ class Scipix:
                 self._cache_failed = True
                 return None
             if store is not None:
-                self._cache = ResultCache(store, self.settings.memory)
+                learning = self.learning
+                corrected = learning.corrected_at if learning is not None else None
+                self._cache = ResultCache(store, self.settings.memory, corrected)
         return self._cache
 
     def recognize_ink(self, ink: Ink, options: RecognizeOptions | None = None) -> Result:
@@ -280,19 +275,29 @@ class Scipix:
         workers: int | None = None,
         stats: RunStats | None = None,
         runtime: Runtime | None = None,
+        scope: str | None = None,
     ) -> Iterator[Result]:
         """Recognize many images on ``workers`` threads per stage; results in input order,
         failures as results with ``error``/``error_info`` (the batch always goes on).
         ``stats`` (``pipeline.runtime.new_stats()``) collects per-agent counts and times.
-        ``runtime``: another runtime than local threads (``pipeline.ray_runtime.RayRuntime``)."""
+        ``runtime``: another runtime than local threads (``pipeline.ray_runtime.RayRuntime``).
+        ``scope`` and the result cache as in :meth:`recognize` (hits are not in ``stats``)."""
         self._check_open()
         opts = self.effective_options(options)
         perf = self.settings.performance
-        if runtime is None:
-            runtime = LocalRuntime(workers or self.workers, perf.queue_size)
-        jobs = (self._job(i, image, opts) for i, image in enumerate(images))
-        for envelope in runtime.run(self.agents, jobs, stats):
-            yield self._result(envelope)
+        run = runtime or LocalRuntime(workers or self.workers, perf.queue_size)
+
+        def recognize(sources: Iterable[ImageSource]) -> Iterator[Result]:
+            jobs = (self._job(i, image, opts, scope) for i, image in enumerate(sources))
+            for envelope in run.run(self.agents, jobs, stats):
+                yield self._result(envelope)
+
+        cache = self.result_cache()
+        if cache is None:
+            yield from recognize(images)
+            return
+        look = cache_lookup(self, cache, opts, scope)
+        yield from cached_many(cache, images, look, recognize, trajectory_of_hit(self, scope))
 
     @staticmethod
     def _result(envelope: Envelope) -> Result:

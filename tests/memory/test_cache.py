@@ -91,6 +91,7 @@ def test_expired_results_are_not_served_and_purged(sp: Scipix) -> None:
 
 
 def test_with_the_cache_off_results_are_remembered_but_never_served(tmp_path: Path) -> None:
+    from scipix.imaging.page import Page
     from scipix.memory import MemoryStore
     from scipix.memory.cache import ResultCache
     from scipix.schema import Result
@@ -98,6 +99,7 @@ def test_with_the_cache_off_results_are_remembered_but_never_served(tmp_path: Pa
 
     gray = np.full((40, 120), 255, np.uint8)
     gray[15:25, 10:110] = 0
+    page = Page(gray, "hash", "array")
     vector = np.ones(16, np.float32)
     calls: list[int] = []
 
@@ -108,9 +110,49 @@ def test_with_the_cache_off_results_are_remembered_but_never_served(tmp_path: Pa
     with MemoryStore.open(tmp_path / "m") as store:
         cache = ResultCache(store, MemorySettings(cache=False))
         for _ in range(2):
-            result = cache.recognize("s", "ctx", lambda: gray, lambda g: vector, recognize)
+            result = cache.recognize("s", "ctx", lambda: page, lambda g: vector, recognize)
             assert result.cached is None
         assert len(calls) == 2 and store.count(READING, "s") == 1
         served = ResultCache(store, MemorySettings())
-        assert served.recognize("s", "ctx", lambda: gray, lambda g: vector, recognize).cached
+        assert served.recognize("s", "ctx", lambda: page, lambda g: vector, recognize).cached
         assert len(calls) == 2
+
+
+def test_a_cached_hit_leaves_a_trajectory_marked_cache(sp: Scipix) -> None:
+    first = sp.recognize(QUADRATIC, scope="t6")
+    hit = sp.recognize(QUADRATIC.read_bytes(), scope="t6")
+    assert hit.cached is True and sp.learning is not None
+    kept = sp.learning.store.trajectory(hit.request_id)
+    original = sp.learning.store.trajectory(first.request_id)
+    assert kept is not None and original is not None and original.source == "model"
+    assert (kept.source, kept.strategy, kept.nbest, kept.scope) == ("cache", "cache", (), "t6")
+    assert kept.chosen == first.latex and kept.input_hash == original.input_hash
+
+
+def test_a_hash_only_correction_replaces_the_cached_result(sp: Scipix) -> None:
+    from scipix.learning.loop import same_reading
+
+    first = sp.recognize(QUADRATIC, scope="t7")
+    assert sp.recognize(QUADRATIC, scope="t7").cached is True
+    fixed = "x^{2}-5x+6=1"
+    sp.correct(fixed, scope="t7", request_id=first.request_id)  # no image: by its hash only
+    after = sp.recognize(QUADRATIC, scope="t7")
+    assert after.cached is None and after.corrected is True
+    assert after.latex is not None and same_reading(after.latex, fixed)
+    again = sp.recognize(QUADRATIC, scope="t7")  # the corrected result is what is cached now
+    assert again.cached is True and again.latex == after.latex
+    assert sp.recognize(QUADRATIC, scope="t8").corrected is None  # another scope: untouched
+
+
+def test_recognize_many_serves_from_the_cache_in_input_order(sp: Scipix) -> None:
+    other, third = text_png("y = a + 2"), text_png("q = 3 b")
+    first = list(sp.recognize_many([QUADRATIC, other], scope="t9"))
+    assert [r.cached for r in first] == [None, None]
+    mixed = list(sp.recognize_many([QUADRATIC, third, b"not an image", other], scope="t9"))
+    assert [r.cached for r in mixed] == [True, None, None, True]
+    assert mixed[0].latex == first[0].latex and mixed[3].latex == first[1].latex
+    assert mixed[2].error_info is not None and mixed[1].latex
+    assert sp.recognize(third, scope="t9").cached is True  # the batch's miss was filed
+    assert sp.learning is not None
+    kept = sp.learning.store.trajectory(mixed[3].request_id)
+    assert kept is not None and kept.source == "cache"

@@ -17,15 +17,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scipix.errors import LatexError
+from scipix.errors import LatexError, StoreError
 from scipix.latex import NormalizeOptions, check, model_tokens
 from scipix.learning.calibration import CALIBRATION_FILE, Calibrator, packaged_calibration
 from scipix.learning.recall import CorrectionMemory, Fingerprint, Gray, png_bytes, thumbnail
-from scipix.learning.store import Correction, LearningStore
+from scipix.learning.store import Correction, LearningStore, Trajectory
 
 if TYPE_CHECKING:
     from scipix.memory import MemoryStore
     from scipix.recognition import FormulaRecognizer
+    from scipix.schema import Result
     from scipix.settings.model import LearningSettings
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,37 @@ class LearningLoop:
         stored = self.store.correction(correction_id)
         assert stored is not None  # just written
         return stored
+
+    def corrected_at(self, scope: str | None) -> float:
+        """When a correction that applies to a caller in ``scope`` was last taken (hash-only
+        ones too), 0 if never: the result cache serves nothing filed before it."""
+        return self.store.last_correction(self.scope_of(scope))
+
+    def record_cached(
+        self, result: Result, scope: str | None, input_hash: str, version: str, latency_ms: float
+    ) -> None:
+        """Record a result served from the result cache: a cheap trajectory (no n-best, no
+        strategies), ``strategy`` and ``source`` ``cache``; a store failure is only logged."""
+        value = result.confidence_raw if result.confidence_raw is not None else result.confidence
+        trajectory = Trajectory(
+            request_id=result.request_id,
+            scope=self.scope_of(scope),
+            input_hash=input_hash,
+            model_version=version,
+            kind=None,
+            strategy="cache",
+            tried=(),
+            nbest=(),
+            chosen=result.latex if result.latex is not None else (result.text or ""),
+            raw_confidence=float(value or 0.0),
+            confidence=float(result.confidence or 0.0),
+            latency_ms=latency_ms,
+            source="cache",
+        )
+        try:
+            self.store.record(trajectory)
+        except StoreError as exc:
+            log.warning("trajectory of %s not recorded: %s", result.request_id, exc)
 
     def find_correction(self, scope: str, input_hash: str, page: Gray) -> Correction | None:
         """The correction that answers this input in ``scope`` (exact hash, else near-identical

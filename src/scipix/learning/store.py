@@ -230,6 +230,15 @@ class LearningStore(SqliteFile):
         )
         return row is not None
 
+    def last_correction(self, scope: str) -> float:
+        """When the newest correction in ``scope`` was taken; 0 when it has none."""
+        row = (
+            self.connection()
+            .execute("SELECT max(created_at) FROM corrections WHERE scope = ?", (scope,))
+            .fetchone()
+        )
+        return float(row[0]) if row is not None and row[0] is not None else 0.0
+
     def delete_correction(self, correction_id: int) -> bool:
         with self.write() as conn:
             cur = conn.execute("DELETE FROM corrections WHERE id = ?", (correction_id,))

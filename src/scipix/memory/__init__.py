@@ -44,7 +44,8 @@ results stale).
 HNSW index; a kind of at least ``reduce_from`` entries is indexed projected on its
 ``reduce_dims`` principal axes (:mod:`scipix.memory.projection`: fitted on the stored vectors,
 persisted, refitted when they drift) and an approximate index (projected, i8 or f16) gives
-``rerank`` candidates per result to an exact f32 re-rank; ``persist_every`` how often it is saved; ``dir`` where the service keeps its store
+``rerank`` candidates per result to an exact f32 re-rank; ``persist_every`` how often it is
+saved; ``dir`` where the service keeps its store
 (unset: ``<runtime.data_dir>/memory``, :func:`memory_dir`).
 
 Durability: SQLite (WAL) holds every entry with its vector; the usearch index files are a cache

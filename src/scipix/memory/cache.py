@@ -36,7 +36,7 @@ from pydantic import BaseModel
 
 from scipix.errors import LatexError, ScipixError, StoreError
 from scipix.imaging.decode import pixel_hash
-from scipix.imaging.page import Gray
+from scipix.imaging.page import Gray, Page
 from scipix.memory.embedding import ink_thumbnail, latex_embedding
 from scipix.memory.index import Vector
 from scipix.memory.search import READING, RESULT, canonical
@@ -64,6 +64,20 @@ PURGE_EVERY = 64
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """What :meth:`ResultCache.lookup` found: the ``hit`` (None: recognize it), and what
+    :meth:`ResultCache.keep` files the new result under (``key`` None: the image could not be
+    decoded or the memory failed, nothing is filed); ``input_hash`` is the decoded page's hash
+    (the trajectory's)."""
+
+    hit: Result | None = None
+    key: CacheKey | None = None
+    embedding: Vector | None = None
+    thumb: Thumbnail | None = None
+    input_hash: str | None = None
+
+
+@dataclass(frozen=True)
 class CacheKey:
     """Where a result is filed: its scope, context and pixel hash."""
 
@@ -87,8 +101,16 @@ def context_of(*parts: object) -> str:
 class ResultCache:
     """Results by pixel hash and by image embedding (see the module docstring)."""
 
-    def __init__(self, store: MemoryStore, settings: MemorySettings) -> None:
+    def __init__(
+        self,
+        store: MemoryStore,
+        settings: MemorySettings,
+        corrected_at: Callable[[str], float] | None = None,
+    ) -> None:
+        """``corrected_at(scope)``: when the learning loop last took a correction that applies
+        to ``scope`` (hash-only ones too); results filed before it are stale."""
         self.store = store
+        self.corrected_at = corrected_at
         self.ttl_s = settings.cache_ttl_s
         self.max_entries = settings.cache_max_entries
         self.threshold = settings.near_duplicate
@@ -126,6 +148,8 @@ class ResultCache:
     def _fresh(self, scope: str, filed: float) -> bool:
         """Filed within the TTL and after the scope's last correction."""
         if filed < time.time() - self.ttl_s:
+            return False
+        if self.corrected_at is not None and filed <= self.corrected_at(scope):
             return False
         return filed > self.store.last_change(CORRECTION_KIND, scope)
 
@@ -184,36 +208,54 @@ class ResultCache:
         result = Result.model_validate(data)
         return result.model_copy(update={"request_id": new_request_id(), "cached": True})
 
+    def lookup(
+        self,
+        scope: str,
+        context: str,
+        decode: Callable[[], Page],
+        embed: Callable[[Gray], Vector],
+    ) -> Lookup:
+        """The cached result for the same (or a near-identical) image in ``scope`` and
+        ``context``, and what to file a new result under; ``decode`` and ``embed`` give the
+        image's page and embedding. An image that cannot be decoded or embedded gives an empty
+        :class:`Lookup` (recognition reports the error its own way); a memory that fails is
+        logged, never failing the request."""
+        try:
+            page = decode()
+            key = CacheKey(scope, context, pixel_hash(page.gray))
+            thumb = ink_thumbnail(page.gray)
+            hit = self.exact(key)
+            if hit is not None:
+                return Lookup(hit, key, None, thumb, page.hash)
+            embedding = embed(page.gray)
+            return Lookup(self.near(key, embedding, thumb), key, embedding, thumb, page.hash)
+        except (ScipixError, sqlite3.Error) as exc:
+            if isinstance(exc, StoreError | sqlite3.Error):
+                log.warning("result cache unavailable: %s", exc)
+            return Lookup()
+
+    def keep(self, found: Lookup, result: Result) -> None:
+        """File ``result``, read for a missed :meth:`lookup` (logged when the memory fails)."""
+        if found.hit is not None or found.key is None or found.embedding is None:
+            return
+        assert found.thumb is not None  # set with the embedding
+        try:
+            self.remember(found.key, found.embedding, found.thumb, result)
+        except (StoreError, sqlite3.Error, OSError) as exc:
+            log.warning("result not cached: %s", exc)
+
     def recognize(
         self,
         scope: str,
         context: str,
-        decode: Callable[[], Gray],
+        decode: Callable[[], Page],
         embed: Callable[[Gray], Vector],
         recognize: Callable[[], Result],
     ) -> Result:
-        """``recognize()``'s result, or the cached one for the same (or a near-identical) image
-        in ``scope`` and ``context``; ``decode`` and ``embed`` give the image's pixels and
-        embedding. An image that cannot be decoded or embedded is left to ``recognize`` (which
-        reports the error its own way); a memory that fails is logged and skipped, never
-        failing the request."""
-        try:
-            gray = decode()
-            key = CacheKey(scope, context, pixel_hash(gray))
-            thumb = ink_thumbnail(gray)
-            hit = self.exact(key)
-            if hit is None:
-                embedding = embed(gray)
-                hit = self.near(key, embedding, thumb)
-        except (ScipixError, sqlite3.Error) as exc:
-            if isinstance(exc, StoreError | sqlite3.Error):
-                log.warning("result cache unavailable: %s", exc)
-            return recognize()
-        if hit is not None:
-            return hit
+        """``recognize()``'s result, or the cached one (:meth:`lookup`, then :meth:`keep`)."""
+        found = self.lookup(scope, context, decode, embed)
+        if found.hit is not None:
+            return found.hit
         result = recognize()
-        try:
-            self.remember(key, embedding, thumb, result)
-        except (StoreError, sqlite3.Error, OSError) as exc:
-            log.warning("result not cached: %s", exc)
+        self.keep(found, result)
         return result
