@@ -7,6 +7,7 @@ accepts it (compressed once per file version, kept in memory), with an ETag."""
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ def formula_recognizer(request: Request) -> Any:
 
 
 @router.get("/web/local/manifest")
-async def manifest(request: Request) -> JSONResponse:
+async def manifest(request: Request) -> Response:
     """The model to run in the browser and where its files are; ``ort.missing`` lists the
     onnxruntime-web files not installed (then the page's switch is disabled and says why)."""
     recognizer = await anyio.to_thread.run_sync(formula_recognizer, request)
@@ -59,7 +60,12 @@ async def manifest(request: Request) -> JSONResponse:
         },
         "limits": {"max_pixels": limits.max_pixels, "max_bytes": limits.max_bytes},
     }
-    return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+    data = json.dumps(body, separators=(",", ":")).encode()
+    headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    return Response(data, media_type="application/json", headers=headers)
 
 
 @router.get("/web/local/model/{name}")
