@@ -39,6 +39,10 @@ from scipix.imaging.page import Page
 MAX_PAGE_POINTS = 14_400.0
 #: The most pixels one page is rendered to (the resolution is lowered to stay under it).
 MAX_RENDER_PIXELS = 40_000_000
+#: PDFium keeps what it parsed for every page loaded (fonts, images, content streams) until its
+#: document is closed: about 0.4 MB a page of a paper. After this many page loads the document
+#: is opened again from its bytes, so memory stays flat however long the document.
+REOPEN_AFTER_LOADS = 64
 #: PDF's signature may follow some junk, but only within the first KiB.
 PDF_MAGIC_WITHIN = 1024
 
@@ -59,6 +63,20 @@ class OpenedDocument:
     pdf: pdfium.PdfDocument | None = None
     image: Page | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    data: bytes | None = field(default=None, repr=False)  # the PDF's bytes, to open it again
+    loads: int = 0
+
+    def load_page(self, index: int) -> pdfium.PdfPage:
+        """PDF page ``index``; call with :attr:`lock` held and close the page before releasing
+        it. Every :data:`REOPEN_AFTER_LOADS` loads the document is opened afresh (PDFium's
+        per-document caches let go)."""
+        assert self.pdf is not None
+        if self.data is not None and self.loads >= REOPEN_AFTER_LOADS:
+            self.pdf.close()
+            self.pdf = pdfium.PdfDocument(self.data)
+            self.loads = 0
+        self.loads += 1
+        return self.pdf[index]
 
     def page_size(self, index: int) -> tuple[float, float]:
         """Page ``index``'s (width, height) in points (an image: in pixels at 72 dpi)."""
@@ -104,7 +122,7 @@ def open_document(data: bytes, *, max_pages: int, max_bytes: int) -> OpenedDocum
     except BaseException:
         pdf.close()
         raise
-    return OpenedDocument("pdf", count, pdf=pdf)
+    return OpenedDocument("pdf", count, pdf=pdf, data=data)
 
 
 def _load_pdf(data: bytes) -> pdfium.PdfDocument:
@@ -175,12 +193,12 @@ def render_page(doc: OpenedDocument, index: int, dpi: float) -> tuple[Gray, floa
     if width * height * scale * scale > MAX_RENDER_PIXELS:
         scale = (MAX_RENDER_PIXELS / (width * height)) ** 0.5
     with doc.lock:
-        page = doc.pdf[index]
+        page = doc.load_page(index)
         try:
             bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=False)
-            gray = np.array(
-                bitmap.to_numpy()[:, :, 0] if bitmap.to_numpy().ndim == 3 else bitmap.to_numpy()
-            )
+            pixels = bitmap.to_numpy()
+            gray = np.array(pixels[:, :, 0] if pixels.ndim == 3 else pixels)
+            bitmap.close()
         finally:
             page.close()
     return gray.astype(np.uint8, copy=False), scale

@@ -95,7 +95,7 @@ def page_glyphs(doc: OpenedDocument, index: int) -> tuple[list[Glyph], float, fl
     and the page's width and height in points."""
     assert doc.pdf is not None
     with doc.lock:
-        page = doc.pdf[index]
+        page = doc.load_page(index)
         try:
             width, height = page.get_size()
             textpage = page.get_textpage()
