@@ -11,6 +11,7 @@ the tests skip here, but fail under CI (``$CI`` set), where setup.sh has install
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import struct
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from scipix.errors import InputError
 from scipix.imaging.decode import decode_image
@@ -129,6 +131,12 @@ def test_the_browser_reads_as_python_does(
     assert not any("/v3/" in u for u in seen["allowed"]), seen["allowed"]
 
 
+def png(gray: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("L", (160, 48), gray).save(buf, "PNG")
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "name", "mime"),
     [
@@ -136,17 +144,23 @@ def test_the_browser_reads_as_python_does(
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "paper.pdf", "application/pdf"),
         (png_header(10_000, 5_000), "huge.png", "image/png"),
         (b"\x00\x01\x02\x03garbage\xff\xfe", "blob.bin", "application/octet-stream"),
+        (b"", "empty.png", "image/png"),
+        (png(255), "white.png", "image/png"),
+        (png(90), "grey.png", "image/png"),
     ],
 )
 def test_bad_input_is_refused_as_the_server_refuses_it(
-    local_page: tuple[Any, dict[str, Any]], data: bytes, name: str, mime: str
+    local_page: tuple[Any, dict[str, Any]],
+    recognizer: RecognitionService,
+    data: bytes,
+    name: str,
+    mime: str,
 ) -> None:
     page, _ = local_page
     with pytest.raises(InputError) as refused:
-        decode_image(data)
+        recognizer.recognize(data)  # what the server answers for the same file
     status = drop(page, data, name, mime)
-    expected = f"Error: {refused.value.error_id}: {refused.value.message}"
-    assert status == expected
+    assert status == f"Error: {refused.value.error_id}: {refused.value.message}"
     assert page.is_hidden("#result")
 
 

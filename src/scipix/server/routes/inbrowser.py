@@ -16,6 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from scipix.errors import ModelError
+from scipix.imaging.enhance import MIN_INK_CONTRAST
+from scipix.imaging.preprocess import no_content
 from scipix.recognition.portable import (
     MANIFEST_FORMAT,
     MODEL_FILES,
@@ -58,7 +60,12 @@ async def manifest(request: Request) -> Response:
             "missing": missing,
             "install": ORT_INSTALL if missing else None,
         },
-        "limits": {"max_pixels": limits.max_pixels, "max_bytes": limits.max_bytes},
+        "limits": {
+            "max_pixels": limits.max_pixels,
+            "max_bytes": limits.max_bytes,
+            "min_contrast": MIN_INK_CONTRAST,
+            "no_content": no_content().message,
+        },
     }
     data = json.dumps(body, separators=(",", ":")).encode()
     headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}

@@ -165,8 +165,18 @@ export class LocalRecognizer {
   // Bytes of an image file -> {latex, tokens, confidence, ms}; InputError for a bad image.
   async recognize(bytes) {
     const started = performance.now();
-    const { gray, width, height } = await decodeGray(bytes, this.manifest.limits);
-    const found = await this.read(gray, width, height, this.beam);
+    const { limits } = this.manifest;
+    const { gray, width, height } = await decodeGray(bytes, limits);
+    let [low, high] = [255, 0];
+    for (const v of gray) { if (v < low) low = v; if (v > high) high = v; }
+    if (high - low < limits.min_contrast) throw new InputError("image_no_content", limits.no_content);
+    let found;
+    try {
+      found = await this.read(gray, width, height, this.beam);
+    } catch (err) { // no pixel dark enough to be ink: said as the server says it
+      if (err.id === "image_no_content") throw new InputError(err.id, limits.no_content);
+      throw err;
+    }
     found.timings.decode = found.started - started;
     found.ms = performance.now() - started;
     return found;
