@@ -3,6 +3,7 @@ grammar (``static/local-grammar.js``, run by Node) against Python's on random to
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import random
@@ -125,3 +126,70 @@ def test_the_javascript_grammar_allows_what_python_allows(
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == expected
+
+
+PREPARE_CHECK = """
+import { prepareImage } from "%s";
+import fs from "fs";
+const { spec, images } = JSON.parse(fs.readFileSync(process.argv[2]));
+const out = images.map(({ gray, width, height }) => {
+  const made = prepareImage(Uint8Array.from(Buffer.from(gray, "base64")), width, height, spec);
+  const data = Array.from(made.data, (v) => Math.round(v * 255));
+  return { width: made.width, height: made.height, data };
+});
+console.log(JSON.stringify(out));
+"""
+
+
+def drawn(text: str, scale: float, thickness: int, invert: bool) -> np.ndarray:
+    """Text drawn by OpenCV at a given size (glyphs from ~5 to ~40 px: read as they are,
+    shrunk with INTER_AREA or enlarged with INTER_CUBIC by the pre-processing)."""
+    import cv2
+
+    size, _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    image = np.full((size[1] * 2 + 10, size[0] + 20), 255, dtype=np.uint8)
+    cv2.putText(image, text, (10, size[1] + 5), cv2.FONT_HERSHEY_SIMPLEX, scale, 0, thickness)
+    return 255 - image if invert else image
+
+
+def test_the_javascript_preprocessing_gives_pythons_input(
+    needs_model: RecognitionService, tmp_path: Path
+) -> None:
+    """prepare_image in JavaScript (polarity, ink box, glyph height, OpenCV's resize, margin):
+    the same pixels as Python's when shrinking or keeping the size; enlarging (INTER_CUBIC, which
+    OpenCV runs through Intel IPP here) within 1/255 on at most 1 % of the pixels."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed (scripts/setup.sh installs it)")
+    formula = needs_model.formula_recognizer()  # type: ignore[attr-defined]
+    cases = [(0.25, 1, False), (0.4, 1, True), (0.5, 1, False), (1.0, 2, False), (1.6, 3, True)]
+    grays = [drawn("x+y=2ab", s, t, inv) for s, t, inv in cases]
+    images = [
+        {"gray": base64.b64encode(g.tobytes()).decode(), "width": g.shape[1], "height": g.shape[0]}
+        for g in grays
+    ]
+    (tmp_path / "images.json").write_text(
+        json.dumps({"spec": formula.input_spec, "images": images})
+    )
+    script = tmp_path / "prepare.mjs"
+    script.write_text(PREPARE_CHECK % (static_dir() / "local-prepare.js").as_uri())
+    run = subprocess.run(
+        [node, str(script), str(tmp_path / "images.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    enlarged = 0
+    for gray, made in zip(grays, json.loads(run.stdout), strict=True):
+        python = np.rint(formula.prepare([gray])[0] * 255).astype(int)
+        assert (made["height"], made["width"]) == python.shape
+        got = np.asarray(made["data"]).reshape(python.shape)
+        differ = int((got != python).sum())
+        factor = python.shape[1] / gray.shape[1]  # > 1 when the crop was enlarged
+        if factor > 1.0:
+            enlarged += 1
+            assert np.abs(got - python).max() <= 1 and differ <= 0.01 * got.size
+        else:
+            assert differ == 0
+    assert 0 < enlarged < len(grays)  # both resize paths were exercised
