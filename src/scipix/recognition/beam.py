@@ -107,7 +107,7 @@ def beam_search(
             allowed = rules.masks([s for row in states for s in row], cfg.max_tokens - t - 2)
             logp[~allowed.reshape(batch, k, vocab)] = -np.inf
         total = (scores[:, :, None] + logp).reshape(batch, k * vocab)
-        top = np.argsort(-total, axis=1)[:, : 2 * k]
+        top = best_first(total, 2 * k)
         order = np.zeros((batch, k), dtype=np.int64)
         new_tokens = np.full((batch, k), cfg.eos, dtype=np.int64)
         new_scores = np.full((batch, k), -np.inf)
@@ -152,6 +152,16 @@ def beam_search(
                     norm = scores[b, j] / length_norm(len(history[b][j]), cfg.length_penalty)
                     items[b].finished.append(RawHypothesis(history[b][j], logps[b][j], norm))
     return [sorted(it.finished, key=lambda h: -h.score)[: cfg.n_best] for it in items]
+
+
+def best_first(total: npt.NDArray[np.float64], count: int) -> npt.NDArray[np.int64]:
+    """Per row, the indices of the ``count`` highest values, highest first (a partition, then
+    a sort of those few: the row holds beams x vocabulary values)."""
+    if count >= total.shape[1]:
+        return np.argsort(-total, axis=1)
+    part = np.argpartition(-total, count - 1, axis=1)[:, :count]
+    order = np.argsort(-np.take_along_axis(total, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
 
 
 def done(
