@@ -193,3 +193,13 @@ def test_the_javascript_preprocessing_gives_pythons_input(
         else:
             assert differ == 0
     assert 0 < enlarged < len(grays)  # both resize paths were exercised
+
+
+def test_the_model_is_not_handed_out_when_switched_off(
+    tmp_path: Path, recognizer: RecognitionService
+) -> None:
+    app = build_app(tmp_path / "data", recognizer, browser_model=False)
+    with TestClient(app) as client:
+        for path in ("/web/local/manifest", "/web/local/model/encoder.onnx"):
+            answer = client.get(path)
+            assert answer.status_code == 404 and "server.browser_model" in answer.json()["error"]

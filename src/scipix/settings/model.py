@@ -140,6 +140,9 @@ class ServerSettings(Section):
     url_max_bytes: int = Field(10_000_000, ge=1)
     rate_limit_per_minute: int = Field(600, ge=1, description="Requests per key per minute.")
     history: bool = Field(True, description="Keep results for /v3/ocr-results.")
+    browser_model: bool = Field(
+        True, description="Hand the formula model to the web page (in-browser recognition)."
+    )
     pdf_stall_s: float = Field(
         600.0, gt=0, description="A PDF with no page finished for this long ends in error."
     )

@@ -35,6 +35,9 @@ MEDIA_TYPES = {".mjs": "text/javascript", ".wasm": "application/wasm"}
 _gzipped: dict[tuple[str, int, int], bytes] = {}
 
 
+OFF = "in-browser recognition is off on this server (server.browser_model = false)"
+
+
 def formula_recognizer(request: Request) -> Any:
     state = server_state(request)
     load = getattr(state.service, "formula_recognizer", None)
@@ -47,6 +50,8 @@ def formula_recognizer(request: Request) -> Any:
 async def manifest(request: Request) -> Response:
     """The model to run in the browser and where its files are; ``ort.missing`` lists the
     onnxruntime-web files not installed (then the page's switch is disabled and says why)."""
+    if not server_state(request).settings.server.browser_model:
+        return JSONResponse({"error": OFF}, 404)
     recognizer = await anyio.to_thread.run_sync(formula_recognizer, request)
     model = await anyio.to_thread.run_sync(describe, recognizer)
     limits = server_state(request).settings.preprocessing
@@ -77,6 +82,8 @@ async def manifest(request: Request) -> Response:
 
 @router.get("/web/local/model/{name}")
 async def model_file(name: str, request: Request) -> Response:
+    if not server_state(request).settings.server.browser_model:
+        return JSONResponse({"error": OFF}, 404)
     if name not in MODEL_FILES:
         return JSONResponse({"error": f"no model file {name!r} (there are {MODEL_FILES})"}, 404)
     recognizer = await anyio.to_thread.run_sync(formula_recognizer, request)
