@@ -1,6 +1,6 @@
 """The learning loop (issue 17) on held-out data: calibration, strategies, correction memory.
 
-    python3 benchmarks/learning.py calibrate [--fit] [--per-condition 80]
+    python3 benchmarks/learning.py calibrate [--fit] [--per-condition 80] [--file CAL.json]
     python3 benchmarks/learning.py strategies [--per-condition 40]
     python3 benchmarks/learning.py memory [--part check] [--corrections 100] [--negatives 1000]
 
@@ -10,8 +10,10 @@ fitted or chosen on the ``tune`` half and reported on the ``check`` half; never 
 ../shared/data/bench.
 
 - ``calibrate``: raw confidence vs exactly right on ``check`` (and, with ``--fit``, first fits the
-  isotonic calibration on ``tune`` and writes ``src/scipix/weights/calibration.json``): ECE before
-  and after, the auto-accept threshold's precision and coverage, a reliability plot PNG.
+  isotonic calibration on ``tune`` and writes ``src/scipix/weights/calibration.json``, or
+  ``--file``, with a curve per picture kind that has enough readings): ECE raw, with the global
+  curve and per kind (overall, per classifier kind and per condition), the auto-accept
+  threshold's precision and coverage, a reliability plot PNG.
 - ``strategies``: exact match with and without the strategies (wider beam, re-ranking by
   rendering) on the hard kinds of ``check``, and the paired extra time (p50, and over the
   readings the strategies ran on).
@@ -70,12 +72,14 @@ def read_all(sp: Scipix, pictures: list[Picture]) -> list[dict[str, Any]]:
             latex = r.latex or ""
             raw = r.confidence_raw if r.confidence_raw is not None else r.confidence
             conf = r.confidence or 0.0
+            ok = True
         except ScipixError:
-            latex, raw, conf = "", 0.0, 0.0
+            latex, raw, conf, ok = "", 0.0, 0.0, False
         ms = (time.perf_counter() - start) * 1000.0
         rows.append(
             {
                 "condition": p.condition,
+                "kind": r.preprocessing.kind if ok and r.preprocessing is not None else None,
                 "right": same_reading(latex, p.latex) if latex else False,
                 "raw": float(raw or 0.0),
                 "confidence": float(conf),
@@ -90,6 +94,7 @@ def read_all(sp: Scipix, pictures: list[Picture]) -> list[dict[str, Any]]:
 
 
 def calibrate(args: argparse.Namespace) -> None:
+    path = Path(args.file) if args.file else packaged_calibration()
     with tempfile.TemporaryDirectory() as tmp:
         sp = service(Path(tmp), learning=False)
         version = sp.version
@@ -102,10 +107,11 @@ def calibrate(args: argparse.Namespace) -> None:
                 [r["right"] for r in rows],
                 0.95,
                 {"tune_pictures": len(rows), "per_condition": args.per_condition},
+                [r["kind"] for r in rows],
             )
-            cal.save(packaged_calibration())
-            print(f"fitted on {len(rows)} tune pictures -> {packaged_calibration()}")
-        cal_or_none = Calibrator.load(packaged_calibration(), version)
+            cal.save(path)
+            print(f"fitted on {len(rows)} tune pictures -> {path}; own curves: {sorted(cal.kinds)}")
+        cal_or_none = Calibrator.load(path, version)
         if cal_or_none is None:
             raise SystemExit("no calibration for this model: run with --fit")
         cal = cal_or_none
@@ -113,22 +119,30 @@ def calibrate(args: argparse.Namespace) -> None:
         rows = read_all(sp, check)
     raw = [r["raw"] for r in rows]
     right = [float(r["right"]) for r in rows]
-    probs = [cal.probability(c) for c in raw]
+    kinds = [r["kind"] for r in rows]
+    glob = [cal.probability(c) for c in raw]
+    probs = [cal.for_kind(k).probability(c) for c, k in zip(raw, kinds, strict=True)]
     print(f"check: {len(rows)} pictures, {100 * np.mean(right):.1f} % exactly right")
     print(f"ECE raw {expected_calibration_error(raw, right):.4f}")
-    print(f"ECE calibrated {expected_calibration_error(probs, right):.4f} (target <= 0.05)")
-    for cond in sorted({r["condition"] for r in rows}):
-        idx = [i for i, r in enumerate(rows) if r["condition"] == cond]
-        p = [probs[i] for i in idx]
-        y = [right[i] for i in idx]
-        print(
-            f"  {cond}: n {len(idx)}, right {100 * np.mean(y):.1f} %, mean p {np.mean(p):.3f}, "
-            f"ECE {expected_calibration_error(p, y):.4f}"
-        )
-    accepted = [y for p, y in zip(probs, right, strict=True) if cal.accepts(p)]
+    print(f"ECE global curve {expected_calibration_error(glob, right):.4f}")
+    print(f"ECE calibrated (per kind) {expected_calibration_error(probs, right):.4f} (<= 0.05)")
+    for field in ("kind", "condition"):
+        for value in sorted({str(r[field]) for r in rows}):
+            idx = [i for i, r in enumerate(rows) if str(r[field]) == value]
+            y = [right[i] for i in idx]
+            eces = [expected_calibration_error([v[i] for i in idx], y) for v in (raw, glob, probs)]
+            print(
+                f"  {field} {value}: n {len(idx)}, right {100 * np.mean(y):.1f} %, "
+                f"mean p {np.mean([probs[i] for i in idx]):.3f}, ECE raw {eces[0]:.4f} "
+                f"global {eces[1]:.4f} per-kind {eces[2]:.4f}"
+            )
+    accepted = [
+        y for p, y, k in zip(probs, right, kinds, strict=True) if cal.for_kind(k).accepts(p)
+    ]
     if accepted:
         print(
-            f"auto_accept (p >= {cal.accept_above:.3f}): precision "
+            f"auto_accept (global p >= {cal.accept_above:.3f}, per kind "
+            f"{ {k: round(c.accept_above, 3) for k, c in cal.kinds.items()} }): precision "
             f"{100 * np.mean(accepted):.1f} %, coverage {100 * len(accepted) / len(rows):.1f} %"
         )
     plot(raw, probs, right, OUT / "reliability.png")
@@ -310,6 +324,9 @@ def main() -> None:
     parser.add_argument("--per-condition", type=int, default=80)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--fit", action="store_true", help="calibrate: fit on tune first")
+    parser.add_argument(
+        "--file", default=None, help="calibrate: the calibration to fit/check (default: shipped)"
+    )
     parser.add_argument("--budget-ms", type=float, default=1500.0)
     parser.add_argument("--part", default="check", choices=("tune", "check"))
     parser.add_argument("--corrections", type=int, default=100)

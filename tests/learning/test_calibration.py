@@ -85,7 +85,66 @@ def test_the_shipped_calibration_is_for_the_shipped_model(service: Scipix) -> No
     assert data["model_version"] == service.version
     result = service.recognize(png(render(r"x^{2}+1")))
     assert result.confidence_raw is not None and result.auto_accept is not None
-    cal = Calibrator.load(packaged_calibration(), service.version)
-    assert cal is not None
+    shipped = Calibrator.load(packaged_calibration(), service.version)
+    assert shipped is not None
+    cal = shipped.for_kind(result.preprocessing.kind if result.preprocessing else None)
     assert result.confidence == pytest.approx(cal.probability(result.confidence_raw), abs=1e-6)
     assert result.auto_accept == (result.confidence >= cal.accept_above)
+
+
+def test_a_kind_with_enough_readings_gets_its_own_curve(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    raw = rng.random(600)
+    kinds = np.array(["render"] * 300 + ["paper"] * 260 + ["handwriting"] * 40)
+    # the same raw confidence is worth more on a render than on a photo
+    chance = np.where(kinds == "render", np.sqrt(raw), raw**3)
+    right = rng.random(600) < chance
+    cal = Calibrator.fit("m", list(raw), list(right), 0.95, None, list(kinds))
+    assert sorted(cal.kinds) == ["paper", "render"]  # handwriting: too few readings
+    assert cal.for_kind("handwriting") is cal and cal.for_kind(None) is cal
+    assert cal.for_kind("render").probability(0.5) > cal.probability(0.5)
+    assert cal.for_kind("paper").probability(0.5) < cal.probability(0.5)
+    fresh = rng.random(2000)
+    fresh_kinds = np.where(rng.random(2000) < 0.5, "render", "paper")
+    fresh_right = rng.random(2000) < np.where(fresh_kinds == "render", np.sqrt(fresh), fresh**3)
+    for kind in ("render", "paper"):  # each kind's ECE on fresh readings: much lower
+        mask = fresh_kinds == kind
+        own = [cal.for_kind(kind).probability(c) for c in fresh[mask]]
+        glob = [cal.probability(c) for c in fresh[mask]]
+        ece_own = expected_calibration_error(own, fresh_right[mask])
+        assert ece_own < 0.6 * expected_calibration_error(glob, fresh_right[mask]), kind
+    cal.save(tmp_path / "calibration.json")
+    loaded = Calibrator.load(tmp_path / "calibration.json", "m")
+    assert loaded is not None and sorted(loaded.kinds) == ["paper", "render"]
+    assert loaded.for_kind("render").probability(0.3) == pytest.approx(
+        cal.for_kind("render").probability(0.3), abs=1e-5
+    )
+    assert loaded.for_kind("paper").accept_above == cal.for_kind("paper").accept_above
+
+
+def test_a_file_without_kinds_reads_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps({"model_version": "m", "xs": [0.0, 1.0], "ys": [0.1, 0.9]}))
+    cal = Calibrator.load(path, "m")
+    assert cal is not None and cal.kinds == {} and cal.for_kind("render") is cal
+    assert cal.probability(0.5) == pytest.approx(0.5)
+    Calibrator.fit("m", [0.1, 0.9], [False, True]).save(path)
+    assert "kinds" not in json.loads(path.read_text())  # no per-kind curves: the old format
+
+
+def test_results_use_their_kinds_curve(service: Scipix) -> None:
+    assert service.learning is not None
+    version = service.version
+    flat = Calibrator(version, (0.0, 1.0), (0.2, 0.2), accept_above=1.01)
+    kind_curve = Calibrator(version, (0.0, 1.0), (0.6, 0.6), accept_above=0.5)
+    with_kind = Calibrator(version, flat.xs, flat.ys, 1.01, kinds={"render": kind_curve})
+    path = service.learning.calibration_path
+    with_kind.save(path)
+    service.learning.reload_calibration()
+    try:
+        result = service.recognize(png(render(r"a+b")))
+        assert result.preprocessing is not None and result.preprocessing.kind == "render"
+        assert result.confidence == pytest.approx(0.6) and result.auto_accept is True
+    finally:
+        path.unlink()
+        service.learning.reload_calibration()

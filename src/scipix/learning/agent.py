@@ -121,6 +121,8 @@ class LearnAgent:
         if layout is None or not layout.single_formula or not job.readings:
             return False
         calibrator = self.loop.calibrator(job.version or "")
+        if calibrator is not None:
+            calibrator = calibrator.for_kind(picture_kind(job))
         probability = calibrator.probability(raw) if calibrator is not None else raw
         settings: LearningSettings = self.loop.settings
         return probability < settings.unsure_below
@@ -164,6 +166,7 @@ class LearnAgent:
         calibrator = self.loop.calibrator(job.version or "")
         if calibrator is None or result.confidence is None:
             return
+        calibrator = calibrator.for_kind(picture_kind(job))
         result.confidence_raw = result.confidence
         result.confidence = round(calibrator.probability(result.confidence), 6)
         result.auto_accept = calibrator.accepts(result.confidence)
@@ -197,6 +200,11 @@ class LearnAgent:
             self.loop.store.record(trajectory)
         except StoreError as exc:
             log.warning("trajectory of %s not recorded: %s", result.request_id, exc)
+
+
+def picture_kind(job: Job) -> str | None:
+    """The classifier's kind of the picture (auto pre-processing), None when unknown."""
+    return job.cleaning.kind if job.cleaning is not None else None
 
 
 def strategy_name(job: Job) -> str:

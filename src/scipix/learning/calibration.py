@@ -10,6 +10,12 @@ by the model version it was fitted for: a different model ignores it (and report
 confidence). With it comes :attr:`Calibrator.accept_above`, the lowest calibrated probability
 whose readings were right at least ``precision`` (0.95) of the time on the fitting data: a
 result at or above it is ``auto_accept``.
+
+Per picture kind (``Result.preprocessing.kind``: render, screenshot, paper, handwriting): the same
+raw confidence means more on a clean render than on a photo, so a kind with at least
+:data:`MIN_KIND_READINGS` readings, :data:`MIN_KIND_EACH` of them right and as many wrong, gets
+its own curve and threshold (:attr:`Calibrator.kinds`, ``"kinds"`` in the file); any other kind,
+or a reading of unknown kind, uses the global curve. A file without ``"kinds"`` is read as before.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +37,9 @@ Floats = npt.NDArray[np.float64]
 CALIBRATION_FILE = "calibration.json"
 #: Bins of the expected calibration error and the reliability plot.
 ECE_BINS = 10
+#: A picture kind gets its own curve from this many readings, this many right and wrong each.
+MIN_KIND_READINGS = 60
+MIN_KIND_EACH = 10
 
 
 def packaged_calibration() -> Path:
@@ -143,6 +153,11 @@ class Calibrator:
     precision: float = 0.95
     fitted_on: dict[str, int] = field(default_factory=dict)
     fitted_at: float = 0.0
+    kinds: dict[str, Calibrator] = field(default_factory=dict)
+
+    def for_kind(self, kind: str | None) -> Calibrator:
+        """The curve of picture ``kind`` when it has one, else this (the global) one."""
+        return self.kinds.get(kind, self) if kind is not None else self
 
     def probability(self, confidence: float) -> float:
         """The calibrated probability of a raw confidence (clamped at the curve's ends)."""
@@ -159,7 +174,20 @@ class Calibrator:
         outcomes: Sequence[bool],
         precision: float = 0.95,
         fitted_on: dict[str, int] | None = None,
+        kinds: Sequence[str | None] | None = None,
     ) -> Calibrator:
+        """The global curve of all readings and, given each reading's picture ``kinds``, a
+        curve per kind with enough readings (see the module docstring)."""
+        per_kind: dict[str, Calibrator] = {}
+        for kind in sorted({k for k in kinds or () if k is not None}):
+            assert kinds is not None
+            idx = [i for i, k in enumerate(kinds) if k == kind]
+            right = sum(bool(outcomes[i]) for i in idx)
+            if len(idx) >= MIN_KIND_READINGS and min(right, len(idx) - right) >= MIN_KIND_EACH:
+                conf = [confidences[i] for i in idx]
+                per_kind[kind] = cls.fit(
+                    model_version, conf, [outcomes[i] for i in idx], precision, {kind: len(idx)}
+                )
         xs, ys = isotonic_fit(confidences, [float(o) for o in outcomes])
         cal = cls(model_version, tuple(map(float, xs)), tuple(map(float, ys)))
         probs = [cal.probability(c) for c in confidences]
@@ -172,39 +200,53 @@ class Calibrator:
             precision,
             dict(fitted_on or {"readings": len(outcomes)}),
             time.time(),
+            per_kind,
         )
 
     def save(self, path: Path) -> None:
         """Written atomically (a temporary file, then renamed)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
+        data = self.to_dict()
+        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["xs"] = [round(v, 6) for v in self.xs]
         data["ys"] = [round(v, 6) for v in self.ys]
-        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        data["kinds"] = {k: c.to_dict() for k, c in self.kinds.items()}
+        if not data["kinds"]:
+            del data["kinds"]  # the format without per-kind curves, as before
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibrator:
+        kinds = {str(k): cls.from_dict(v) for k, v in dict(data.get("kinds", {})).items()}
+        return cls(
+            str(data["model_version"]),
+            tuple(float(v) for v in data["xs"]),
+            tuple(float(v) for v in data["ys"]),
+            float(data.get("accept_above", 1.01)),
+            float(data.get("precision", 0.95)),
+            {str(k): int(v) for k, v in dict(data.get("fitted_on", {})).items()},
+            float(data.get("fitted_at", 0.0)),
+            kinds,
+        )
 
     @classmethod
     def load(cls, path: Path, model_version: str) -> Calibrator | None:
         """The calibration in ``path`` when it was fitted for ``model_version``; None (logged)
         when the file is missing, unreadable or for another model."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            cal = cls(
-                str(data["model_version"]),
-                tuple(float(v) for v in data["xs"]),
-                tuple(float(v) for v in data["ys"]),
-                float(data.get("accept_above", 1.01)),
-                float(data.get("precision", 0.95)),
-                {str(k): int(v) for k, v in dict(data.get("fitted_on", {})).items()},
-                float(data.get("fitted_at", 0.0)),
-            )
+            cal = cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("calibration %s is unreadable (%s): confidence stays raw", path, exc)
             return None
-        if len(cal.xs) != len(cal.ys) or not cal.xs:
+        curves = [cal, *cal.kinds.values()]
+        if any(len(c.xs) != len(c.ys) or not c.xs for c in curves):
             log.warning("calibration %s has no curve: confidence stays raw", path)
             return None
         if cal.model_version != model_version:

@@ -27,8 +27,11 @@ if TYPE_CHECKING:
 MIN_EACH = 10
 
 
-def verdicts(store: LearningStore, version: str) -> tuple[list[float], list[bool]]:
-    """(raw confidence, right) of each correction of a kept trajectory of model ``version``."""
+def verdicts(
+    store: LearningStore, version: str, kinds: list[str | None] | None = None
+) -> tuple[list[float], list[bool]]:
+    """(raw confidence, right) of each correction of a kept trajectory of model ``version``;
+    ``kinds``, when given, gets each one's picture kind."""
     confidences: list[float] = []
     right: list[bool] = []
     for c in store.corrections(with_images=False):
@@ -39,6 +42,8 @@ def verdicts(store: LearningStore, version: str) -> tuple[list[float], list[bool
             continue
         confidences.append(t.raw_confidence)
         right.append(same_reading(c.latex, t.chosen))
+        if kinds is not None:
+            kinds.append(t.kind)
     return confidences, right
 
 
@@ -50,7 +55,8 @@ def refit_from_verdicts(settings: Settings, min_verdicts: int = 50) -> dict[str,
     version = FormulaRecognizer.load(settings.ocr.model_dir).version
     store = LearningStore.in_dir(settings.runtime.data_dir, settings.learning.max_trajectories)
     try:
-        confidences, right = verdicts(store, version)
+        kinds: list[str | None] = []
+        confidences, right = verdicts(store, version, kinds)
     finally:
         store.close()
     n_right = sum(right)
@@ -61,11 +67,11 @@ def refit_from_verdicts(settings: Settings, min_verdicts: int = 50) -> dict[str,
             "each; the shipped calibration stays in use"
         )
     cal = Calibrator.fit(
-        version, confidences, right, settings.learning.precision, {"verdicts": len(right)}
+        version, confidences, right, settings.learning.precision, {"verdicts": len(right)}, kinds
     )
     path = settings.runtime.data_dir / CALIBRATION_FILE
     cal.save(path)
-    probs = [cal.probability(c) for c in confidences]
+    probs = [cal.for_kind(k).probability(c) for c, k in zip(confidences, kinds, strict=True)]
     return {
         "path": str(path),
         "model_version": version,
