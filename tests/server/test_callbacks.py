@@ -183,3 +183,25 @@ def test_callbacks_are_off_by_default_and_loopback_needs_permission(
             refused = httpx.post(f"{url}/v3/pdf", headers=key.headers, json=body).json()
         assert refused["error_info"]["id"] == "opts_bad_callback"
         assert reason in refused["error"] and refused["error_info"]["post"] == hook["callback_url"]
+
+
+def test_a_batch_callback_gets_the_results_with_its_reply(
+    server: Server, receiver: Receiver
+) -> None:
+    url, key = server
+    callback = {"post": receiver.url, "reply": {"mine": "yes"}, "headers": {"X-T": "1"}}
+    body = {"urls": {"bad": "data:image/png;base64,AAAA"}, "callback": callback}
+    batch_id = httpx.post(f"{url}/v3/batch", headers=key.headers, json=body).json()["batch_id"]
+    assert receiver.arrived.wait(10)
+    sent, raw = receiver.got[-1]
+    delivered = json.loads(raw)
+    assert (delivered["event"], delivered["batch_id"], delivered["keys"]) == (
+        "batch.completed",
+        batch_id,
+        ["bad"],
+    )
+    assert delivered["results"]["bad"]["error_info"]["id"] == "image_decode_error"
+    assert delivered["mine"] == "yes" and sent["X-T"] == "1"
+    clash = {"urls": {"a": "data:,"}, "callback": {"post": receiver.url, "reply": {"batch_id": 1}}}
+    refused = httpx.post(f"{url}/v3/batch", headers=key.headers, json=clash).json()
+    assert refused["error_info"]["id"] == "opts_bad_callback"

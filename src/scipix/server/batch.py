@@ -27,6 +27,7 @@ from scipix.errors import (
     ValueOutOfRangeError,
 )
 from scipix.server.auth import Principal
+from scipix.server.callbacks import Callback, CallbackSender
 from scipix.server.fetch import fetch_image
 from scipix.server.intake import decode_data_uri
 from scipix.server.legacy import latex_options, legacy_body
@@ -190,14 +191,28 @@ class BatchRunner:
     def __init__(self, state: ServerState, store: BatchStore) -> None:
         self.state = state
         self.store = store
+        self.callbacks = CallbackSender(state.settings.server)
         self._tasks: dict[int, tuple[asyncio.Task[None], list[str]]] = {}
 
-    def start(self, batch_id: int, items: list[BatchItem], principal: Principal) -> None:
-        task = asyncio.create_task(self._run(batch_id, items, principal))
+    def start(
+        self,
+        batch_id: int,
+        items: list[BatchItem],
+        principal: Principal,
+        callback: Callback | None = None,
+    ) -> None:
+        """Run the batch; ``callback``: POST its results there once every item is answered."""
+        task = asyncio.create_task(self._run(batch_id, items, principal, callback))
         self._tasks[batch_id] = (task, [item.key for item in items])
         task.add_done_callback(lambda _t: self._tasks.pop(batch_id, None))
 
-    async def _run(self, batch_id: int, items: list[BatchItem], principal: Principal) -> None:
+    async def _run(
+        self,
+        batch_id: int,
+        items: list[BatchItem],
+        principal: Principal,
+        callback: Callback | None = None,
+    ) -> None:
         parallel = anyio.Semaphore(max(1, int(self.state.limiter.total_tokens)))
 
         async def one(item: BatchItem) -> None:
@@ -215,6 +230,9 @@ class BatchRunner:
             await anyio.to_thread.run_sync(
                 self.store.fill_missing, batch_id, keys, "Internal error while processing the batch"
             )
+        if callback is not None:
+            found = await anyio.to_thread.run_sync(self.store.get, principal.app_id, str(batch_id))
+            self.callbacks.send(callback, "batch.completed", {"batch_id": str(batch_id), **found})
 
     async def _process(self, item: BatchItem, principal: Principal) -> dict[str, Any]:
         if item.error is not None or item.call is None:
@@ -248,3 +266,4 @@ class BatchRunner:
                 task.cancel()
             message = "The server shut down before this item was processed; submit it again"
             await anyio.to_thread.run_sync(self.store.fill_missing, batch_id, keys, message)
+        await self.callbacks.close()

@@ -1,16 +1,18 @@
-"""Callbacks (webhooks) of ``/v3/pdf``: when a document finishes, its status is POSTed to the URL
-the request named, as Mathpix does.
+"""Callbacks (webhooks) of ``/v3/pdf`` and ``/v3/batch``: when a document (a batch) finishes,
+its status (its results) are POSTed to the URL the request named, as Mathpix does.
 
 Two request shapes are accepted: mpxpy's ``callback_url`` (+ ``callback_headers``,
 ``callback_events``: ``file.completed`` and/or ``file.error``, both by default) and the older
 ``callback`` object ``{"post": url, "headers"?: {...}, "reply"?: {...}}`` (``reply`` is merged
-into the body). Off unless ``server.callbacks`` is on. A callback URL must be ``http(s)``, its
-host in ``server.callback_hosts`` when that list is set, and every address it resolves to public
-(not loopback, private, link-local, ...) unless ``server.callback_allow_private`` is on: checked
-at upload (``opts_bad_callback``) and again at each delivery, which connects to the checked
-address itself (the SSRF guard of :mod:`scipix.server.fetch`). The body is the document's status
-(``GET /v3/pdf/{pdf_id}``) plus ``event``; with ``server.callback_secret`` set it is signed as
-Mathpix signs (``Mathpix-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "t.body">``, which
+into the body), which ``/v3/batch`` takes too (event ``batch.completed``, body ``batch_id``,
+``keys``, ``results``). Off unless ``server.callbacks`` is on. A callback URL must be
+``http(s)``, its host in ``server.callback_hosts`` when that list is set, and every address it
+resolves to public (not loopback, private, link-local, ...) unless
+``server.callback_allow_private`` is on: checked at upload (``opts_bad_callback``) and again at
+each delivery, which connects to the checked address itself (the SSRF guard of
+:mod:`scipix.server.fetch`). A document's body is its status (``GET /v3/pdf/{pdf_id}``) plus
+``event``; with ``server.callback_secret`` set it is signed as Mathpix signs
+(``Mathpix-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "t.body">``, which
 ``mpxpy.webhooks.verify_signature`` checks). Delivery is tried ``server.callback_attempts`` times
 with doubling waits from ``server.callback_backoff_s`` (on a connection error, a timeout, 408, 429
 or 5xx); it never changes the document, and a server stopped meanwhile does not deliver it later
@@ -72,7 +74,7 @@ class Callback:
 
     url: str
     headers: dict[str, str] = field(default_factory=dict)
-    events: tuple[str, ...] = EVENTS
+    events: tuple[str, ...] | None = None  # None: every event (the callback object)
     reply: dict[str, Any] = field(default_factory=dict)
 
 
@@ -93,7 +95,9 @@ def callback_of(options: dict[str, Any]) -> Callback | None:
         headers, reply = given.callback.get("headers") or {}, given.callback.get("reply") or {}
         if not isinstance(headers, dict) or not isinstance(reply, dict):
             raise _refuse("callback.headers and callback.reply must be objects", post)
-        return Callback(post, _headers(headers, post), EVENTS, reply)
+        if "batch_id" in reply:
+            raise CallbackError("callback.reply may not contain batch_id", post=post, reply=reply)
+        return Callback(post, _headers(headers, post), None, reply)
     if given.callback_url is None:
         if given.callback_headers is not None or given.callback_events is not None:
             raise _refuse("callback_headers and callback_events need callback_url")
@@ -178,7 +182,7 @@ class CallbackSender:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def send(self, callback: Callback, event: str, status: dict[str, Any]) -> None:
-        if not self.settings.callbacks or event not in callback.events:
+        if not self.settings.callbacks or event not in (callback.events or (event,)):
             return
         body = json.dumps({**status, **callback.reply, "event": event}).encode()
         task = asyncio.create_task(self._deliver(callback, body))
