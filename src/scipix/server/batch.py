@@ -231,7 +231,13 @@ class BatchRunner:
                 self.store.fill_missing, batch_id, keys, "Internal error while processing the batch"
             )
         if callback is not None:
-            found = await anyio.to_thread.run_sync(self.store.get, principal.app_id, str(batch_id))
+            try:
+                found = await anyio.to_thread.run_sync(
+                    self.store.get, principal.app_id, str(batch_id)
+                )
+            except ScipixError as exc:  # the store failed: no callback, the batch stays
+                log.warning("batch %s: no callback: %s", batch_id, exc.message)
+                return
             self.callbacks.send(callback, "batch.completed", {"batch_id": str(batch_id), **found})
 
     async def _process(self, item: BatchItem, principal: Principal) -> dict[str, Any]:
