@@ -7,7 +7,7 @@ bytes to LaTeX: decode, pre-processing, encoder, beam search) over rounds of ren
 next to the Python recognizer's reading of the same files (agreement). Needs Debian's chromium,
 playwright, matplotlib ([train]) and onnxruntime-web (npm ci --prefix tools/ortweb).
 
-    nice python3 benchmarks/browser.py [--rounds 5] [--json]
+    nice python3 benchmarks/browser.py [--rounds 5] [--json] [--images DIR [--limit 40]]
 """
 
 from __future__ import annotations
@@ -145,18 +145,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--images", type=Path, help="a folder of images instead of the renders")
+    parser.add_argument("--limit", type=int, default=40, help="at most this many of --images")
     args = parser.parse_args()
-    images = [render(latex, dpi) for latex, dpi in FORMULAS]
+    if args.images:
+        files = sorted(p for p in args.images.iterdir() if p.suffix.lower() in (".png", ".jpg"))
+        images = [p.read_bytes() for p in files[: args.limit]]
+    else:
+        images = [render(latex, dpi) for latex, dpi in FORMULAS]
     with tempfile.TemporaryDirectory() as tmp:
         service = Scipix(Settings(runtime={"data_dir": Path(tmp)}))  # type: ignore[arg-type]
         formula = service.formula_recognizer()
         # one image per call, as a request is read (a batch pads its images to one size)
-        python = [formula.recognize([decode_image(i).gray])[0].latex for i in images]
+        python, python_ms = [], []
+        for image in images:
+            started = time.perf_counter()
+            python.append(formula.recognize([decode_image(image).gray])[0].latex)
+            python_ms.append((time.perf_counter() - started) * 1000)
         with serve(service, Path(tmp)) as url:
             found = measure(url, images, args.rounds)
         service.close()
     found["model"] = formula.version
-    found["same_as_python"] = sum(a == b for a, b in zip(found["readings"], python, strict=True))
+    found["python_ms_p50"] = round(statistics.median(python_ms), 1)
+    pairs = list(zip(found["readings"], python, strict=True))
+    found["same_as_python"] = sum(a == b for a, b in pairs)
+    found["different"] = [(a, b) for a, b in pairs if a != b]
     found["formulas"] = len(images)
     if args.json:
         print(json.dumps(found, indent=2))
@@ -165,7 +178,8 @@ def main() -> None:
     print(
         f"per formula (page's own timing, {args.rounds} rounds x {len(images)}): "
         f"p50 {found['ms_p50']} ms, p95 {found['ms_p95']} ms, max {found['ms_max']} ms; "
-        f"stage p50 {found['stage_ms_p50']}"
+        f"stage p50 {found['stage_ms_p50']}; Python recognizer on the same files (one pass, "
+        f"decode + recognize): p50 {found['python_ms_p50']} ms"
     )
     print(
         f"page + model: {found['bytes_used'] / 1e6:.2f} MB as used, "
@@ -174,6 +188,8 @@ def main() -> None:
     for path, (used, sent) in found["largest"]:
         print(f"  {path}: {used / 1e6:.2f} MB, sent {sent / 1e6:.2f} MB")
     print(f"same LaTeX as the Python recognizer: {found['same_as_python']} of {found['formulas']}")
+    for browser_latex, python_latex in found["different"]:
+        print(f"  browser {browser_latex!r}\n  python  {python_latex!r}")
 
 
 if __name__ == "__main__":
