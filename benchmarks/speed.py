@@ -14,7 +14,8 @@ products each time). Variants:
   all cores, exact beam stop);
 - ``sessions``: the tuned sessions (no spinning, one decoder thread), exact stop;
 - ``early``: the old sessions, the early beam stop;
-- ``after``: both (the defaults).
+- ``after``: both (the defaults);
+- ``encoder2``: as ``after`` with a formula crop's encoder on two threads too.
 """
 
 from __future__ import annotations
@@ -33,13 +34,14 @@ from scipix.training.evaluate import EvalPair, Prediction, score
 from scipix.training.recipe import read_gray
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "train"
-OLD_SESSIONS = SessionConfig(threads=2, decoder_threads=2, spinning=True)
+OLD_SESSIONS = SessionConfig(threads=2, decoder_threads=2, spinning=True, small_input=0)
 NEW_SESSIONS = SessionConfig(threads=2, decoder_threads=1)
 VARIANTS = {
     "before": (OLD_SESSIONS, BeamConfig(early_stop=False)),
     "sessions": (NEW_SESSIONS, BeamConfig(early_stop=False)),
     "early": (OLD_SESSIONS, BeamConfig()),
     "after": (NEW_SESSIONS, BeamConfig()),
+    "encoder2": (SessionConfig(threads=2, decoder_threads=1, small_input=0), BeamConfig()),
 }
 
 

@@ -67,6 +67,8 @@ class FormulaRecognizer:
         config = sessions if sessions is not None else SessionConfig(threads)
         self.sessions = config
         self.encoder = open_session(encoder, config)
+        small = config.with_threads(1)
+        self.small_encoder = self.encoder if config.threads == 1 else open_session(encoder, small)
         self.decoder = open_session(decoder, config.for_decoder())
         raw = self.encoder.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
         if raw is None:
@@ -140,7 +142,9 @@ class FormulaRecognizer:
         if found is not None:
             return found
         batch = batch_images(prepared, self.spec)
-        embedding, cross_k, cross_v = self.encoder.run(None, {"image": batch})
+        small = batch.size <= self.sessions.small_input
+        session = self.small_encoder if small else self.encoder
+        embedding, cross_k, cross_v = session.run(None, {"image": batch})
         if keep and key is not None:
             self.memo.put(key, (embedding, cross_k, cross_v))
         return embedding, cross_k, cross_v
