@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from scipix.documents import DocumentOptions, PageLine, PageResult, Segment, assemble, convert
+from scipix.documents.browser import browser
 from scipix.documents.sanitize import sanitize_html
 from scipix.errors import LatexError, UnknownFormatError
 
@@ -153,3 +154,19 @@ def test_images_named_in_the_text_are_never_read(fmt: str, tmp_path: Path) -> No
     assert not [
         n for n in zipfile.ZipFile(io.BytesIO(document.to_docx())).namelist() if "/media/" in n
     ]
+
+
+def test_pdf_is_the_html_printed_or_refused_by_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    document = hostile_document()
+    if browser() is not None:
+        import pypdfium2
+
+        data = convert.document_to(document, "pdf")  # type: ignore[arg-type]
+        pdf = pypdfium2.PdfDocument(data)
+        text = pdf[0].get_textpage().get_text_range()
+        pdf.close()
+        assert "<script>alert(1)</script>" in text and "energy" in text  # printed as text
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(UnknownFormatError, match="Chromium") as refused:
+        convert.mmd_to("x", "pdf")
+    assert refused.value.to_mathpix()["error_info"]["formats"] == "pdf"

@@ -17,6 +17,7 @@ import pytest
 from mpxpy.errors import ConversionIncompleteError
 from mpxpy.mathpix_client import MathpixClient
 
+from scipix.documents.browser import browser
 from scipix.documents.convert import tex_engine
 from scipix.server.converter import MAX_BODY_BYTES
 from scipix.server.state import RecognitionService
@@ -52,6 +53,7 @@ def test_mpxpy_conversion_calls_work(server: Server, tmp_path: Path) -> None:
     url, key, _ = server
     mpx = MathpixClient(app_id=key.app_id, app_key=key.app_key, api_url=url)
     latex_pdf = tex_engine() is not None
+    printed = browser() is not None
     conversion = mpx.conversion_new(
         mmd=MMD,
         convert_to_docx=True,
@@ -62,6 +64,7 @@ def test_mpxpy_conversion_calls_work(server: Server, tmp_path: Path) -> None:
         convert_to_md_zip=True,
         convert_to_html_zip=True,
         convert_to_latex_pdf=latex_pdf,
+        convert_to_pdf=printed,
     )
     assert conversion.wait_until_complete(timeout=60)
     status = conversion.conversion_status()["conversion_status"]
@@ -69,6 +72,7 @@ def test_mpxpy_conversion_calls_work(server: Server, tmp_path: Path) -> None:
         fmt: "completed"
         for fmt in ("docx", "md", "tex.zip", "html", "pptx", "md.zip", "html.zip")
         + (("latex.pdf",) if latex_pdf else ())
+        + (("pdf",) if printed else ())
     }
     md = conversion.to_md_text()
     assert "# Notes" in md and "$E=m c^{2}$" in md and "$$\n\\int_{0}^{1}" in md
@@ -81,6 +85,8 @@ def test_mpxpy_conversion_calls_work(server: Server, tmp_path: Path) -> None:
     assert zipfile.ZipFile(io.BytesIO(conversion.to_pptx_bytes())).testzip() is None
     if latex_pdf:
         assert conversion.to_latex_pdf_bytes().startswith(b"%PDF-")
+    if printed:
+        assert conversion.to_pdf_bytes().startswith(b"%PDF-")
     listed = mpx.query_converter_results()["documents"]
     assert conversion.conversion_id in [d["id"] for d in listed]
     other = new_key(server[2], "other")
@@ -100,7 +106,7 @@ def test_mpxpy_conversion_calls_work(server: Server, tmp_path: Path) -> None:
     ("body", "error_id"),
     [
         ({"mmd": "x", "formats": {"xlsx": True}}, "opts_unknown_format"),
-        ({"mmd": "x", "formats": {"pdf": True}}, "opts_unknown_format"),
+        ({"mmd": "x", "formats": {"mmd.overlay.pdf": True}}, "opts_unknown_format"),
         ({"mmd": "x", "formats": {"nonsense": True}}, "opts_unknown_format"),
         ({"mmd": "ok \\(x + 1", "formats": {"docx": True}}, "math_syntax"),
         ({"mmd": "", "formats": {"docx": True}}, "opts_bad_format"),

@@ -1,6 +1,6 @@
-"""``scipix pdf FILE --to mmd|md|docx|tex|lines.json|html|html.zip|pptx|latex.pdf --out PATH``:
+"""``scipix pdf FILE --to mmd|md|docx|tex|lines.json|html|html.zip|pptx|latex.pdf|pdf``:
 a PDF (or an image of a page) to Mathpix Markdown, Markdown, Word, LaTeX, lines.json, HTML
-(sanitized, MathML), PowerPoint or a compiled PDF, page by page.
+(sanitized, MathML), PowerPoint, a compiled PDF or the HTML printed to PDF, page by page.
 
 Pages are read on ``--workers`` threads with a progress bar and kept in a page cache (under
 ``runtime.cache_dir``/pdf), so a run that was stopped goes on where it was; ``--no-cache``
@@ -41,6 +41,7 @@ class Target(StrEnum):
     html_zip = "html.zip"
     pptx = "pptx"
     latex_pdf = "latex.pdf"
+    pdf = "pdf"
 
 
 SUFFIX = {
@@ -53,6 +54,7 @@ SUFFIX = {
     "html.zip": ".html.zip",
     "pptx": ".pptx",
     "latex.pdf": ".latex.pdf",
+    "pdf": ".html.pdf",  # not FILE.pdf: that is the input
 }
 
 
@@ -81,7 +83,8 @@ def pdf(
     address: AddressOption = None,
 ) -> None:
     """Convert a PDF (or an image of a page) to Mathpix Markdown, Markdown, DOCX, LaTeX, HTML,
-    PowerPoint or a compiled PDF (latex.pdf: needs pdflatex, xelatex or lualatex)."""
+    PowerPoint or a PDF (latex.pdf: needs pdflatex, xelatex or lualatex; pdf, the HTML printed:
+    needs Chromium)."""
     from scipix.documents import DocumentOptions, assemble, open_document
     from scipix.documents.cache import PageCache
     from scipix.service import Scipix
@@ -91,6 +94,10 @@ def pdf(
         from scipix.documents.convert import require_tex_engine
 
         require_tex_engine()  # before any page is read
+    if to is Target.pdf:
+        from scipix.documents.browser import require_browser
+
+        require_browser()
     limits = settings.documents
     data = read_document(file, limits.max_bytes)
     options = DocumentOptions(

@@ -1,5 +1,6 @@
 """Markdown (and Mathpix Markdown) into the other formats Mathpix converts to: HTML (MathML
-math, sanitized), ``html.zip``, PowerPoint (``pptx``), LaTeX source and a compiled ``latex.pdf``.
+math, sanitized), ``html.zip``, PowerPoint (``pptx``), LaTeX source, a compiled ``latex.pdf``
+and ``pdf`` (the HTML printed by Chromium, :mod:`scipix.documents.browser`).
 
 Pandoc (bundled by the ``pypandoc-binary`` wheel) does the conversions, reading Markdown with
 ``$…$`` math and with raw HTML, raw TeX and raw attribute blocks turned off, so text read from
@@ -25,6 +26,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scipix.documents.browser import html_to_pdf
 from scipix.documents.sanitize import sanitize_html
 from scipix.errors import LatexError, ScipixError, UnknownFormatError
 
@@ -241,7 +243,7 @@ def _tex_error(folder: Path) -> str:
 
 
 #: What :func:`document_to` writes (the other formats are ``Document``'s own methods).
-FORMATS = ("html", "html.zip", "pptx", "latex.pdf")
+FORMATS = ("html", "html.zip", "pptx", "latex.pdf", "pdf")
 
 
 def document_to(document: Document, fmt: str, name: str = "document") -> bytes:
@@ -254,6 +256,8 @@ def document_to(document: Document, fmt: str, name: str = "document") -> bytes:
         return markdown_to_pptx(document.to_md())
     if fmt == "latex.pdf":  # pandoc's LaTeX: no font a fresh TeX install has to make first
         return latex_to_pdf(markdown_to_latex(document.to_md()))
+    if fmt == "pdf":
+        return html_to_pdf(markdown_to_html(document.to_md(), name))
     raise UnknownFormatError(f"unknown format {fmt!r} (made: {', '.join(FORMATS)})", formats=fmt)
 
 
@@ -269,6 +273,7 @@ MMD_FORMATS = (
     "latex.pdf",
     "md.zip",
     "mmd.zip",
+    "pdf",
 )
 
 
@@ -287,6 +292,7 @@ def mmd_to(mmd: str, fmt: str, name: str = "document") -> bytes:
         "html.zip": lambda: html_zip(text, name),
         "pptx": lambda: markdown_to_pptx(text),
         "latex.pdf": lambda: latex_to_pdf(markdown_to_latex(text)),
+        "pdf": lambda: html_to_pdf(markdown_to_html(text, name)),
     }
     if fmt not in makers:
         made = ", ".join(MMD_FORMATS)

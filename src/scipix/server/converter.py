@@ -22,6 +22,7 @@ from typing import Any
 import anyio
 from pydantic import Field, StrictBool
 
+from scipix.documents.browser import require_browser
 from scipix.documents.convert import MMD_FORMATS, mmd_to, mmd_to_markdown, require_tex_engine
 from scipix.errors import OptionsError, PdfUnknownIdError, ScipixError, UnknownFormatError
 from scipix.schema import OptionsModel
@@ -73,6 +74,8 @@ def converter_request(body: dict[str, Any]) -> Conversion:
             )
     if "latex.pdf" in wanted:
         require_tex_engine()
+    if "pdf" in wanted:
+        require_browser()
     mmd_to_markdown(checked.mmd)  # math opened and never closed: math_syntax now
     args = {k: v for k, v in body.items() if k != "mmd"}
     return Conversion(checked.mmd, wanted, args)

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, create_model
 
 from scipix.documents import DocumentOptions
+from scipix.documents.browser import require_browser
 from scipix.documents.convert import require_tex_engine
 from scipix.errors import CallbackError, UnknownFormatError
 from scipix.schema import OptionsModel
@@ -33,11 +34,12 @@ OUTPUT_FORMATS = (
     "html.zip",
     "pptx",
     "latex.pdf",
+    "pdf",
 )
 #: Made as soon as the pages are read; the others (conversions) after, or when first asked.
 TEXT_OUTPUTS = ("mmd", "md", "lines.json", "lines.mmd.json")
 #: Mathpix conversions scipix does not make (asking for one is refused at once).
-NOT_MADE = ("pdf", "xlsx", "mmd.overlay.pdf")
+NOT_MADE = ("xlsx", "mmd.overlay.pdf")
 
 #: Mathpix ``/v3/pdf`` options accepted and not applied.
 PDF_ACCEPTED_NOT_APPLIED = frozenset(
@@ -155,6 +157,8 @@ def pdf_options(options: dict[str, Any]) -> PdfCall:
             raise UnknownFormatError(message, formats=fmt)
     if "latex.pdf" in wanted:
         require_tex_engine()  # refused now, with what to install, when there is none
+    if "pdf" in wanted:
+        require_browser()
     metadata = server.metadata or {}
     args = {k: v for k, v in options.items() if k != "url"}
     return PdfCall(

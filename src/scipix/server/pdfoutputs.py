@@ -33,6 +33,7 @@ MEDIA_TYPES = {
     "html.zip": "application/zip",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "latex.pdf": "application/pdf",
+    "pdf": "application/pdf",
 }
 _MMD_LINE_KEYS = ("text", "is_printed", "is_handwritten", "region", "cnt", "confidence")
 
