@@ -103,3 +103,14 @@ def test_another_process_takes_up_a_new_projection(tmp_path: Path) -> None:
         assert writer._indexes["v"].projection is not None
         assert recall(reader, data, lowrank(rng, 10, basis), ids) >= 0.95
         assert reader._indexes["v"].projection is not None
+
+
+def test_an_i8_index_is_re_ranked_with_exact_cosines(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    basis = rng.standard_normal((6, DIM)).astype(np.float32)
+    data = lowrank(rng, 400, basis)
+    settings = MemorySettings(dtype="i8", reduce_dims=0, rerank=4)
+    with MemoryStore.open(tmp_path / "m", settings) as store:
+        ids = store.add_many("v", data, [{} for _ in data], scope="s")
+        assert not store._indexes["v"].exact and store._indexes["v"].projection is None
+        assert recall(store, data, lowrank(rng, 10, basis), ids) >= 0.95
