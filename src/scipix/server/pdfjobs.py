@@ -164,6 +164,7 @@ class PdfRunner:
                 await anyio.to_thread.run_sync(
                     self.store.fail, job.pdf_id, stalled.to_mathpix(), self.owner
                 )
+                await self._notify(job, "file.error")
                 ours: bool | None = False
             else:
                 ours = await self._renew(job)
