@@ -16,11 +16,13 @@
 - ``memory``: with the memory and learning on (the defaults), in a temporary folder: the first
   call per image (``miss``: cache lookup, recognition, result and trajectory written), the same
   image again (``hit``) and the learning stage alone.
-- ``peak_rss_mb``: the process's peak resident memory.
+- ``peak_rss_mb``: the process's peak resident memory; ``load_average``: the machine's 1-minute
+  load before and after the latency calls (on a busy machine wall times stretch, CPU times less).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -176,6 +178,14 @@ def memory_costs(
     }
 
 
+def load_average() -> float | None:
+    """The 1-minute load average (what else the cores were running), None where unknown."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):  # not on Unix
+        return None
+
+
 def peak_rss_mb() -> float | None:
     try:
         import resource
@@ -192,6 +202,7 @@ def run_bench(
 ) -> dict[str, Any]:
     """Everything ``scipix bench`` reports (module docstring), as plain JSON-able data."""
     quiet = quiet_settings(settings)
+    load_before = load_average()
     with Scipix(quiet, workers=1) as service:
         service.warm_up()
         service.recognize(images[0][1], options)  # first calls build kernels: not measured
@@ -209,6 +220,7 @@ def run_bench(
         "calls": len(totals),
         "cores": available_cores(),
         "threads": threads,
+        "load_average": [load_before, load_average()],  # 1-minute, before and after the latency
         "matmul512_ms": percentiles(matmuls),
         "latency_ms": {**percentiles(totals), "ratio_matmul512": round(p50 / mm50, 1)},
         "cpu_ms": percentiles(cpus),

@@ -5,12 +5,14 @@ the p50 to a 512x512 float32 matmul timed in the same run (``scipix.bench``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from scipix.cli.common import print_json, state, stderr_console, stdout_console
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def bench(
@@ -48,6 +50,8 @@ def bench(
 
 
 def stage_table(report: dict[str, Any]) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"Scipix.recognize, {report['calls']} calls (result cache off)")
     table.add_column("stage")
     table.add_column("p50 ms", justify="right")
@@ -63,7 +67,7 @@ def print_report(report: dict[str, Any]) -> None:
     console = stdout_console()
     console.print(
         f"model {report['model']} · {report['images']} images · {report['cores']} cores · "
-        f"{report['threads']} threads"
+        f"{report['threads']} threads · load average {report['load_average'][0]}"
     )
     console.print(stage_table(report))
     total, matmul = report["latency_ms"], report["matmul512_ms"]

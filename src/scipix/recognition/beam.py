@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -100,13 +101,13 @@ def beam_search(
     active = np.ones(batch, dtype=bool)
     for t in range(cfg.max_tokens):
         logp, past_k, past_v = step(tokens, t, ck, cv, past_k, past_v)
-        logp = logp.reshape(batch, k, -1).astype(np.float64)
-        logp[:, :, list(cfg.banned)] = -np.inf
+        logp = logp.reshape(batch, k, -1)
         vocab = logp.shape[-1]
+        allowed = unbanned(vocab, cfg.banned)
         if rules is not None:  # room: tokens that may follow this one before <eos>
-            allowed = rules.masks([s for row in states for s in row], cfg.max_tokens - t - 2)
-            logp[~allowed.reshape(batch, k, vocab)] = -np.inf
-        total = (scores[:, :, None] + logp).reshape(batch, k * vocab)
+            masks = rules.masks([s for row in states for s in row], cfg.max_tokens - t - 2)
+            allowed = masks.reshape(batch, k, vocab) & allowed
+        total = np.where(allowed, scores[:, :, None] + logp, -np.inf).reshape(batch, k * vocab)
         top = best_first(total, 2 * k)
         order = np.zeros((batch, k), dtype=np.int64)
         new_tokens = np.full((batch, k), cfg.eos, dtype=np.int64)
@@ -152,6 +153,15 @@ def beam_search(
                     norm = scores[b, j] / length_norm(len(history[b][j]), cfg.length_penalty)
                     items[b].finished.append(RawHypothesis(history[b][j], logps[b][j], norm))
     return [sorted(it.finished, key=lambda h: -h.score)[: cfg.n_best] for it in items]
+
+
+@cache
+def unbanned(vocab: int, banned: tuple[int, ...]) -> npt.NDArray[np.bool_]:
+    """The tokens never banned (read-only)."""
+    keep = np.ones(vocab, dtype=bool)
+    keep[[i for i in banned if i < vocab]] = False
+    keep.setflags(write=False)
+    return keep
 
 
 def best_first(total: npt.NDArray[np.float64], count: int) -> npt.NDArray[np.int64]:

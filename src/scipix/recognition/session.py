@@ -110,6 +110,9 @@ def open_session(model: Path, config: SessionConfig) -> ort.InferenceSession:
             log.warning("cached graph %s unreadable (%s); optimizing %s", source, exc, model)
             source.unlink(missing_ok=True)
             return open_session(model, config)
+        if options.optimized_model_filepath:  # the cache could not be written: go without
+            Path(options.optimized_model_filepath).unlink(missing_ok=True)
+            return open_session(model, replace(config, cache_dir=None))
         raise ModelError(f"cannot load the formula model {model}: {exc}") from exc
     written = options.optimized_model_filepath
     if written and Path(written).is_file():
