@@ -170,3 +170,11 @@ def test_pdf_is_the_html_printed_or_refused_by_id(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(UnknownFormatError, match="Chromium") as refused:
         convert.mmd_to("x", "pdf")
     assert refused.value.to_mathpix()["error_info"]["formats"] == "pdf"
+
+
+def test_spaced_inline_math_and_formulas_pandoc_refuses_still_become_mathml() -> None:
+    md = convert.mmd_to_markdown("a \\( x + 1 \\) b \\(\\) c")
+    assert md == "a $x + 1$ b  c"  # pandoc reads $x$, not $ x $; \(\) is nothing
+    tagged = "\\[\\lim_{n\\rightarrow\\infty}\\left(1+\\frac{1}{n}\\right)^{n}=e \\tag{3}\\]"
+    page = convert.markdown_to_html(convert.mmd_to_markdown(f"See \\( \\alpha \\).\n\n{tagged}\n"))
+    assert page.count("<math") == 2 and "$" not in page and "<munder>" in page

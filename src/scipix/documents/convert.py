@@ -52,6 +52,7 @@ LATEX_PREAMBLE = r"""\documentclass{article}
 \providecommand{\pandocbounded}[1]{}
 \providecommand{\tightlist}{\setlength{\itemsep}{0pt}\setlength{\parskip}{0pt}}
 \setlength{\emergencystretch}{3em}
+\setcounter{secnumdepth}{-2}
 """
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _PAGE = """<!DOCTYPE html>
@@ -73,6 +74,7 @@ math[display="block"] {{ margin: 1em 0; }}
 </html>
 """
 _HEADINGS = {"title": 1, "section": 2, "subsection": 3, "subsubsection": 4}
+_PENDING_MATH = re.compile(r'<span\s+class="math (inline|display)">(.*?)</span>', re.S)
 _HEADING_LINE = re.compile(r"^\\(title|section|subsection|subsubsection)\*?\{(.*)\}\s*$")
 
 
@@ -109,7 +111,7 @@ def mmd_to_markdown(mmd: str) -> str:
     out: list[str] = []
     i, n = 0, len(mmd)
     closing: str | None = None
-    opened_at = 0
+    opened_at = start = 0
     while i < n:
         char = mmd[i]
         if char != "\\" or i + 1 == n:
@@ -120,8 +122,15 @@ def mmd_to_markdown(mmd: str) -> str:
         if closing is None and pair in ("\\(", "\\["):
             closing, opened_at = ("\\)" if pair == "\\(" else "\\]"), i
             out.append("$" if pair == "\\(" else "$$")
+            start = len(out)
         elif pair == closing:
-            out.append("$" if pair == "\\)" else "$$")
+            inside = "".join(out[start:]).strip()
+            if pair == "\\]":
+                out.append("$$")
+            elif inside:  # pandoc reads $x$, not $ x $: the spaces inside go
+                out[start:] = [inside, "$"]
+            else:  # \(\) is no math (and "$$" would open a display)
+                del out[start - 1 :]
             closing = None
         else:
             out.append(pair)
@@ -144,8 +153,28 @@ def _heading(line: str) -> str:
 
 def markdown_to_html(markdown: str, title: str = "document") -> str:
     """A standalone HTML page: MathML math, sanitized body, scripts forbidden by its CSP."""
-    body = sanitize_html(_pandoc(markdown, "html5", args=("--mathml",)))
+    body = sanitize_html(_unconverted_math(_pandoc(markdown, "html5", args=("--mathml",))))
     return _PAGE.format(csp=_CSP, title=html.escape(title), body=body)
+
+
+def _unconverted_math(page: str) -> str:
+    """The formulas pandoc's converter left as TeX (it refuses, e.g., ``\\left( … \\right)^{n}
+    \\tag{3}``) as MathML from :func:`scipix.latex.mathml.to_mathml`; TeX still when it fails."""
+    from scipix.latex.mathml import to_mathml
+
+    def convert(match: re.Match[str]) -> str:
+        display = match.group(1) == "display"
+        tex = html.unescape(match.group(2)).strip()
+        for begin, end in (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$")):
+            if tex.startswith(begin) and tex.endswith(end) and len(tex) >= len(begin + end):
+                tex = tex[len(begin) : len(tex) - len(end)]
+                break
+        try:
+            return to_mathml(tex, display=display)
+        except Exception:  # scipix's parser refuses it too: the TeX stays, as text
+            return match.group(0)
+
+    return _PENDING_MATH.sub(convert, page)
 
 
 def html_zip(markdown: str, name: str = "document") -> bytes:
