@@ -24,11 +24,12 @@ from scipix.documents.options import DocumentOptions
 from scipix.documents.page import PageLine, PageResult, Segment
 from scipix.documents.pagelayout import drafts
 from scipix.documents.scan import blocks, straighten
+from scipix.documents.scanwords import block_glyphs
 from scipix.documents.source import Gray, OpenedDocument, render_page
 from scipix.documents.structure import Draft, Part, _box
-from scipix.documents.textlayer import OCR_FONT, Glyph, page_glyphs
+from scipix.documents.textlayer import Glyph, page_glyphs
 from scipix.errors import ScipixError
-from scipix.schema import RecognizeOptions, Result
+from scipix.schema import PreprocessSwitches, RecognizeOptions, Result
 
 if TYPE_CHECKING:
     from scipix.service import Scipix
@@ -43,6 +44,9 @@ CROP_GLYPH_PX = 20.0
 CROP_DPI = (144.0, 320.0)
 #: Padding around a formula crop, in body sizes.
 CROP_PAD = 0.3
+#: A scanned page's blocks are cut from the page straightened and upright: the pipeline neither
+#: turns nor straightens them again (nor reads a weak formula turned, as it would a photo).
+UPRIGHT = PreprocessSwitches(auto_rotate=False, deskew=False)
 
 
 def read_page(
@@ -136,13 +140,15 @@ def _read_by_ocr(
     size = (width_px / scale, height_px / scale)
     boxes, gutter = blocks(gray)
     crops = [np.ascontiguousarray(gray[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
-    opts = RecognizeOptions(formats=("text",), include_word_data=True)
+    opts = RecognizeOptions(formats=("text",), include_word_data=True, preprocessing=UPRIGHT)
+    text_ocr = scipix.text_recognizer() if scipix.settings.ocr.text_ocr else None
     glyphs: list[Glyph] = []
     confidences = []
-    for box, result in zip(boxes, scipix.recognize_many(crops, opts, workers=1), strict=True):
+    results = scipix.recognize_many(crops, opts, workers=1)
+    for box, crop, result in zip(boxes, crops, results, strict=True):
         if not result.ok:  # a speck, a rule: nothing to read
             continue
-        glyphs += _word_glyphs(result, scale, (box[0], box[1]))
+        glyphs += block_glyphs(result, crop, (box[0], box[1]), scale, text_ocr)
         if result.confidence is not None:
             confidences.append(result.confidence)
     if not glyphs:
@@ -157,36 +163,6 @@ def _read_by_ocr(
                 part.value = " ".join(g.latex or g.ch for g in part.glyphs)
     confidence = round(min(confidences), 4) if confidences else None
     return _page(index, found, size, options.dpi, "ocr", confidence)
-
-
-#: What the pipeline read as math but is prose: a number, ``\text{…}`` or a roman word alone.
-_NOT_MATH = re.compile(
-    r"^\s*(?:\\text\{\s*([^{}]*?)\s*\}|(\d+(?:\.\d+)?)|\\mathrm\{([A-Za-z]{2,})\})\s*$"
-)
-
-
-def _word_glyphs(result: Result, scale: float, origin: tuple[int, int]) -> list[Glyph]:
-    """The pipeline's words and formulas as "glyphs" in points (one per word); ``origin``:
-    where the block that was read lies on the page, in pixels."""
-    glyphs = []
-    for word in result.word_data or ():
-        xs = [(p[0] + origin[0]) / scale for p in word.cnt]
-        ys = [(p[1] + origin[1]) / scale for p in word.cnt]
-        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-        if x1 <= x0 or y1 <= y0:
-            continue
-        size = float(round(y1 - y0))
-        latex = word.latex
-        if word.type == "math" and latex and _NOT_MATH.match(latex):  # a number, a word
-            text = _NOT_MATH.sub(
-                lambda m: m.group(1) or m.group(2) or m.group(3) or "", latex
-            ).strip()
-            glyphs.append(Glyph(text, OCR_FONT, size, x0, y0, x1, y1))
-        elif word.type == "math" and latex:
-            glyphs.append(Glyph(latex, OCR_FONT, size, x0, y0, x1, y1, latex=latex))
-        elif word.text:
-            glyphs.append(Glyph(word.text, OCR_FONT, size, x0, y0, x1, y1))
-    return glyphs
 
 
 def _page(
