@@ -15,7 +15,9 @@ products each time). Variants:
 - ``sessions``: the tuned sessions (no spinning, one decoder thread), exact stop;
 - ``early``: the old sessions, the early beam stop;
 - ``after``: both (the defaults);
-- ``encoder2``: as ``after`` with a formula crop's encoder on two threads too.
+- ``encoder2``: as ``after`` with a formula crop's encoder on two threads too;
+- ``general_decoder``: as ``after`` without the decoder session for a fixed row count;
+- ``before`` also runs without it.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ VARIANTS = {
     "early": (OLD_SESSIONS, BeamConfig()),
     "after": (NEW_SESSIONS, BeamConfig()),
     "encoder2": (SessionConfig(threads=2, decoder_threads=1, small_input=0), BeamConfig()),
+    "general_decoder": (NEW_SESSIONS, BeamConfig()),
 }
 
 
@@ -99,6 +102,9 @@ def main() -> None:
         n: Counted(FormulaRecognizer.load(args.model, beam=VARIANTS[n][1], sessions=VARIANTS[n][0]))
         for n in names
     }
+    for n in ("before", "sessions", "early", "general_decoder"):
+        if n in recs:  # the decoder sessions of issue 19 before the fixed row count
+            recs[n].recognizer.decoders.clear()
     for c in recs.values():
         c.recognizer.recognize(images[:2])  # warm-up
     a = np.random.default_rng(0).random((512, 512), dtype=np.float32)

@@ -82,6 +82,7 @@ def print_report(report: dict[str, Any]) -> None:
         mem = report["memory"]
         console.print(
             f"memory and learning on: first call p50 {mem['miss_ms']['p50']:.1f} ms "
+            f"(CPU {mem['miss_cpu_ms']['p50']:.1f} ms) "
             f"(learning stage {mem['learn_ms']['p50']:.1f} ms), "
             f"cached repeat p50 {mem['hit_ms']['p50']:.1f} ms"
         )

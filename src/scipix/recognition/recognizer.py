@@ -84,6 +84,9 @@ class FormulaRecognizer:
             bos=int(special["bos"]),
             eos=int(special["eos"]),
         )
+        rows = max(self.beam.beam_width, self.beam.n_best)  # one image at the default beam
+        fixed = replace(config.for_decoder(), fixed=(("n", rows),))
+        self.decoders = {rows: open_session(decoder, fixed)}
         self.grammar = TokenGrammar(self.vocab, self.beam.eos, [int(i) for i in special.values()])
         self.model_dir = model_dir
         self.memo = EncoderMemo()  # the result cache's pass and the pipeline's share one crop
@@ -166,7 +169,8 @@ class FormulaRecognizer:
             "past_k": past_k,
             "past_v": past_v,
         }
-        logp, new_k, new_v = self.decoder.run(None, feeds)
+        session = self.decoders.get(len(tokens), self.decoder)
+        logp, new_k, new_v = session.run(None, feeds)
         return logp, new_k, new_v
 
     def hypothesis(self, raw: RawHypothesis) -> Hypothesis:
