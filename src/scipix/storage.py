@@ -1,8 +1,10 @@
 """One SQLite file shared by threads: the base of the server's and the learning loop's stores.
 
 WAL mode, ``synchronous=NORMAL``, one connection per thread (SQLite connections must not be
-shared between threads) and ``busy_timeout`` so a writer waits for another process. Every write
-is one ``BEGIN IMMEDIATE`` transaction: all of it is committed, or none of it. Errors are
+shared between threads; those of threads that have ended are closed when a new one opens: a
+pipeline's threads live for one batch, and a long document is many batches) and
+``busy_timeout`` so a writer waits for another process. Every write is one ``BEGIN IMMEDIATE``
+transaction: all of it is committed, or none of it. Errors are
 :class:`~scipix.errors.StoreError` naming the database (``name``: "server", "learning").
 """
 
@@ -26,7 +28,7 @@ class SqliteFile:
         self.busy_timeout_s = busy_timeout_s
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -43,8 +45,20 @@ class SqliteFile:
             raise StoreError(f"cannot open the {self.name} database {self.path}: {exc}") from exc
         conn.row_factory = sqlite3.Row
         with self._lock:
-            self._connections.append(conn)
+            self._close_orphans()
+            self._connections.append((threading.current_thread(), conn))
         return conn
+
+    def _close_orphans(self) -> None:
+        """Close the connections of threads that have ended (call with the lock held)."""
+        kept = []
+        for thread, conn in self._connections:
+            if thread.is_alive():
+                kept.append((thread, conn))
+            else:
+                with suppress(sqlite3.Error):
+                    conn.close()
+        self._connections = kept
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""
@@ -79,7 +93,7 @@ class SqliteFile:
     def close(self) -> None:
         """Close every thread's connection; a later call opens new ones."""
         with self._lock:
-            for conn in self._connections:
+            for _, conn in self._connections:
                 with suppress(sqlite3.Error):
                     conn.close()
             self._connections.clear()
