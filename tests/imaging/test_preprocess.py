@@ -39,11 +39,23 @@ def test_quarter_turned_formula_is_put_upright(tex: str, turn: int) -> None:
     assert overlap(turned.page.gray, upright.page.gray) > 0.9
 
 
+#: Compact formulas, about as tall as long: the slanted strokes of a big operator once passed
+#: for tilted vertical lines and the crop was turned by 11-15 degrees (losing the exponent).
+COMPACT = [r"\sum_{i=1}^{n} i^{2}", r"\int_{0}^{1} f(x)\,dx"]
+
+
 @pytest.mark.parametrize("tex", FORMULAS)
 def test_upright_formula_is_left_alone(tex: str) -> None:
     prep = page_of(formula(tex))
     assert prep.rotation == 0 and prep.skew == 0.0
     assert prep.rotate_confidence < 0.5  # Mathpix's meaning: "probability a turn is needed"
+
+
+@pytest.mark.parametrize("tex", COMPACT)
+@pytest.mark.parametrize("dpi", [100, 200])
+def test_compact_formula_is_not_tilted(tex: str, dpi: int) -> None:
+    prep = page_of(formula(tex, dpi=dpi))
+    assert prep.rotation == 0 and prep.skew == 0.0
 
 
 def test_upside_down_text_is_turned_back() -> None:

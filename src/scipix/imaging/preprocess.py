@@ -43,6 +43,9 @@ from scipix.schema import AUTO_ROTATE_CONFIDENCE, PREPROCESS_DEFAULTS
 T = TypeVar("T")
 
 #: The pre-processing steps, in the order they run.
+#: How much longer (log length/thickness, ``line_elongation``) lines must be down the image than
+#: across it before the skew is measured on vertical lines.
+VERTICAL_MARGIN = 0.4
 STEPS = ("polarity", "analyse", "deskew", "orient", "crop", "clahe", "denoise", "binarize")
 
 
@@ -180,7 +183,10 @@ def straighten(gray: Gray, mask: Mask, boxes: Boxes) -> tuple[float, Gray, Mask,
     """Measure the skew on the analysis copy; straighten the page and the mask if it is real.
     The angle returned is the counter-clockwise rotation applied."""
     lines = usable(boxes)
-    vertical = bool(line_elongation(lines.transposed()) > line_elongation(lines))
+    # Lines run down the image only when clearly longer that way: a compact formula (a sum with
+    # limits, an integral) is about as long both ways, and the slanted strokes of its big
+    # operator would be taken for tilted vertical lines (a 12° turn that loses the exponent).
+    vertical = bool(line_elongation(lines.transposed()) > line_elongation(lines) + VERTICAL_MARGIN)
     angle = estimate_skew(mask, vertical)
     if angle == 0.0:
         return 0.0, gray, mask, boxes
