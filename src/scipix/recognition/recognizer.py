@@ -3,18 +3,20 @@
 The model describes itself: the vocabulary, special token ids, input geometry and version are
 read from the ONNX metadata. Each image gets a :class:`Reading` (``reading.py``): its n-best
 hypotheses, of which it stands for the best one that passes the LaTeX validator, else the best
-one (flagged ``valid=False``). Thread-safe: one pair of ONNX Runtime sessions per process, no
-per-call mutation.
+one (flagged ``valid=False``). Thread-safe: the ONNX Runtime sessions (``session.py``: a
+one-thread encoder for a formula crop and a decoder for one image at the default beam, opened at
+load; the general encoder and decoder on first use) are shared, no per-call mutation.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +37,9 @@ from scipix.recognition.reading import Hypothesis, Reading
 from scipix.recognition.session import SessionConfig, open_session
 from scipix.schema import BATCH_SIZE
 from scipix.timing import stage
+
+if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
 
 ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder.onnx"
@@ -66,11 +71,13 @@ class FormulaRecognizer:
             )
         config = sessions if sessions is not None else SessionConfig(threads)
         self.sessions = config
-        self.encoder = open_session(encoder, config)
-        small = config.with_threads(1)
-        self.small_encoder = self.encoder if config.threads == 1 else open_session(encoder, small)
-        self.decoder = open_session(decoder, config.for_decoder())
-        raw = self.encoder.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+        self.paths = {"encoder": encoder, "decoder": decoder}
+        self._general: dict[str, InferenceSession] = {}  # opened on first use (cold start)
+        self._lock = threading.Lock()
+        self.small_encoder = open_session(encoder, config.with_threads(1))
+        if config.threads == 1:
+            self._general["encoder"] = self.small_encoder
+        raw = self.small_encoder.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
         if raw is None:
             raise ModelError(f"{encoder} has no '{METADATA_KEY}' metadata: not a scipix model")
         self.metadata: dict[str, Any] = json.loads(raw)
@@ -91,6 +98,25 @@ class FormulaRecognizer:
         self.model_dir = model_dir
         self.memo = EncoderMemo()  # the result cache's pass and the pipeline's share one crop
         self.style = self.load_style(model_dir / STYLE_FILE)
+
+    @property
+    def encoder(self) -> InferenceSession:
+        """The encoder for batches and pages (``threads``), opened on first use."""
+        return self._session("encoder", self.sessions)
+
+    @property
+    def decoder(self) -> InferenceSession:
+        """The decoder for any row count, opened on first use."""
+        return self._session("decoder", self.sessions.for_decoder())
+
+    def _session(self, name: str, config: SessionConfig) -> InferenceSession:
+        found = self._general.get(name)
+        if found is None:
+            with self._lock:
+                found = self._general.get(name)
+                if found is None:
+                    found = self._general[name] = open_session(self.paths[name], config)
+        return found
 
     def load_style(self, path: Path) -> tuple[npt.NDArray[np.float32], float] | None:
         """The printed/handwritten probe, if one was fitted for this very model version."""
