@@ -94,11 +94,11 @@ def test_the_shipped_calibration_is_for_the_shipped_model(service: Scipix) -> No
 
 def test_a_kind_with_enough_readings_gets_its_own_curve(tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
-    raw = rng.random(600)
-    kinds = np.array(["render"] * 300 + ["paper"] * 260 + ["handwriting"] * 40)
+    raw = rng.random(1400)
+    kinds = np.array(["render"] * 700 + ["paper"] * 600 + ["handwriting"] * 100)
     # the same raw confidence is worth more on a render than on a photo
     chance = np.where(kinds == "render", np.sqrt(raw), raw**3)
-    right = rng.random(600) < chance
+    right = rng.random(1400) < chance
     cal = Calibrator.fit("m", list(raw), list(right), 0.95, None, list(kinds))
     assert sorted(cal.kinds) == ["paper", "render"]  # handwriting: too few readings
     assert cal.for_kind("handwriting") is cal and cal.for_kind(None) is cal
