@@ -33,6 +33,8 @@ def no_time_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
     within a budget of ms) could differ between engines on a loaded machine: no budgets."""
     monkeypatch.setenv("SCIPIX_PREPROCESSING__SECOND_READING_BUDGET_MS", "1e9")
     monkeypatch.setenv("SCIPIX_LEARNING__STRATEGY_BUDGET_MS", "0")
+    # The second engine must read, not answer from the result cache the first one filled.
+    monkeypatch.setenv("SCIPIX_MEMORY__CACHE", "false")
 
 
 @pytest.fixture
