@@ -41,7 +41,7 @@ class IndexParams:
 
     connectivity: int = 32
     expansion_add: int = 64
-    expansion_search: int = 128
+    expansion_search: int = 256
     dtype: str = "f32"
     rerank: int = 4
 
