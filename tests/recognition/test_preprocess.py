@@ -61,3 +61,20 @@ def test_batch_pads_to_multiples() -> None:
     np.testing.assert_array_equal(
         batch[0, 0, : images[0].shape[0], : images[0].shape[1]], images[0]
     )
+
+
+def test_batches_hold_only_images_of_one_padded_shape() -> None:
+    from scipix.recognition.recognizer import same_shape_chunks
+
+    spec = InputSpec()
+    sizes = [(40, 100), (45, 70), (40, 120), (60, 100), (33, 97), (48, 128), (40, 100)]
+    images = [np.zeros(size, np.float32) for size in sizes]
+    chunks = same_shape_chunks(images, spec, batch_size=2)
+    assert sorted(i for chunk in chunks for i in chunk) == list(range(len(images)))
+    assert all(len(chunk) <= 2 for chunk in chunks)
+    for chunk in chunks:
+        padded = batch_images([images[i] for i in chunk], spec)
+        for i in chunk:  # each image padded as it is alone
+            assert padded.shape[2:] == batch_images([images[i]], spec).shape[2:]
+    # five of them pad to 48 x 128 (2 + 2 + 1), the others to 48 x 96 and 64 x 128
+    assert sorted(len(chunk) for chunk in chunks) == [1, 1, 1, 2, 2]

@@ -173,3 +173,15 @@ def test_every_hypothesis_of_structured_renders_is_valid_latex(
     invalid = [h.latex for r in results for h in r.hypotheses if not h.valid]
     assert invalid == []
     assert all(len(r.hypotheses) == 3 for r in results)
+
+
+def test_a_batch_of_differently_sized_renders_reads_as_one_by_one(
+    recognizer: FormulaRecognizer, renders: dict[tuple[str, int], np.ndarray]
+) -> None:
+    # padding an image to a wider neighbour's size changed its reading (E=mc^{2} -> E=m\alpha^{2})
+    images = list(renders.values())
+    together = recognizer.recognize(images)
+    alone = [recognizer.recognize([image])[0] for image in images]
+    assert [r.tokens for r in together] == [r.tokens for r in alone]
+    scores = [r.best.score for r in alone]
+    assert [r.best.score for r in together] == pytest.approx(scores, abs=1e-4)
