@@ -23,12 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, Literal
 
 from scipix.errors import ConfigError
 from scipix.settings import (
@@ -39,6 +34,9 @@ from scipix.settings import (
     load_settings,
     write_config,
 )
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 Status = Literal["ok", "warn", "fail"]
 GROUPS = ("deps", "model", "config", "system", "server")
@@ -66,6 +64,9 @@ class Check:
 
 
 def check_python(requires: str | None) -> Check:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
     here = Version(".".join(str(n) for n in sys.version_info[:3]))
     spec = SpecifierSet(requires or ">=3.11")
     if here in spec:
@@ -76,6 +77,8 @@ def check_python(requires: str | None) -> Check:
 @functools.cache
 def modules_by_distribution() -> dict[str, list[str]]:
     """Installed distributions (canonical names) and the top-level modules each provides."""
+    from packaging.utils import canonicalize_name
+
     found: dict[str, list[str]] = {}
     for module, dists in importlib.metadata.packages_distributions().items():
         for dist in dists:
@@ -85,6 +88,8 @@ def modules_by_distribution() -> dict[str, list[str]]:
 
 def import_names(dist: str) -> list[str]:
     """The top-level modules a distribution installs, its own name first."""
+    from packaging.utils import canonicalize_name
+
     modules = modules_by_distribution().get(canonicalize_name(dist), [])
     names = [module for module in modules if not module.startswith("_")]
     own = dist.replace("-", "_").lower()
@@ -115,6 +120,8 @@ def install_hint(extra: str | None = None) -> str:
 
 def check_requirement(req: Requirement, extra: str | None) -> Check:
     """Is ``req`` installed, new enough and (for the default install) importable?"""
+    from packaging.version import InvalidVersion, Version
+
     missing: Status = "fail" if extra is None else "warn"
     where = "" if extra is None else f" [{extra}]"
     install = install_hint(extra)
@@ -144,6 +151,8 @@ def check_requirement(req: Requirement, extra: str | None) -> Check:
 
 def requirements() -> tuple[str | None, list[tuple[Requirement, str | None]]]:
     """scipix's ``Requires-Python`` and each requirement with its extra (None = default)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     meta = importlib.metadata.metadata("scipix")
     extras = meta.get_all("Provides-Extra") or []
     found: list[tuple[Requirement, str | None]] = []
