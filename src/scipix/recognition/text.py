@@ -11,6 +11,11 @@ which makes a one-line crop of 60 x 600 pixels an image of 736 x 7360: about a s
 and worse reading (the detector then splits lines). Here the detector sees the image at its own
 size (cut down only past ``MAX_SIDE``), rescaled only when its glyphs are smaller or larger than
 the detector reads well: 60 to 100 ms per line on one core, the same text read.
+
+Sessions: the detector's and recognizer's ONNX Runtime sessions are opened here
+(``recognition/session.py``: intra-op threads that sleep rather than spin while they wait) and
+handed to RapidOCR, whose own sessions spin: on 2 busy cores the same 31 calls of a scanned
+page cost 15.1 CPU-s with spinning threads, 7.9 without (the same readings).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import numpy as np
 from scipix.errors import ModelError
 from scipix.imaging.page import Gray
 from scipix.recognition.preprocess import glyph_height as measure_glyphs
+from scipix.recognition.session import SessionConfig, open_session
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), in pixels
 
@@ -91,6 +97,29 @@ def scale_for(gray: Gray, glyph_height: float | None) -> float:
     return float(min(factor, MAX_SIDE / max(gray.shape)))
 
 
+class StageConfig(dict[str, Any]):
+    """A RapidOCR stage's settings as a plain dict read by attribute too (RapidOCR reads both
+    ways); unlike its own configuration it may hold a session object."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+def own_sessions(engine: Any, models: Path, config: SessionConfig) -> None:
+    """Give ``engine``'s detector and recognizer sessions opened by :func:`open_session`."""
+    from rapidocr.ch_ppocr_det.main import TextDetector
+    from rapidocr.ch_ppocr_rec.main import TextRecognizer as LineRecognizer
+
+    for stage, make in (("Det", TextDetector), ("Rec", LineRecognizer)):
+        settings = StageConfig(engine.cfg[stage].items())
+        settings.update(font_path=engine.cfg.Global.font_path, engine_cfg={})  # as RapidOCR's
+        settings["session"] = open_session(models / MODEL_FILES[stage], config)
+        setattr(engine, f"text_{stage.lower()}", make(settings))
+
+
 class TextRecognizer:
     """Printed text lines and words from a gray page (offline, thread-safe)."""
 
@@ -118,6 +147,7 @@ class TextRecognizer:
             self.engine = RapidOCR(params=params)
         except Exception as exc:  # rapidocr raises plain exceptions for bad model files
             raise ModelError(f"cannot load the text OCR models from {models}: {exc}") from exc
+        own_sessions(self.engine, models, SessionConfig(threads=threads))
         self.lock = threading.Lock()
 
     def warm_up(self) -> None:
