@@ -16,6 +16,15 @@ Sessions: the detector's and recognizer's ONNX Runtime sessions are opened here
 (``recognition/session.py``: intra-op threads that sleep rather than spin while they wait) and
 handed to RapidOCR, whose own sessions spin: on 2 busy cores the same 31 calls of a scanned
 page cost 15.1 CPU-s with spinning threads, 7.9 without (the same readings).
+
+Lines are recognized one by one (``REC_BATCH``): the recognizer's cost grows with the width of
+its input, and in a batch every line is padded to the widest (a paragraph's short last line
+cost as much as a full one): the page's 78 lines 6.4 -> 5.2 CPU-s.
+
+A band of several lines is not letterboxed to a quarter of its width in height before
+detection (RapidOCR's ``width_height_ratio``, kept for an image of one or two lines: a lone
+heading lost its space without it): a one-column scanned page's bands of 100 x 1400 pixels were
+detected as 350 x 1400 (two pages: detection 2.1 -> 1.0 CPU-s, the same prose words).
 """
 
 from __future__ import annotations
@@ -48,6 +57,12 @@ MAX_SIDE = 2000
 GLYPH_RANGE = (6.0, 32.0)
 TARGET_GLYPH = 16.0
 INK_THRESHOLD = 200
+#: Images lower than this many glyph heights are letterboxed as RapidOCR does; others are not.
+LETTERBOX_GLYPHS = 4.0
+#: RapidOCR's letterbox: images wider than this many heights get a height of a quarter width.
+LETTERBOX_RATIO = 8.0
+#: Lines per recognizer run (RapidOCR's default 6 pads each batch to its widest line).
+REC_BATCH = 1
 
 
 @dataclass(frozen=True)
@@ -139,6 +154,7 @@ class TextRecognizer:
             "Global.return_word_box": True,
             "Det.limit_type": "max",
             "Det.limit_side_len": MAX_SIDE,
+            "Rec.rec_batch_num": REC_BATCH,
             "EngineConfig.onnxruntime.intra_op_num_threads": threads if threads > 0 else -1,
         }
         for stage, name in MODEL_FILES.items():
@@ -159,7 +175,10 @@ class TextRecognizer:
     def read(self, gray: Gray, glyph_height: float | None = None) -> list[TextLine]:
         """The text lines of ``gray`` (dark text on light paper), top to bottom. ``glyph_height``:
         the typical glyph height in pixels, when the caller knows it (else it is measured)."""
+        if glyph_height is None:
+            glyph_height = measure_glyphs(gray, INK_THRESHOLD)
         factor = scale_for(gray, glyph_height)
+        heights = gray.shape[0] / glyph_height if glyph_height else 1.0
         if factor != 1.0:
             h, w = gray.shape
             size = (max(1, round(w * factor)), max(1, round(h * factor)))
@@ -167,6 +186,7 @@ class TextRecognizer:
             gray = np.asarray(cv2.resize(gray, size, interpolation=shrink), dtype=np.uint8)
         rgb = np.repeat(gray[:, :, None], 3, axis=2)
         with self.lock:
+            self.engine.width_height_ratio = LETTERBOX_RATIO if heights < LETTERBOX_GLYPHS else -1
             out: Any = self.engine(rgb)  # det + rec: a RapidOCROutput
         if getattr(out, "boxes", None) is None or getattr(out, "txts", None) is None:
             return []
