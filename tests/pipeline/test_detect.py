@@ -28,6 +28,11 @@ def test_prose_words_and_math_words() -> None:
     assert flags == [True, False, True, True, True, True, True, False, False, False]
     assert prose_flags(words("sin", "x", "+", "cos", "y")) == [False] * 5
     assert prose_flags(words("α", "β")) == [False, False]
+    # the OCR's reading of f(x) = \sin x + \cos x: a function glued to its argument is math...
+    assert prose_flags(words("f(x)=", "sinx", "+cosx")) == [False, False, False]
+    assert prose_flags(words("sinx")) == [False]
+    # ...unless it stands among prose words
+    assert prose_flags(words("the", "cost", "of", "it")) == [True, True, True, True]
 
 
 def test_prose_runs_need_two_words_or_a_long_one() -> None:

@@ -28,6 +28,9 @@ from scipix.recognition.text import TextLine, TextRecognizer
 MATH_WORDS = frozenset(name for name in FUNCTION_NAMES if name.islower()) | frozenset(
     ["lg", "limsup", "liminf", "lcm", "mod", "dx", "dy", "dz", "dt", "du", "dv"]
 )
+#: A function name glued to its one-letter argument ("sinx", "cos2", "logb") as the OCR reads
+#: ``\sin x``: math unless a neighbouring word is prose ("the cost of", "a sine wave").
+_GLUED_CALL = re.compile(r"(?:sin|cos|tan|cot|sec|csc|sinh|cosh|tanh|log|ln|lg|exp)[a-z0-9]")
 #: Single letters that are words rather than variables (inside a run of prose).
 PROSE_LETTERS = frozenset({"a", "A", "I"})
 #: Prose words need at least this OCR confidence.
@@ -52,8 +55,9 @@ def is_latin_word(text: str) -> bool:
 
 
 def prose_flags(words: Sequence[Word]) -> list[bool]:
-    """Which words are prose: Latin words of 2+ letters that are not math names; single
-    letters only when they are ordinary words (a, A, I) between prose words."""
+    """Which words are prose: Latin words of 2+ letters that are not math names (nor a function
+    name glued to its argument, unless next to prose); single letters only when they are
+    ordinary words (a, A, I) between prose words."""
     core = [w.text.strip(".,;:!?\"'()[]") for w in words]
     flags = [
         is_latin_word(w.text)
@@ -62,6 +66,13 @@ def prose_flags(words: Sequence[Word]) -> list[bool]:
         and w.confidence >= MIN_WORD_CONFIDENCE
         for w, c in zip(words, core, strict=True)
     ]
+    glued = [_GLUED_CALL.fullmatch(c) is not None for c in core]
+    beside = [
+        (i > 0 and flags[i - 1] and not glued[i - 1])
+        or (i < len(words) - 1 and flags[i + 1] and not glued[i + 1])
+        for i in range(len(words))
+    ]
+    flags = [f and (not g or b) for f, g, b in zip(flags, glued, beside, strict=True)]
     for i, c in enumerate(core):
         if c in PROSE_LETTERS and 0 < i < len(words) - 1 and flags[i - 1] and flags[i + 1]:
             flags[i] = True
