@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
-from contextlib import suppress
 from pathlib import Path
 
 from scipix.errors import ScipixError, UnknownFormatError
+from scipix.processes import run_process
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PRINT_TIMEOUT_S = 60.0
@@ -62,26 +60,11 @@ def html_to_pdf(page: str, timeout_s: float = PRINT_TIMEOUT_S) -> bytes:
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.append("--no-sandbox")  # Chromium refuses root otherwise
-        _run([*command, source.as_uri()], timeout_s)
+        # no output collected: the browser's helper processes may hold a pipe open after it
+        if not run_process(
+            [*command, source.as_uri()], Path(tmp), timeout_s, output=False
+        ).finished:
+            raise ScipixError(f"Chromium did not print the page within {timeout_s:g} s")
         if not out.exists() or out.stat().st_size == 0:
             raise ScipixError("Chromium did not print the page to PDF")
         return out.read_bytes()
-
-
-def _run(command: list[str], timeout_s: float) -> None:
-    """Run ``command`` in its own process group; the whole group is killed on timeout."""
-    with subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    ) as proc:
-        try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            raise ScipixError(f"Chromium did not print the page within {timeout_s:g} s") from None
-        finally:  # no helper process of the browser outlives the print
-            with suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from scipix.documents.browser import html_to_pdf
 from scipix.documents.sanitize import sanitize_html
 from scipix.errors import LatexError, ScipixError, UnknownFormatError
+from scipix.processes import run_process
 
 if TYPE_CHECKING:
     from scipix.documents.assemble import Document
@@ -244,18 +245,8 @@ def latex_to_pdf(source: str, timeout_s: float = TEX_TIMEOUT_S) -> bytes:
         (Path(tmp) / "document.tex").write_text(source, encoding="utf-8")
         env = {**os.environ, "openin_any": "p", "openout_any": "p", "TEXMFOUTPUT": tmp}
         command = [engine, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape"]
-        try:
-            subprocess.run(
-                [*command, "document.tex"],
-                cwd=tmp,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout_s,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise LatexError(f"LaTeX did not finish within {timeout_s:g} s") from None
+        if not run_process([*command, "document.tex"], Path(tmp), timeout_s, env=env).finished:
+            raise LatexError(f"LaTeX did not finish within {timeout_s:g} s")
         pdf = Path(tmp) / "document.pdf"
         if not pdf.exists():
             raise LatexError(f"LaTeX could not compile the document: {_tex_error(Path(tmp))}")

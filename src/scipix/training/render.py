@@ -19,8 +19,6 @@ import functools
 import os
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +27,8 @@ from typing import Literal
 
 import cv2
 import numpy as np
+
+from scipix.processes import run_process
 
 Engine = Literal["dvi", "pdf"]
 DEFAULT_DPI = 100
@@ -136,35 +136,6 @@ def document(font: TexFont, formulas: Sequence[str]) -> str:
         body.append(f"\\scipixbegin{{{i}}}%\n{flat}\n\\scipixend{{{i}}}\n")
     tail = [r"\typeout{<<SCIPIX-END>>}", r"\end{document}", ""]
     return "\n".join(head) + "\n" + "\n".join(body) + "\n".join(tail)
-
-
-@dataclass(frozen=True)
-class ProcessResult:
-    finished: bool
-    returncode: int | None
-    output: str
-
-
-def run_process(
-    command: list[str], cwd: Path, timeout_s: float, env: dict[str, str] | None = None
-) -> ProcessResult:
-    """Run ``command``; on time-out kill its whole process group (TeX may spawn helpers)."""
-    with subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    ) as proc:
-        try:
-            out, _ = proc.communicate(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate()
-            return ProcessResult(False, None, out.decode("utf-8", "replace"))
-    return ProcessResult(True, proc.returncode, out.decode("utf-8", "replace"))
 
 
 @dataclass
