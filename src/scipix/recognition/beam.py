@@ -13,9 +13,11 @@ remaining length is just enough to close. Finished hypotheses then pass the LaTe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +83,8 @@ def beam_search(
     """Decode every item of the batch; returns up to ``n_best`` hypotheses per item, best first.
 
     With ``grammar`` and ``cfg.constrained`` every hypothesis is valid LaTeX (module docstring).
+    Per step, numpy chooses each item's ``2k`` best candidates; the bookkeeping of those few is
+    plain Python over lists (row ``b * k + j`` is beam ``j`` of item ``b``).
     """
     rules = grammar if cfg.constrained else None
     layers, batch, heads, _, dh = cross_k.shape
@@ -93,66 +97,119 @@ def beam_search(
     tokens = np.full((rows, 1), cfg.bos, dtype=np.int64)
     scores = np.full((batch, k), -np.inf, dtype=np.float64)
     scores[:, 0] = 0.0  # at the start only one beam per item is live
-    history: list[list[tuple[int, ...]]] = [[() for _ in range(k)] for _ in range(batch)]
-    new_hist: list[list[tuple[int, ...]]]
-    logps: list[list[tuple[float, ...]]] = [[() for _ in range(k)] for _ in range(batch)]
-    states: list[list[State]] = [[START] * k for _ in range(batch)]
+    beams = Beams([()] * rows, [()] * rows, [START] * rows)
     items = [ItemBeams() for _ in range(batch)]
-    active = np.ones(batch, dtype=bool)
+    active = [True] * batch
+    identity = list(range(rows))
     for t in range(cfg.max_tokens):
         logp, past_k, past_v = step(tokens, t, ck, cv, past_k, past_v)
         logp = logp.reshape(batch, k, -1)
         vocab = logp.shape[-1]
         allowed = unbanned(vocab, cfg.banned)
         if rules is not None:  # room: tokens that may follow this one before <eos>
-            masks = rules.masks([s for row in states for s in row], cfg.max_tokens - t - 2)
+            masks = rules.masks(beams.states, cfg.max_tokens - t - 2)
             allowed = masks.reshape(batch, k, vocab) & allowed
         total = np.where(allowed, scores[:, :, None] + logp, -np.inf).reshape(batch, k * vocab)
-        top = best_first(total, 2 * k)
-        order = np.zeros((batch, k), dtype=np.int64)
-        new_tokens = np.full((batch, k), cfg.eos, dtype=np.int64)
-        new_scores = np.full((batch, k), -np.inf)
-        new_hist = [[() for _ in range(k)] for _ in range(batch)]
-        new_logps: list[list[tuple[float, ...]]] = [[() for _ in range(k)] for _ in range(batch)]
-        new_states: list[list[State]] = [[START] * k for _ in range(batch)]
+        top, top_total = best_first(total, 2 * k)
+        beam_of, token_of = np.divmod(top, vocab)
+        candidates = Candidates(
+            top_total.tolist(),
+            beam_of.tolist(),
+            token_of.tolist(),
+            logp[np.arange(batch)[:, None], beam_of, token_of].tolist(),
+        )
+        chosen = Chosen.empty(rows, cfg.eos)
         for b in range(batch):
-            order[b] = b * k  # dead rows just follow beam 0
-            if not active[b]:
-                continue
-            live = 0
-            for flat in top[b]:
-                if not np.isfinite(total[b, flat]) or live == k:
-                    break
-                beam, token = divmod(int(flat), vocab)
-                path_logps = (*logps[b][beam], float(logp[b, beam, token]))
-                if token == cfg.eos:
-                    ids = history[b][beam]
-                    norm = total[b, flat] / length_norm(len(ids) + 1, cfg.length_penalty)
-                    items[b].finished.append(RawHypothesis(ids, path_logps, float(norm)))
-                    continue
-                order[b, live] = b * k + beam
-                new_tokens[b, live] = token
-                new_scores[b, live] = total[b, flat]
-                new_hist[b][live] = (*history[b][beam], token)
-                new_logps[b][live] = path_logps
-                if rules is not None:
-                    new_states[b][live] = rules.advance(states[b][beam], token)
-                live += 1
-            if done(items[b], new_scores[b], t + 1, cfg, k):
-                active[b] = False
-        if not active.any():
+            chosen.order[b * k : (b + 1) * k] = [b * k] * k  # dead rows just follow beam 0
+            if active[b]:
+                extend(b, k, candidates, beams, chosen, items[b], cfg, rules)
+                if done(items[b], chosen.scores[b * k : (b + 1) * k], t + 1, cfg, k):
+                    active[b] = False
+        if not any(active):
             break
-        flat_order = order.reshape(-1)
-        past_k, past_v = past_k[:, flat_order], past_v[:, flat_order]
-        tokens = new_tokens.reshape(rows, 1)
-        scores, history, logps, states = new_scores, new_hist, new_logps, new_states
+        if chosen.order != identity:
+            flat_order = np.array(chosen.order)
+            past_k, past_v = past_k[:, flat_order], past_v[:, flat_order]
+        tokens = np.array(chosen.tokens, dtype=np.int64).reshape(rows, 1)
+        scores = np.array(chosen.scores, dtype=np.float64).reshape(batch, k)
+        beams = chosen.beams
     for b in range(batch):  # out of length: keep the live beams as (truncated) hypotheses
         if len(items[b].finished) < cfg.n_best:
-            for j in range(k):
-                if np.isfinite(scores[b, j]):
-                    norm = scores[b, j] / length_norm(len(history[b][j]), cfg.length_penalty)
-                    items[b].finished.append(RawHypothesis(history[b][j], logps[b][j], norm))
+            for j in range(b * k, (b + 1) * k):
+                if np.isfinite(scores.flat[j]):
+                    norm = scores.flat[j] / length_norm(len(beams.history[j]), cfg.length_penalty)
+                    items[b].finished.append(
+                        RawHypothesis(beams.history[j], beams.logps[j], float(norm))
+                    )
     return [sorted(it.finished, key=lambda h: -h.score)[: cfg.n_best] for it in items]
+
+
+class Beams(NamedTuple):
+    """Per row: the tokens so far, their log-probabilities and the LaTeX state."""
+
+    history: list[tuple[int, ...]]
+    logps: list[tuple[float, ...]]
+    states: list[State]
+
+
+class Candidates(NamedTuple):
+    """Per item, its step's best candidates, best first: total score, beam, token, log-prob."""
+
+    totals: list[list[float]]
+    beams: list[list[int]]
+    tokens: list[list[int]]
+    logps: list[list[float]]
+
+
+@dataclass
+class Chosen:
+    """The next step's rows: which row each continues, its token and score, and its beam."""
+
+    order: list[int]
+    tokens: list[int]
+    scores: list[float]
+    beams: Beams
+
+    @classmethod
+    def empty(cls, rows: int, eos: int) -> Chosen:
+        beams = Beams([()] * rows, [()] * rows, [START] * rows)
+        return cls([0] * rows, [eos] * rows, [-np.inf] * rows, beams)
+
+
+def extend(
+    b: int,
+    k: int,
+    found: Candidates,
+    beams: Beams,
+    chosen: Chosen,
+    item: ItemBeams,
+    cfg: BeamConfig,
+    rules: TokenGrammar | None,
+) -> None:
+    """Item ``b``'s live beams for the next step from its best candidates (best first): an
+    ``<eos>`` finishes a hypothesis, any other token continues a beam, until ``k`` do."""
+    live = 0
+    for total, beam, token, logp in zip(
+        found.totals[b], found.beams[b], found.tokens[b], found.logps[b], strict=True
+    ):
+        if not math.isfinite(total) or live == k:
+            break
+        row = b * k + beam
+        path_logps = (*beams.logps[row], logp)
+        if token == cfg.eos:
+            ids = beams.history[row]
+            norm = total / length_norm(len(ids) + 1, cfg.length_penalty)
+            item.finished.append(RawHypothesis(ids, path_logps, norm))
+            continue
+        into = b * k + live
+        chosen.order[into] = row
+        chosen.tokens[into] = token
+        chosen.scores[into] = total
+        chosen.beams.history[into] = (*beams.history[row], token)
+        chosen.beams.logps[into] = path_logps
+        if rules is not None:
+            chosen.beams.states[into] = rules.advance(beams.states[row], token)
+        live += 1
 
 
 @cache
@@ -164,25 +221,31 @@ def unbanned(vocab: int, banned: tuple[int, ...]) -> npt.NDArray[np.bool_]:
     return keep
 
 
-def best_first(total: npt.NDArray[np.float64], count: int) -> npt.NDArray[np.int64]:
-    """Per row, the indices of the ``count`` highest values, highest first (a partition, then
-    a sort of those few: the row holds beams x vocabulary values)."""
+def best_first(
+    total: npt.NDArray[np.float64], count: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Per row, the indices of the ``count`` highest values, highest first, and those values (a
+    partition, then a sort of those few: the row holds beams x vocabulary values)."""
+    rows = np.arange(total.shape[0])[:, None]
     if count >= total.shape[1]:
-        return np.argsort(-total, axis=1)
+        order = np.argsort(-total, axis=1)
+        return order, total[rows, order]
     part = np.argpartition(-total, count - 1, axis=1)[:, :count]
-    order = np.argsort(-np.take_along_axis(total, part, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1)
+    values = total[rows, part]
+    order = np.argsort(-values, axis=1, kind="stable")
+    return part[rows, order], values[rows, order]
 
 
 def done(
-    item: ItemBeams, live_scores: npt.NDArray[np.float64], length: int, cfg: BeamConfig, k: int
+    item: ItemBeams, live_scores: Sequence[float], length: int, cfg: BeamConfig, k: int
 ) -> bool:
     """An item is done when no live beam is left, or (``cfg.early_stop``) its ``n_best`` best
     finished hypotheses outscore every live beam normalized at ``length + 1`` tokens, or (exact)
     it has k finished hypotheses and no live beam can beat the best at any length."""
-    if not np.isfinite(live_scores).any():
+    live = [s for s in live_scores if math.isfinite(s)]
+    if not live:
         return True
-    best_live = float(np.max(live_scores))
+    best_live = max(live)
     if cfg.early_stop:
         if len(item.finished) < cfg.n_best:
             return False
