@@ -2,9 +2,11 @@
 
 - ``latency_ms``: ``Scipix.recognize`` on each image (bytes, as a file's), ``repeat`` times,
   with the memory and the learning loop off, so every call recognizes (none answered from the
-  result cache); p50/p95 and the ratio of p50 to a 512x512 float32 numpy matmul timed between
-  the calls (the machine's speed and load, measured alongside: the fastest of 3 back-to-back
-  products each time, so one the scheduler interrupted does not count); ``cpu_ms``: the
+  result cache); p50/p95 and the ratio of p50 to a 512x512 float32 numpy matmul timed before
+  each pass over the images (the machine's speed and load, measured alongside: the fastest of
+  3 back-to-back products each time, so one the scheduler interrupted does not count; then a
+  pause of ``BLAS_PARK_S``: OpenBLAS's threads spin for ~0.1 s after a product, and a call
+  timed meanwhile ran on half the machine: 36 instead of 17 ms CPU); ``cpu_ms``: the
   process's CPU time per call (less inflated by other processes' load than the wall time).
 - ``stages_ms``: the pipeline's stages in the same calls (preprocess, detect, recognize,
   generate, validate, …), p50/p95; with ``profile`` also their parts: ``preprocess.decode``,
@@ -43,6 +45,10 @@ from scipix.timing import collecting
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 #: the pipeline's stages, in order (the learning stage only with learning on)
 STAGES = ("preprocess", "detect", "recognize", "generate", "learn", "validate")
+#: matmul products timed before each pass, and the pause after them (OpenBLAS's threads spin
+#: after a product, taking the core a recognition timed then would need)
+MATMULS_PER_PASS = 5
+BLAS_PARK_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -108,17 +114,18 @@ def default_settings(settings: Settings, data_dir: Path) -> Settings:
 def latency(
     service: Scipix, images: list[tuple[str, bytes]], options: RecognizeOptions, repeat: int
 ) -> tuple[list[float], list[float], dict[str, list[float]]]:
-    """Per call: ms of ``recognize``, ms of a matmul512 before it, and ms by stage (``cpu``:
-    the process's CPU time in the call, all threads: what the machine's load does not inflate
-    as much as the wall time)."""
+    """Per call: ms of ``recognize`` and by stage (``cpu``: the process's CPU time in the call,
+    all threads: what the machine's load does not inflate as much as the wall time); and the ms
+    of the matmul512s timed before each pass."""
     a = np.random.default_rng(0).random((512, 512), dtype=np.float32)
     totals: list[float] = []
     matmuls: list[float] = []
     stages: dict[str, list[float]] = {}
     cpus: list[float] = []
     for _ in range(max(1, repeat)):
+        matmuls += [matmul_ms(a) for _ in range(MATMULS_PER_PASS)]
+        time.sleep(BLAS_PARK_S)
         for _, data in images:
-            matmuls.append(matmul_ms(a))
             with collecting() as table:
                 start, cpu = time.perf_counter(), time.process_time()
                 service.recognize(data, options)
