@@ -4,10 +4,16 @@ concurrent clients.
     python3 benchmarks/server.py                      # starts `scipix serve` on 127.0.0.1
     python3 benchmarks/server.py --url http://127.0.0.1:8000 --app-id ID --app-key KEY
     python3 benchmarks/server.py --requests 200 --max-seconds 30 --clients 1,8,32 --json out.json
+    python3 benchmarks/server.py --no-cache --clients 8      # every request recognized
+
 
 Each level sends at most ``--requests`` requests, starts none after ``--max-seconds`` and drops
 those still running 30 s later; traffic goes only to the server given (by default one this
 script starts on 127.0.0.1 and stops). Latency is measured from the client: queueing included.
+The same image is sent each time: with the result cache on (the default) all but the first are
+answered from it; ``--no-cache`` starts the server with ``memory.cache`` off. For a server this
+script starts, ``cpu_ms`` is the server process's CPU time per request (user + system, read from
+``/proc``; the client's own CPU is not in it), which a busy machine stretches less than latency.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ class Level:
     p50_ms: float
     p99_ms: float
     outcomes: dict[str, int]
+    cpu_ms: float | None = None
+    load_average: float | None = None
 
 
 def formula_image(latex: str) -> bytes:
@@ -122,6 +130,41 @@ async def run_level(
     )
 
 
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of ``pid`` and its child processes (Linux ``/proc``)."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        pids = [pid]
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        if children.exists():
+            pids += [int(c) for c in children.read_text().split()]
+        total = 0
+        for one in pids:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def measured_level(
+    url: str,
+    headers: dict[str, str],
+    body: dict[str, object],
+    clients: int,
+    args: argparse.Namespace,
+    pid: int | None,
+) -> Level:
+    """One level, with the server's CPU per request when it runs here."""
+    before = process_cpu_s(pid) if pid is not None else None
+    level = asyncio.run(run_level(url, headers, body, clients, args.requests, args.max_seconds))
+    after = process_cpu_s(pid) if pid is not None else None
+    if before is not None and after is not None and level.requests:
+        level.cpu_ms = round((after - before) * 1000 / level.requests, 1)
+    level.load_average = round(os.getloadavg()[0], 2)
+    return level
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -129,9 +172,11 @@ def free_port() -> int:
 
 
 def start_server(
-    data_dir: Path, workers: int
+    data_dir: Path, workers: int, cache: bool = True
 ) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
     env = {**os.environ, "SCIPIX_RUNTIME__DATA_DIR": str(data_dir)}
+    if not cache:
+        env["SCIPIX_MEMORY__CACHE"] = "false"
     env["SCIPIX_SERVER__RATE_LIMIT_PER_MINUTE"] = "1000000"
     env["SCIPIX_SERVER__HISTORY"] = "true"
     made = subprocess.run(
@@ -175,6 +220,11 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=1, help="Server worker processes.")
     parser.add_argument("--formula", default="x^{2}+\\frac{1}{2}")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="Start the server with the result cache off (memory.cache = false).",
+    )
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args()
 
@@ -187,7 +237,7 @@ def main() -> None:
                 {"app_id": args.app_id or "", "app_key": args.app_key or ""},
             )
         else:
-            proc, url, key = start_server(Path(tmp), args.workers)
+            proc, url, key = start_server(Path(tmp), args.workers, cache=not args.no_cache)
         headers = {k: v for k, v in key.items() if v}
         src = "data:image/png;base64," + base64.b64encode(formula_image(args.formula)).decode()
         body: dict[str, object] = {
@@ -198,21 +248,20 @@ def main() -> None:
         try:
             health = httpx.get(f"{url}/health", timeout=5).json()
             asyncio.run(run_level(url, headers, body, 1, 2, args.max_seconds))  # warm-up
-            results = [
-                asyncio.run(run_level(url, headers, body, c, args.requests, args.max_seconds))
-                for c in levels
-            ]
+            pid = proc.pid if proc is not None else None
+            results = [measured_level(url, headers, body, c, args, pid) for c in levels]
         finally:
             if proc is not None:
                 proc.terminate()
                 proc.wait(30)
-    print(f"server {url}  model {health.get('model')}  formula {args.formula!r}")
-    columns = ("requests", "seconds", "req/s", "p50 ms", "p99 ms")
+    cache = "off" if args.no_cache else "on"
+    print(f"server {url}  model {health.get('model')}  formula {args.formula!r}  cache {cache}")
+    columns = ("requests", "seconds", "req/s", "p50 ms", "p99 ms", "cpu ms", "load")
     print(f"{'clients':>7} " + " ".join(f"{c:>8}" for c in columns) + "  outcomes")
     for r in results:
         print(
             f"{r.clients:>7} {r.requests:>8} {r.seconds:>8} {r.requests_per_s:>8} "
-            f"{r.p50_ms:>8} {r.p99_ms:>8}  {r.outcomes}"
+            f"{r.p50_ms:>8} {r.p99_ms:>8} {r.cpu_ms!s:>8} {r.load_average!s:>8}  {r.outcomes}"
         )
     if args.json:
         args.json.write_text(
