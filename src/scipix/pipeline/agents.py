@@ -211,6 +211,10 @@ class RecognizeAgent:
         self.check_cleaning(job, (time.perf_counter() - start) * 1000.0)
         prep, layout = job.prep, job.layout
         assert prep is not None and layout is not None  # check_cleaning replaces, never clears
+        if len(layout.lines) == 1:  # before any turn: a weak heading reads as well upside down
+            self.check_prose(job)
+            prep, layout = job.prep, job.layout
+            assert prep is not None and layout is not None  # check_prose keeps both
         if prep.rotation and formula_only(layout) and job.readings:
             self.check_rotation(job)  # may undo the turn: then the other turns are tried below
         if job.readings and may_be_turned_formula(job.prep, job.layout, job.readings):
@@ -387,7 +391,8 @@ class RecognizeAgent:
             return
         boxes, lines = layout.ink.boxes, layout.ink.lines
         text = read_lines(self.text(), prep.page.gray, boxes, lines, chosen)
-        split = {i: line_regions(lines[i], i, boxes, text) for i in chosen}
+        strict = len(lines) == 1  # a page's only line: words must look like words
+        split = {i: line_regions(lines[i], i, boxes, text, strict) for i in chosen}
         job.layout, moved = resplit(layout, split, frozenset(chosen))
         readings = {moved[i]: rd for i, rd in job.readings.items() if i in moved}
         fresh = [r for r in job.layout.regions if r.index not in readings]

@@ -18,7 +18,7 @@ from scipix.imaging.layout import Line, find_lines
 from scipix.pipeline.job import Ink, Job, Layout, Region
 from scipix.pipeline.prose import line_regions, read_lines
 from scipix.pipeline.rows import stacked
-from scipix.pipeline.triage import is_prose, line_shape
+from scipix.pipeline.triage import is_prose, line_shape, page_line_kind
 from scipix.recognition.text import TextLine, TextRecognizer
 
 #: Reads the text of the given lines (indices into the page's lines).
@@ -35,7 +35,7 @@ def detect_layout(boxes: Boxes, read_text: ReadLines | None = None) -> Layout:
     # a line of rows joined into one formula (cases with words, aligned) is math, never prose
     rows = frozenset(i for i, line in enumerate(lines) if stacked(boxes, line.members))
     kinds = tuple(
-        "math" if i in rows else line_shape(boxes.select(line.members)).kind
+        "math" if i in rows else page_line_kind(line_shape(boxes.select(line.members)), len(lines))
         for i, line in enumerate(lines)
     )
     chosen = [i for i, kind in enumerate(kinds) if kind == "text"] if read_text else []

@@ -38,6 +38,9 @@ MIN_WORD_CONFIDENCE = 0.8
 #: Four or more letters in a row, twice: a "formula" reading that is probably prose.
 _LETTER_RUN = re.compile(r"(?:[A-Za-z]\s*){4,}")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
+#: Dictionary-shaped words (see ``word_like``).
+_WORD_SHAPE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+")
+_VOWELS = frozenset("aeiouyAEIOUY")
 #: Margin around the band given to the text OCR, in glyph heights.
 BAND_MARGIN = 0.5
 
@@ -54,16 +57,25 @@ def is_latin_word(text: str) -> bool:
     return all(c.isascii() or unicodedata.name(c, "").startswith("LATIN") for c in core)
 
 
-def prose_flags(words: Sequence[Word]) -> list[bool]:
+def word_like(text: str) -> bool:
+    """Shaped like a dictionary word: lower case, Capitalised or ALL CAPS letters (hyphens and
+    apostrophes aside) with a vowel; ``detA``, ``bc`` and ``xkcd`` are not."""
+    core = text.strip(".,;:!?\"'()[]").replace("-", "").replace("'", "")
+    return _WORD_SHAPE.fullmatch(core) is not None and any(c in _VOWELS for c in core)
+
+
+def prose_flags(words: Sequence[Word], strict: bool = False) -> list[bool]:
     """Which words are prose: Latin words of 2+ letters that are not math names (nor a function
     name glued to its argument, unless next to prose); single letters only when they are
-    ordinary words (a, A, I) between prose words."""
+    ordinary words (a, A, I) between prose words. ``strict`` (a page's only line, which the
+    formula recognizer read weakly): the words must also be :func:`word_like`."""
     core = [w.text.strip(".,;:!?\"'()[]") for w in words]
     flags = [
         is_latin_word(w.text)
         and len(c) >= 2
         and c.lower() not in MATH_WORDS
         and w.confidence >= MIN_WORD_CONFIDENCE
+        and (not strict or word_like(c))
         for w, c in zip(words, core, strict=True)
     ]
     glued = [_GLUED_CALL.fullmatch(c) is not None for c in core]
@@ -79,12 +91,13 @@ def prose_flags(words: Sequence[Word]) -> list[bool]:
     return flags
 
 
-def prose_runs(words: Sequence[Word]) -> list[list[Word]]:
-    """Maximal runs of prose words. A run of one short word counts only in a line that also
-    has a longer run (so a lone ``ab`` in a formula stays math)."""
+def prose_runs(words: Sequence[Word], strict: bool = False) -> list[list[Word]]:
+    """Maximal runs of prose words (``strict``: see :func:`prose_flags`). A run of one short
+    word counts only in a line that also has a longer run (so a lone ``ab`` in a formula stays
+    math)."""
     runs: list[list[Word]] = []
     current: list[Word] = []
-    for word, flag in zip(words, prose_flags(words), strict=True):
+    for word, flag in zip(words, prose_flags(words, strict), strict=True):
         if flag:
             current.append(word)
             continue
@@ -119,9 +132,12 @@ def words_in(line: Line, text: Sequence[TextLine]) -> list[Word]:
     return sorted(found, key=lambda w: w.box[0])
 
 
-def line_regions(line: Line, index: int, boxes: Boxes, text: Sequence[TextLine]) -> list[Region]:
-    """The math and text regions of one line, left to right (indices filled in later)."""
-    runs = prose_runs(words_in(line, text)) if text else []
+def line_regions(
+    line: Line, index: int, boxes: Boxes, text: Sequence[TextLine], strict: bool = False
+) -> list[Region]:
+    """The math and text regions of one line, left to right (indices filled in later);
+    ``strict``: see :func:`prose_flags`."""
+    runs = prose_runs(words_in(line, text), strict) if text else []
     if not runs:
         return [Region(0, "math", line.box, index)]
     regions = []

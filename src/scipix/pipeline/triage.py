@@ -15,7 +15,9 @@ it. A line is sorted by a few statistics of its ink components, measured in typi
 
 Kinds: ``text`` (long enough, on one baseline, nothing stacked, with words: the text OCR reads it
 first), ``math`` (short, or clearly off the baseline or stacked: the formula recognizer only) and
-``unsure`` (the formula recognizer first; the text OCR only when that reading is weak). Of 40
+``unsure`` (the formula recognizer first; the text OCR only when that reading is weak). A page's
+only line of one word is ``unsure`` whatever its shape (``page_line_kind``): ``\\det A=ad-bc``
+and ``Solution`` look alike. Of 40
 rendered formulas, 79 school formulas, 148 im2latex images and 59 handwritten CROHME expressions
 (train splits), 0, 2, 10 and 0 came out ``text``; of 52 printed text lines, 47 did (the others:
 lines of one or two short words, and one ``unsure``); of 12 lines of prose with inline formulas,
@@ -76,6 +78,24 @@ class LineShape:
         if self.aligned >= TEXT_ALIGNED and self.stacked <= TEXT_STACKED and self.words > 0:
             return "text"
         return "unsure"
+
+    @property
+    def one_word(self) -> bool:
+        """On one baseline, nothing stacked, one word, short: as a page's only line its shape
+        cannot tell a heading (``Solution``, ``Proof.``, ``We have``) from a short formula
+        (``\\det A=ad-bc``): the statistics are the same."""
+        flat = self.aligned >= TEXT_ALIGNED and self.stacked <= TEXT_STACKED
+        return flat and self.words == 1 and self.length < PROSE_LENGTH
+
+
+def page_line_kind(shape: LineShape, lines: int) -> LineKind:
+    """The kind of a line on a page of ``lines`` lines: a page's only line of one word
+    (:attr:`LineShape.one_word`) is ``unsure``, whatever its length: the formula recognizer reads
+    it first (one crop), and the text OCR only when that reading is weak (then its words must
+    look like words, ``prose.word_like``); a formula crop read surely never loads the text OCR."""
+    if lines == 1 and shape.one_word:
+        return "unsure"
+    return shape.kind
 
 
 def line_shape(boxes: Boxes) -> LineShape:
