@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from scipix.errors import ScipixError, StoreError
 from scipix.imaging.decode import DecodeLimits, ImageSource, decode_image
+from scipix.imaging.page import Page
 from scipix.imaging.preprocess import PreprocessConfig, Preprocessed, preprocess
 from scipix.ink import Ink, draw_ink
 from scipix.learning.agent import LearnAgent
@@ -31,7 +32,13 @@ from scipix.learning.loop import LearningLoop, checked_latex
 from scipix.learning.recall import upright
 from scipix.learning.store import Correction
 from scipix.memory.cache import ResultCache
-from scipix.memory.serving import cache_lookup, cached_many, cached_one, trajectory_of_hit
+from scipix.memory.serving import (
+    cache_lookup,
+    cached_many,
+    cached_one,
+    decode_once,
+    trajectory_of_hit,
+)
 from scipix.pipeline.agents import PreprocessAgent, PreprocessDefaults, RecognizeAgent
 from scipix.pipeline.detect import DetectAgent
 from scipix.pipeline.generate import GenerateAgent, ValidateAgent
@@ -212,7 +219,11 @@ class Scipix:
         return opts.model_copy(update=update) if update else opts
 
     def _job(
-        self, seq: int, image: ImageSource, options: RecognizeOptions, scope: str | None = None
+        self,
+        seq: int,
+        image: ImageSource | Page,
+        options: RecognizeOptions,
+        scope: str | None = None,
     ) -> Job:
         return Job(seq=seq, tag=Tag(new_request_id()), source=image, options=options, scope=scope)
 
@@ -229,10 +240,13 @@ class Scipix:
         if cache is None:
             return self._recognize(image, opts, scope)
         look = cache_lookup(self, cache, opts, scope)
-        recognize = lambda: self._recognize(image, opts, scope)  # noqa: E731
-        return cached_one(cache, lambda: look(image), recognize, trajectory_of_hit(self, scope))
+        page = decode_once(self, image, opts)  # the lookup's decoded page goes on to the pipeline
+        recognize = lambda: self._recognize(page, opts, scope)  # noqa: E731
+        return cached_one(cache, lambda: look(page), recognize, trajectory_of_hit(self, scope))
 
-    def _recognize(self, image: ImageSource, opts: RecognizeOptions, scope: str | None) -> Result:
+    def _recognize(
+        self, image: ImageSource | Page, opts: RecognizeOptions, scope: str | None
+    ) -> Result:
         job = run_inline(self.agents, self._job(0, image, opts, scope))
         assert job.result is not None  # Generate always sets it
         return job.result

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from scipix.errors import ScipixError
-from scipix.imaging.decode import ImageSource, decode_image
+from scipix.imaging.decode import DecodeLimits, ImageSource, decode_image
+from scipix.imaging.page import Page
 from scipix.memory.cache import LOCAL_SCOPE, Lookup, ResultCache, context_of
 from scipix.memory.embedding import gray_embedding
 from scipix.schema import RecognizeOptions, Result
@@ -78,21 +79,40 @@ def cached_many(
         yield hits[index]
 
 
-def cache_lookup(
-    scipix: Scipix, cache: ResultCache, opts: RecognizeOptions, scope: str | None
-) -> Callable[[ImageSource], Lookup]:
-    """How ``scipix``'s result cache looks an image up for calls with ``opts`` in ``scope``:
-    decoded as its Preprocess agent decodes, in the context of the model version, the options
-    and the settings that change a reading."""
+def decode_once(scipix: Scipix, image: ImageSource, opts: RecognizeOptions) -> ImageSource | Page:
+    """``image`` decoded as ``scipix``'s Preprocess agent decodes it, for the cache lookup and
+    then the pipeline (which takes a :class:`Page` as it is): one decode per call. An image that
+    cannot be decoded is returned as it came: the pipeline reports why, as before."""
+    limits, exif = _decoding(scipix, opts)
+    try:
+        return decode_image(image, limits, exif)
+    except ScipixError:
+        return image
+
+
+def _decoding(scipix: Scipix, opts: RecognizeOptions) -> tuple[DecodeLimits, bool]:
     from scipix.pipeline.agents import PreprocessAgent
 
     agent = scipix.agents[0]
     assert isinstance(agent, PreprocessAgent)
-    exif = agent.defaults.for_options(opts).exif_orientation
+    return agent.defaults.limits, agent.defaults.for_options(opts).exif_orientation
+
+
+def cache_lookup(
+    scipix: Scipix, cache: ResultCache, opts: RecognizeOptions, scope: str | None
+) -> Callable[[ImageSource | Page], Lookup]:
+    """How ``scipix``'s result cache looks an image up for calls with ``opts`` in ``scope``:
+    decoded as its Preprocess agent decodes (a :class:`Page` from :func:`decode_once` is taken
+    as it is), in the context of the model version, the options and the settings that change a
+    reading."""
+    limits, exif = _decoding(scipix, opts)
     settings = scipix.settings
     contexts: list[str] = []
 
-    def look(image: ImageSource) -> Lookup:
+    def decode(image: ImageSource | Page) -> Page:
+        return image if isinstance(image, Page) else decode_image(image, limits, exif)
+
+    def look(image: ImageSource | Page) -> Lookup:
         if not contexts:  # the model version: an unloadable model is each image's error
             try:
                 version = scipix.version
@@ -102,7 +122,7 @@ def cache_lookup(
         return cache.lookup(
             scope or LOCAL_SCOPE,
             contexts[0],
-            lambda: decode_image(image, agent.defaults.limits, exif),
+            lambda: decode(image),
             lambda gray: gray_embedding(scipix.formula_recognizer(), gray),
         )
 

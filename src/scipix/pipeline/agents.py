@@ -78,7 +78,9 @@ class PreprocessAgent:
             raise ImageNoContentError("no image was given")
         config = self.defaults.for_options(job.options)
         with stage("preprocess.decode"):
-            page = decode_image(job.source, self.defaults.limits, config.exif_orientation)
+            page = job.source
+            if not isinstance(page, Page):  # a Page was decoded by the result cache's lookup
+                page = decode_image(page, self.defaults.limits, config.exif_orientation)
         job.source = None  # the encoded bytes are not needed any more
         job.image_size = (page.width, page.height)
         if job.options.region is not None:

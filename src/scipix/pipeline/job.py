@@ -15,6 +15,7 @@ from scipix.errors import ScipixError
 from scipix.imaging.components import Boxes
 from scipix.imaging.decode import ImageSource
 from scipix.imaging.layout import Line
+from scipix.imaging.page import Page
 from scipix.imaging.preprocess import Preprocessed
 from scipix.pipeline.message import Owned, Shared, Tag
 from scipix.pipeline.strategy import Cleaning
@@ -75,7 +76,7 @@ class Job:
 
     seq: int
     tag: Tag
-    source: ImageSource | None
+    source: ImageSource | Page | None  # a Page: already decoded (the result cache's lookup)
     options: RecognizeOptions
     shared_prep: Shared[Preprocessed] | None = None
     shared_layout: Shared[Layout] | None = None
