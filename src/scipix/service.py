@@ -26,7 +26,6 @@ from scipix.errors import ScipixError, StoreError
 from scipix.imaging.decode import DecodeLimits, ImageSource, decode_image
 from scipix.imaging.page import Page
 from scipix.imaging.preprocess import PreprocessConfig, Preprocessed, preprocess
-from scipix.ink import Ink, draw_ink
 from scipix.learning.agent import LearnAgent
 from scipix.learning.loop import LearningLoop, checked_latex
 from scipix.learning.recall import upright
@@ -58,6 +57,7 @@ from scipix.schema import (
 from scipix.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from scipix.ink import Ink
     from scipix.memory import MemoryStore
     from scipix.recognition import FormulaRecognizer
 
@@ -272,6 +272,8 @@ class Scipix:
         """Recognize pen strokes (``/v3/strokes``, InkML): drawn the way the model's handwriting
         training images look, then read like an image; ``is_handwritten`` is true without the
         style probe. Raises ScipixError."""
+        from scipix.ink import draw_ink  # pen strokes only: an image's cold start skips it
+
         self._check_open()
         opts = self.effective_options(options)
         switches = {**INK_PREPROCESSING, **opts.preprocessing.model_dump(exclude_none=True)}

@@ -1,13 +1,17 @@
-"""The root ``scipix`` command. Each command (group) lives in its own module and is added here.
+"""The root ``scipix`` command. Each command (group) lives in its own module and is named here.
 
-Add a command with one line below (``app.command("ocr")(ocr)`` or ``app.add_typer(x_app,
-name="x")``) once it works; no stubs. Keep module-level imports of command modules light: import
-heavy libraries (numpy, onnxruntime, torch, fastapi) inside the command function, so that
-``scipix --version``, ``scipix config`` and ``scipix doctor`` start fast.
+Add a command with one line in :data:`COMMANDS` (its name, module and function or Typer app) once it
+works; no stubs. ``main`` imports only the module of the command it runs (``scipix ocr`` never
+imports the server, training or PDF commands) and the full app is built for help and errors. Keep
+module-level imports of command modules light: import heavy libraries (numpy, onnxruntime,
+torch, fastapi) inside the command function, so that ``scipix --version``, ``scipix config`` and
+``scipix doctor`` start fast.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import sys
 import traceback
 from pathlib import Path
@@ -15,59 +19,87 @@ from typing import Annotated
 
 import typer
 
-from scipix import __version__
-from scipix.cli.batch import batch
-from scipix.cli.bench import bench
 from scipix.cli.common import EXIT_FAILED, CliState, exit_code, print_error, state
-from scipix.cli.config import config_app
-from scipix.cli.doctor import doctor
-from scipix.cli.eval import eval_command
-from scipix.cli.keys import keys_app
-from scipix.cli.latex import latex_app
-from scipix.cli.learning import correct, learning_app
-from scipix.cli.mcp import mcp_command
-from scipix.cli.memory import memory_app
-from scipix.cli.ocr import ocr
-from scipix.cli.pdf import pdf
-from scipix.cli.serve import serve
-from scipix.cli.train import train_app
-from scipix.cli.trust import sync, trust_app, verify
 from scipix.errors import ScipixError
 
-app = typer.Typer(
-    name="scipix",
-    help="Open, self-hosted scientific OCR: images of mathematics to LaTeX, MathML, MMD.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.add_typer(config_app, name="config")
-app.command("doctor")(doctor)
-app.add_typer(keys_app, name="keys")
-app.command("serve")(serve)
-app.command("ocr")(ocr)
-app.command("batch")(batch)
-app.command("pdf")(pdf)
-app.command("eval")(eval_command)
-app.command("bench")(bench)
-app.add_typer(train_app, name="train")
-app.add_typer(latex_app, name="latex")
-app.add_typer(memory_app, name="memory")
-app.command("correct")(correct)
-app.add_typer(learning_app, name="learning")
-app.command("verify")(verify)
-app.command("sync")(sync)
-app.add_typer(trust_app, name="trust")
-app.command("mcp")(mcp_command)
+#: name -> (module, attribute, whether it is a group (a Typer app) rather than one command)
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "config": ("scipix.cli.config", "config_app", True),
+    "doctor": ("scipix.cli.doctor", "doctor", False),
+    "keys": ("scipix.cli.keys", "keys_app", True),
+    "serve": ("scipix.cli.serve", "serve", False),
+    "ocr": ("scipix.cli.ocr", "ocr", False),
+    "batch": ("scipix.cli.batch", "batch", False),
+    "pdf": ("scipix.cli.pdf", "pdf", False),
+    "eval": ("scipix.cli.eval", "eval_command", False),
+    "bench": ("scipix.cli.bench", "bench", False),
+    "train": ("scipix.cli.train", "train_app", True),
+    "latex": ("scipix.cli.latex", "latex_app", True),
+    "memory": ("scipix.cli.memory", "memory_app", True),
+    "correct": ("scipix.cli.learning", "correct", False),
+    "learning": ("scipix.cli.learning", "learning_app", True),
+    "verify": ("scipix.cli.trust", "verify", False),
+    "sync": ("scipix.cli.trust", "sync", False),
+    "trust": ("scipix.cli.trust", "trust_app", True),
+    "mcp": ("scipix.cli.mcp", "mcp_command", False),
+}
+#: The root options that take a value (to find the command's name in the arguments).
+ROOT_VALUE_OPTIONS = frozenset({"--config", "-c"})
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The ``scipix`` Typer app with every command, or with the command ``only`` alone."""
+    cli = typer.Typer(
+        name="scipix",
+        help="Open, self-hosted scientific OCR: images of mathematics to LaTeX, MathML, MMD.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    cli.callback()(root)
+    for name, (module, attribute, group) in COMMANDS.items():
+        if only is None or name == only:
+            target = getattr(importlib.import_module(module), attribute)
+            if group:
+                cli.add_typer(target, name=name)
+            else:
+                cli.command(name)(target)
+    return cli
+
+
+@functools.cache
+def full_app() -> typer.Typer:
+    return build_app()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``: the full app (built on first use, for tests and embedding)."""
+    if name == "app":
+        return full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def command_name(args: list[str]) -> str | None:
+    """The command named in ``args`` (after the root options), when it is a known one."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ROOT_VALUE_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def version_callback(value: bool) -> None:
     if value:
+        from scipix import __version__
+
         typer.echo(f"scipix {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     config: Annotated[
@@ -99,6 +131,9 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     cli = CliState()
     try:
+        name = command_name(args)
+        # only the command that runs (its imports, its click command); the full app for help
+        app = build_app(name) if name is not None else full_app()
         app(args=args, prog_name="scipix", standalone_mode=True, obj=cli)
     except ScipixError as exc:
         if cli.debug:

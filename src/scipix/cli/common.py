@@ -11,14 +11,16 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from scipix.errors import InputError, ScipixError
-from scipix.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from scipix.settings import Settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -36,6 +38,8 @@ class CliState:
     def settings(self) -> Settings:
         """The settings of this invocation, read on first use (a ConfigError exits with 2)."""
         if self._settings is None:
+            from scipix.settings import load_settings
+
             self._settings = load_settings(self.config)
         return self._settings
 
@@ -48,11 +52,16 @@ def state(ctx: typer.Context) -> CliState:
 
 
 def stdout_console() -> Console:
-    """Human output: no wrapping of long lines (paths, LaTeX) and no guessing of highlights."""
+    """Human output: no wrapping of long lines (paths, LaTeX) and no guessing of highlights
+    (rich is imported on first use: ``scipix ocr`` prints its results without it)."""
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=True)
 
 
 def stderr_console() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -68,6 +77,8 @@ def one_line(text: str) -> str:
 
 def print_error(error: ScipixError) -> None:
     """``error: <id>: message`` on stderr, on one line."""
+    from rich.markup import escape
+
     message = escape(one_line(error.message))
     stderr_console().print(f"[red]error[/red]: {error.error_id}: {message}")
 

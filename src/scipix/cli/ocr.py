@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from scipix.cli.common import EXIT_FAILED, EXIT_USAGE, one_line, print_json, state, stdout_console
 
@@ -159,6 +158,22 @@ def failure_exit_code(error_ids: list[str]) -> int:
 def report(name: str, digest: str | None, result: Result, fmt: OutputFormat, many: bool) -> int:
     """Print one result (errors, and warnings such as LaTeX that is not valid, also on stderr);
     1 if it failed."""
+    if result.error_info is not None or result.warnings:
+        print_problems(name, result)
+    if fmt == OutputFormat.json:
+        print_json(image_record(name, digest, result))
+    elif result.error_info is None:
+        if many:
+            sys.stdout.write(f"==> {name} <==\n")
+        sys.stdout.write(rendering(result, fmt) + "\n")
+        sys.stdout.flush()
+    return 0 if result.error_info is None else 1
+
+
+def print_problems(name: str, result: Result) -> None:
+    """The error and warnings of one result, on stderr (rich imported only then)."""
+    from rich.markup import escape
+
     from scipix.cli.common import stderr_console
 
     if result.error_info is not None:
@@ -169,11 +184,3 @@ def report(name: str, digest: str | None, result: Result, fmt: OutputFormat, man
     for warning in result.warnings or ():
         message = escape(one_line(warning.message))
         stderr_console().print(f"[yellow]warning[/yellow]: {escape(name)}: {warning.id}: {message}")
-    if fmt == OutputFormat.json:
-        print_json(image_record(name, digest, result))
-    elif result.error_info is None:
-        if many:
-            sys.stdout.write(f"==> {name} <==\n")
-        sys.stdout.write(rendering(result, fmt) + "\n")
-        sys.stdout.flush()
-    return 0 if result.error_info is None else 1
