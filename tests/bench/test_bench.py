@@ -43,6 +43,8 @@ def test_report_numbers_are_measured_and_stages_add_up(report: dict[str, Any]) -
     assert positive(report["latency_ms"]) and positive(report["matmul512_ms"])
     assert positive(report["cpu_ms"])
     assert report["latency_ms"]["ratio_matmul512"] > 0
+    fastest = report["latency_ms"]["ratio_fastest_matmul512"]
+    assert fastest >= report["latency_ms"]["ratio_matmul512"]
     stages = report["stages_ms"]
     for name in ("preprocess", "detect", "recognize", "generate", "validate"):
         assert stages[name]["p50"] >= 0.0
