@@ -178,3 +178,13 @@ def test_spaced_inline_math_and_formulas_pandoc_refuses_still_become_mathml() ->
     tagged = "\\[\\lim_{n\\rightarrow\\infty}\\left(1+\\frac{1}{n}\\right)^{n}=e \\tag{3}\\]"
     page = convert.markdown_to_html(convert.mmd_to_markdown(f"See \\( \\alpha \\).\n\n{tagged}\n"))
     assert page.count("<math") == 2 and "$" not in page and "<munder>" in page
+
+
+def test_equation_numbers_survive_in_html() -> None:
+    """MathML converters drop ``\\tag``: the number is shown beside its display formula."""
+    mmd = "\\[ x=1 \\tag{3} \\]\n\n\\[ y=2 \\tag*{(A.1)} \\]\n\n\\[ z=3 \\]\n\n"
+    mmd += "and \\( w \\tag{9} \\)"
+    page = convert.markdown_to_html(convert.mmd_to_markdown(mmd))
+    numbers = re.findall(r'<span class="eqno">([^<]*)</span>', page)
+    assert numbers == ["(3)", "(A.1)"]
+    assert page.count('<span class="equation">') == 2

@@ -67,6 +67,8 @@ _PAGE = """<!DOCTYPE html>
 body {{ max-width: 50em; margin: 2em auto; padding: 0 1em; font-family: serif; line-height: 1.5; }}
 table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #999; padding: 0.2em 0.5em; }}
 math[display="block"] {{ margin: 1em 0; }}
+.equation {{ display: flex; align-items: center; }} .equation math {{ flex: 1; }}
+.eqno {{ margin-left: 1em; }}
 </style>
 </head>
 <body>
@@ -76,6 +78,8 @@ math[display="block"] {{ margin: 1em 0; }}
 """
 _HEADINGS = {"title": 1, "section": 2, "subsection": 3, "subsubsection": 4}
 _PENDING_MATH = re.compile(r'<span\s+class="math (inline|display)">(.*?)</span>', re.S)
+_BLOCK_MATH = re.compile(r'<math\b[^>]*display="block"[^>]*>.*?</math>', re.S)
+_TAG = re.compile(r"\\tag(\*?)\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 _HEADING_LINE = re.compile(r"^\\(title|section|subsection|subsubsection)\*?\{(.*)\}\s*$")
 
 
@@ -154,7 +158,8 @@ def _heading(line: str) -> str:
 
 def markdown_to_html(markdown: str, title: str = "document") -> str:
     """A standalone HTML page: MathML math, sanitized body, scripts forbidden by its CSP."""
-    body = sanitize_html(_unconverted_math(_pandoc(markdown, "html5", args=("--mathml",))))
+    page = _unconverted_math(_pandoc(markdown, "html5", args=("--mathml",)))
+    body = sanitize_html(_equation_numbers(page))
     return _PAGE.format(csp=_CSP, title=html.escape(title), body=body)
 
 
@@ -176,6 +181,21 @@ def _unconverted_math(page: str) -> str:
             return match.group(0)
 
     return _PENDING_MATH.sub(convert, page)
+
+
+def _equation_numbers(page: str) -> str:
+    """Each display formula's ``\\tag{3}`` shown as "(3)" at its right (MathML converters drop
+    it; its TeX is still in the formula's annotation), ``\\tag*{a}`` as "a"."""
+
+    def number(match: re.Match[str]) -> str:
+        tag = _TAG.search(html.unescape(match.group(0)))
+        if tag is None:
+            return match.group(0)
+        label = tag.group(2).strip() if tag.group(1) else f"({tag.group(2).strip()})"
+        eqno = f'<span class="eqno">{html.escape(label)}</span>'
+        return f'<span class="equation">{match.group(0)}{eqno}</span>'
+
+    return _BLOCK_MATH.sub(number, page)
 
 
 def html_zip(markdown: str, name: str = "document") -> bytes:
