@@ -12,7 +12,6 @@ Three levels, the first that decides wins:
 
 from __future__ import annotations
 
-import multiprocessing
 import random
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -65,6 +64,8 @@ def symbolic(tree_a: Group, tree_b: Group) -> Equivalence:
 
 def _run_with_timeout(a: Group, b: Group, timeout_s: float) -> Equivalence | None:
     """``symbolic(a, b)`` in a forked child, or None when it does not finish in time."""
+    import multiprocessing  # only when comparing
+
     try:
         context = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform: compare in-process, unguarded

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from xml.sax.saxutils import escape
+from html import escape as html_escape
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Symbol:
     @cached_property
     def mathml(self) -> str:
         """The MathML Core element for the symbol on its own (``<mo>≤</mo>``)."""
-        text = escape(self.unicode)
+        text = html_escape(self.unicode, quote=False)  # & < > (xml.sax would import urllib)
         if self.kind == "fn":
             return f"<mi>{text}</mi>"
         if self.kind == "ord":
