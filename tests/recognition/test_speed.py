@@ -48,6 +48,21 @@ def test_an_embedding_pass_serves_the_next_reading_once(
     assert shared.hypotheses[0].score == pytest.approx(plain.hypotheses[0].score, abs=1e-6)
 
 
+def test_one_input_embedded_by_two_calls_serves_both_readings(
+    recognizer: FormulaRecognizer, images: list[np.ndarray]
+) -> None:
+    """Two calls with the same picture at once (two connections): both embedding passes are
+    kept as one output, and each reading takes it (before: the second reading encoded again)."""
+    image = images[1]
+    recognizer.embed([image])
+    recognizer.embed([image])
+    assert len(recognizer.memo._items) == 1
+    key = next(iter(recognizer.memo._items))
+    assert recognizer.memo.take(key) is not None
+    assert recognizer.memo.take(key) is not None
+    assert recognizer.memo.take(key) is None and not recognizer.memo._items
+
+
 def test_optimized_graphs_are_cached_and_read_the_same(
     tmp_path: Path, recognizer: FormulaRecognizer, images: list[np.ndarray]
 ) -> None:

@@ -189,8 +189,12 @@ class FormulaRecognizer:
         """(embedding, cross_k, cross_v) of a batch; ``keep``: let the next pass over the same
         single image take this one's output (``memo.py``)."""
         key = digest(prepared[0]) if len(prepared) == 1 else None
-        found = self.memo.take(key) if key is not None else None
+        found = None
+        if key is not None:  # an embedding pass reuses a kept output: one more reading to serve
+            found = self.memo.get(key) if keep else self.memo.take(key)
         if found is not None:
+            if keep and key is not None:
+                self.memo.put(key, found)
             return found
         batch = batch_images(prepared, self.spec)
         small = batch.size <= self.sessions.small_input
