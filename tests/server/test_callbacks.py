@@ -14,12 +14,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from mpxpy.mathpix_client import MathpixClient
 from mpxpy.webhooks import verify_signature
 
+from scipix.server.callbacks import Callback, CallbackSender
 from scipix.server.state import RecognitionService
+from scipix.server.store import Database
+from scipix.settings import ServerSettings
 
 from .conftest import Credentials, build_app, live_server, new_key
 from .test_pdf_api import empty_pages, submit, text_pages, wait
@@ -205,3 +209,43 @@ def test_a_batch_callback_gets_the_results_with_its_reply(
     clash = {"urls": {"a": "data:,"}, "callback": {"post": receiver.url, "reply": {"batch_id": 1}}}
     refused = httpx.post(f"{url}/v3/batch", headers=key.headers, json=clash).json()
     assert refused["error_info"]["id"] == "opts_bad_callback"
+
+
+def test_a_delivery_left_by_a_stopped_server_is_made_by_the_next(tmp_path: Path) -> None:
+    """The outbox is in the database: what one server stored and could not deliver before it
+    stopped (here: never started delivering) the next one delivers, retried after a 500, and
+    then it is gone from the outbox."""
+    settings = ServerSettings(
+        callbacks=True, callback_allow_private=True, callback_backoff_s=0.05, callback_secret=SECRET
+    )
+    got = Receiver([500])
+    db = Database(tmp_path / "server.sqlite3")
+    try:
+        first = CallbackSender(settings, db)
+        callback = Callback(url=got.url, headers={"X-Token": "abc"}, reply={"mine": 7})
+        anyio.run(first.send, callback, "file.completed", {"pdf_id": "p1", "status": "completed"})
+        assert first.pending() == 1 and not got.got
+
+        async def next_server() -> None:
+            second = CallbackSender(settings, Database(tmp_path / "server.sqlite3"))
+            second.start()
+            with anyio.fail_after(10):
+                while second.pending():
+                    await anyio.sleep(0.02)
+            await second.close()
+
+        anyio.run(next_server)
+        assert len(got.got) == 2  # 500, then delivered
+        sent, body = got.got[-1]
+        assert sent["X-Token"] == "abc" and verify_signature(
+            sent["Mathpix-Signature"], body, SECRET
+        )
+        assert json.loads(body) == {
+            "pdf_id": "p1",
+            "status": "completed",
+            "mine": 7,
+            "event": "file.completed",
+        }
+    finally:
+        got.close()
+        db.close()

@@ -23,6 +23,7 @@ from scipix import __version__
 from scipix.errors import ModelError
 from scipix.server.auth import Authenticator
 from scipix.server.batch import BatchRunner, BatchStore
+from scipix.server.callbacks import CallbackSender
 from scipix.server.converter import ConverterRunner, ConverterStore
 from scipix.server.envelope import install_error_handlers
 from scipix.server.keys import KeyStore
@@ -94,19 +95,22 @@ def _lifespan(settings: Settings, service: RecognitionService | None) -> Any:
             auth=Authenticator(keys, ledger, settings.server),
             limiter=anyio.CapacityLimiter(inference_slots(settings)),
         )
-        runner = BatchRunner(state, BatchStore(db))
-        pdfs = PdfRunner(state, PdfStore(db, settings.runtime.data_dir / "pdfs"))
+        callbacks = CallbackSender(settings.server, db)
+        runner = BatchRunner(state, BatchStore(db), callbacks)
+        pdfs = PdfRunner(state, PdfStore(db, settings.runtime.data_dir / "pdfs"), callbacks)
         app.state.scipix = state
         app.state.batches = runner
         app.state.pdfs = pdfs
         app.state.converter = conversions = ConverterRunner(ConverterStore(db))
         pdfs.start()
+        callbacks.start()
         try:
             yield
         finally:
             await conversions.close()
             await pdfs.close()
             await runner.close(SHUTDOWN_GRACE_S)
+            await callbacks.close()
             if owned and svc is not None:
                 await anyio.to_thread.run_sync(svc.close)
             db.close()

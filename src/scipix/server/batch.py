@@ -188,10 +188,10 @@ class BatchStore:
 class BatchRunner:
     """Runs batches as tasks on the server's event loop (recognition itself in threads)."""
 
-    def __init__(self, state: ServerState, store: BatchStore) -> None:
+    def __init__(self, state: ServerState, store: BatchStore, callbacks: CallbackSender) -> None:
         self.state = state
         self.store = store
-        self.callbacks = CallbackSender(state.settings.server)
+        self.callbacks = callbacks
         self._tasks: dict[int, tuple[asyncio.Task[None], list[str]]] = {}
 
     def start(
@@ -238,7 +238,8 @@ class BatchRunner:
             except ScipixError as exc:  # the store failed: no callback, the batch stays
                 log.warning("batch %s: no callback: %s", batch_id, exc.message)
                 return
-            self.callbacks.send(callback, "batch.completed", {"batch_id": str(batch_id), **found})
+            status = {"batch_id": str(batch_id), **found}
+            await self.callbacks.send(callback, "batch.completed", status)
 
     async def _process(self, item: BatchItem, principal: Principal) -> dict[str, Any]:
         if item.error is not None or item.call is None:
@@ -272,4 +273,3 @@ class BatchRunner:
                 task.cancel()
             message = "The server shut down before this item was processed; submit it again"
             await anyio.to_thread.run_sync(self.store.fill_missing, batch_id, keys, message)
-        await self.callbacks.close()

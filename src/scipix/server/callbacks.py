@@ -15,8 +15,8 @@ each delivery, which connects to the checked address itself (the SSRF guard of
 (``Mathpix-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "t.body">``, which
 ``mpxpy.webhooks.verify_signature`` checks). Delivery is tried ``server.callback_attempts`` times
 with doubling waits from ``server.callback_backoff_s`` (on a connection error, a timeout, 408, 429
-or 5xx); it never changes the document, and a server stopped meanwhile does not deliver it later
-(poll the status when that matters).
+or 5xx); it never changes the document. Deliveries wait in the server database's outbox until
+delivered or given up: a server stopped or killed meanwhile leaves them to the next one.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ import hashlib
 import hmac
 import json
 import logging
+import os
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,9 +37,10 @@ import anyio
 import httpx
 from pydantic import ConfigDict, Field
 
-from scipix.errors import CallbackError, ImageDownloadError
+from scipix.errors import CallbackError, ImageDownloadError, StoreError
 from scipix.schema import OptionsModel
 from scipix.server.fetch import checked_target
+from scipix.server.store import Database
 from scipix.settings import ServerSettings
 
 log = logging.getLogger("scipix.server")
@@ -47,6 +50,13 @@ MAX_HEADER_BYTES = 4096
 _RESERVED = {"host", "content-type", "content-length", "transfer-encoding", "connection"}
 _RESERVED |= {"user-agent"}
 _RETRY_STATUS = {408, 429}
+#: How often the outbox is looked at when nothing wakes the sender (a retry's time comes, or
+#: another worker stored a delivery).
+OUTBOX_POLL_S = 2.0
+#: A delivery is leased for the URL time-out plus this long (then another worker may try it).
+LEASE_MARGIN_S = 30.0
+#: Deliveries claimed at once.
+CLAIM_BATCH = 16
 
 
 class CallbackOptions(OptionsModel):
@@ -175,36 +185,118 @@ def signature(secret: str, body: bytes, now: float | None = None) -> str:
 
 
 class CallbackSender:
-    """Delivers callbacks in background tasks (a delivery never raises into its caller)."""
+    """Delivers callbacks from an outbox in the server database (a delivery never raises into
+    its caller). :meth:`send` stores the delivery before it is tried, so a server stopped or
+    killed before it succeeded delivers it when the next one starts (at least once: a kill
+    during the POST may deliver it twice); several workers on one database share the outbox,
+    each delivery leased to one of them while it is tried."""
 
-    def __init__(self, settings: ServerSettings) -> None:
+    def __init__(self, settings: ServerSettings, db: Database) -> None:
         self.settings = settings
+        self.db = db
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def send(self, callback: Callback, event: str, status: dict[str, Any]) -> None:
+    def start(self) -> None:
+        """Deliver what is due, now and from now on (what an earlier server left too)."""
+        if self.settings.callbacks and self._loop_task is None:
+            self._loop_task = asyncio.create_task(self._loop())
+
+    async def send(self, callback: Callback, event: str, status: dict[str, Any]) -> None:
         if not self.settings.callbacks or event not in (callback.events or (event,)):
             return
         body = json.dumps({**status, **callback.reply, "event": event}).encode()
-        task = asyncio.create_task(self._deliver(callback, body))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        try:
+            await anyio.to_thread.run_sync(self._store, callback, event, body)
+        except StoreError as exc:
+            log.warning("callback to %s not stored: %s", callback.url, exc.message)
+            return
+        self._wake.set()
 
-    async def _deliver(self, callback: Callback, body: bytes) -> None:
-        wait = self.settings.callback_backoff_s
-        for attempt in range(1, self.settings.callback_attempts + 1):
+    def _store(self, callback: Callback, event: str, body: bytes) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT INTO callback_outbox (url, headers, body, event, next_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (callback.url, json.dumps(callback.headers), body, event, time.time()),
+            )
+
+    def pending(self) -> int:
+        """How many deliveries wait in the outbox (due or not)."""
+        row = self.db.connection().execute("SELECT COUNT(*) FROM callback_outbox").fetchone()
+        return int(row[0])
+
+    async def _loop(self) -> None:
+        while True:
             try:
-                status = await self._post(callback, body)
-            except (ImageDownloadError, httpx.HTTPError, TimeoutError) as exc:
-                outcome, retry = repr(getattr(exc, "message", exc)), True
-            else:
-                if 200 <= status < 300:
-                    return
-                outcome, retry = f"HTTP {status}", status >= 500 or status in _RETRY_STATUS
-            log.warning("callback to %s, attempt %d: %s", callback.url, attempt, outcome)
-            if not retry or attempt == self.settings.callback_attempts:
+                due = await anyio.to_thread.run_sync(self._claim)
+            except StoreError as exc:
+                log.warning("callbacks: %s", exc.message)
+                due = []
+            for row in due:
+                task = asyncio.create_task(self._deliver(row))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            self._wake.clear()
+            with anyio.move_on_after(OUTBOX_POLL_S):
+                await self._wake.wait()
+
+    def _claim(self) -> list[dict[str, Any]]:
+        """The due deliveries nobody is trying, now leased to this sender."""
+        now = time.time()
+        lease = now + self.settings.url_timeout_s + LEASE_MARGIN_S
+        with self.db.write() as conn:
+            rows = conn.execute(
+                "UPDATE callback_outbox SET lease_owner = ?, lease_until = ? WHERE id IN"
+                " (SELECT id FROM callback_outbox WHERE next_at <= ? AND lease_until < ?"
+                " ORDER BY id LIMIT ?) RETURNING id, url, headers, body, attempts",
+                (self.owner, lease, now, now, CLAIM_BATCH),
+            ).fetchall()
+        return [dict(row) for row in rows]
+
+    async def _deliver(self, row: dict[str, Any]) -> None:
+        callback = Callback(url=row["url"], headers=json.loads(row["headers"]))
+        attempt = int(row["attempts"]) + 1
+        try:
+            status = await self._post(callback, row["body"])
+        except (ImageDownloadError, httpx.HTTPError, TimeoutError) as exc:
+            outcome, retry = repr(getattr(exc, "message", exc)), True
+        else:
+            if 200 <= status < 300:
+                await self._finish(row["id"], None)
                 return
-            await asyncio.sleep(wait)
-            wait *= 2
+            outcome, retry = f"HTTP {status}", status >= 500 or status in _RETRY_STATUS
+        log.warning("callback to %s, attempt %d: %s", callback.url, attempt, outcome)
+        if not retry or attempt >= self.settings.callback_attempts:
+            await self._finish(row["id"], None)
+            return
+        wait = self.settings.callback_backoff_s * 2 ** (attempt - 1)
+        await self._finish(row["id"], (attempt, time.time() + wait))
+        await asyncio.sleep(wait)
+        self._wake.set()
+
+    async def _finish(self, row_id: int, retry: tuple[int, float] | None) -> None:
+        """Delivered or given up (``retry`` None): gone from the outbox; else tried again
+        at the given time."""
+
+        def write() -> None:
+            with self.db.write() as conn:
+                if retry is None:
+                    conn.execute("DELETE FROM callback_outbox WHERE id = ?", (row_id,))
+                else:
+                    conn.execute(
+                        "UPDATE callback_outbox SET attempts = ?, next_at = ?, lease_owner = NULL,"
+                        " lease_until = 0 WHERE id = ?",
+                        (*retry, row_id),
+                    )
+
+        try:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(write)
+        except StoreError as exc:  # the lease runs out: it is tried again
+            log.warning("callback outbox: %s", exc.message)
 
     async def _post(self, callback: Callback, body: bytes) -> int:
         target, host, _ = await checked_target(callback.url, _delivery_settings(self.settings))
@@ -226,6 +318,9 @@ class CallbackSender:
         return response.status_code
 
     async def close(self) -> None:
-        for task in self._tasks:
+        """Stop delivering; what was not delivered stays in the outbox for the next server."""
+        tasks = [t for t in (self._loop_task, *self._tasks) if t is not None]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._loop_task = None

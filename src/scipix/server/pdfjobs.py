@@ -55,7 +55,12 @@ class PdfRunner:
     """Claims and processes documents on the server's event loop (the reading in threads)."""
 
     def __init__(
-        self, state: ServerState, store: PdfStore, lease_s: float = LEASE_S, poll_s: float = POLL_S
+        self,
+        state: ServerState,
+        store: PdfStore,
+        callbacks: CallbackSender,
+        lease_s: float = LEASE_S,
+        poll_s: float = POLL_S,
     ) -> None:
         self.state = state
         self.store = store
@@ -66,7 +71,7 @@ class PdfRunner:
         self._progress: dict[str, float] = {}  # pdf_id -> when its last page finished
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
-        self.callbacks = CallbackSender(state.settings.server)
+        self.callbacks = callbacks
         self._jobs: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
@@ -145,7 +150,7 @@ class PdfRunner:
         except ScipixError as exc:  # the store is busy or the document is gone: no callback
             log.warning("PDF %s: no callback: %s", job.pdf_id, exc.message)
             return
-        self.callbacks.send(callback, event, status)
+        await self.callbacks.send(callback, event, status)
 
     async def _heartbeat(
         self, job: PdfJob, worker: asyncio.Task[Any] | None, lost: asyncio.Event
@@ -298,7 +303,6 @@ class PdfRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await self.callbacks.close()
 
 
 def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -1,5 +1,6 @@
 """The server's one SQLite database: keys, app tokens, rate windows, usage, history, batches,
-PDF jobs (their pages and outputs), MMD conversions (``/v3/converter``) and their outputs.
+PDF jobs (their pages and outputs), MMD conversions (``/v3/converter``) and their outputs, and
+the callbacks waiting to be delivered.
 
 One file (``<data_dir>/server.sqlite3``) in WAL mode. Every write runs in one ``BEGIN IMMEDIATE``
 transaction, so a process killed mid-request leaves either the whole change or none of it.
@@ -130,6 +131,17 @@ CREATE TABLE IF NOT EXISTS conversion_outputs (
     error TEXT,
     updated_at REAL NOT NULL,
     PRIMARY KEY (conversion_id, format)
+);
+CREATE TABLE IF NOT EXISTS callback_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    url TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    event TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL,
+    lease_owner TEXT,
+    lease_until REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS pdf_outputs (
     pdf_id TEXT NOT NULL,
