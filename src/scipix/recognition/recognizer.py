@@ -221,7 +221,9 @@ class FormulaRecognizer:
             "past_k": past_k,
             "past_v": past_v,
         }
-        session = self.decoders.get(len(tokens), self.decoder)
+        session = self.decoders.get(len(tokens))
+        if session is None:  # not as .get's default: that opened the general one at once
+            session = self.decoder
         logp, new_k, new_v = session.run(None, feeds)
         return logp, new_k, new_v
 
