@@ -5,7 +5,7 @@
 
 On the im2latex validation split carved from ../shared/data/train (never bench/): every variant
 reads every image (batch 1, the default beam), the variants alternating image by image so the
-machine's load falls on all alike, with a 512x512 float32 numpy matmul timed between images.
+machine's load falls on all alike, with a 512x512 float32 numpy matmul timed every 20 images.
 Per variant: BLEU-4 / exact match (``scipix eval``'s scoring), decoder steps per image, p50/p95
 ms, CPU ms (the process's, all threads) and p50 / matmul512 p50 (the fastest of 3 back-to-back
 products each time). Variants:
@@ -63,6 +63,11 @@ class Counted:
         recognizer.step = step  # type: ignore[method-assign]
 
 
+#: matmul512s are timed every this many images (5 products, then a 0.3 s pause: a call timed
+#: while OpenBLAS's threads still spun after a product ran on half of 2 cores, ~2x the CPU)
+MATMUL_EVERY = 20
+
+
 def matmul_ms(a: np.ndarray) -> float:
     best = float("inf")
     for _ in range(3):
@@ -114,7 +119,9 @@ def main() -> None:
     steps: dict[str, list[int]] = {n: [] for n in names}
     preds: dict[str, dict[str, Prediction]] = {n: {} for n in names}
     for i, (pair, image) in enumerate(zip(pairs, images, strict=True)):
-        mm.append(matmul_ms(a))
+        if i % MATMUL_EVERY == 0:  # then a pause: OpenBLAS's threads spin ~0.1 s after a product
+            mm += [matmul_ms(a) for _ in range(5)]
+            time.sleep(0.3)
         for n in names[i % len(names) :] + names[: i % len(names)]:  # rotate who goes first
             counted = recs[n]
             before = counted.steps
