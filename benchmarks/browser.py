@@ -16,6 +16,8 @@ import argparse
 import base64
 import io
 import json
+import math
+import os
 import socket
 import statistics
 import tempfile
@@ -81,6 +83,13 @@ def render(latex: str, dpi: int) -> bytes:
     return buf.getvalue()
 
 
+def thread_time(cdp: Any) -> float:
+    """CPU seconds of the page's main thread (where onnxruntime-web and the beam search run):
+    unlike the wall time, it does not grow with the other work on the machine."""
+    metrics = cdp.send("Performance.getMetrics")["metrics"]
+    return float(next(m["value"] for m in metrics if m["name"] == "ThreadTime"))
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -105,6 +114,8 @@ def measure(url: str, images: list[bytes], rounds: int) -> dict[str, Any]:
                 )
 
         page.on("requestfinished", finished)
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Performance.enable")
         page.goto(url + "/")
         page.wait_for_selector("#local-mode:not([disabled])")
         started = time.perf_counter()
@@ -113,26 +124,34 @@ def measure(url: str, images: list[bytes], rounds: int) -> dict[str, Any]:
         ready_s = time.perf_counter() - started
         readings: list[list[str]] = []
         times: list[float] = []
+        cpu: list[float] = []
         stages: list[dict[str, float]] = []
         for _ in range(rounds):
             row = []
             for image in images:
                 page.evaluate("document.getElementById('status').className = ''")
+                before = thread_time(cdp)
                 page.evaluate(DROP, [base64.b64encode(image).decode()])
                 page.wait_for_selector("#status.ok, #status.warning, #status.error", timeout=60_000)
+                cpu.append((thread_time(cdp) - before) * 1000)
                 row.append(page.input_value("#latex"))
                 times.append(float(page.get_attribute("body", "data-local-ms") or "nan"))
                 stages.append(json.loads(page.get_attribute("body", "data-local-timings") or "{}"))
             readings.append(row)
         browser.close()
-    stage_p50 = {
-        k: statistics.median(s[k] for s in stages) for k in ("encoder", "decoder", "prepare")
-    }
+    names = ("decode", "prepare", "encoder", "beam", "decoder", "steps")
+    stage_p50 = {k: statistics.median(s.get(k, math.nan) for s in stages) for k in names}
     return {
         "ready_s": round(ready_s, 2),
         "ms_p50": round(statistics.median(times), 1),
         "ms_p95": round(percentile(times, 0.95), 1),
         "ms_max": round(max(times), 1),
+        "cpu_ms_p50": round(statistics.median(cpu), 1),
+        "cpu_ms_p95": round(percentile(cpu, 0.95), 1),
+        "cpu_ms_p50_per_round": [
+            round(statistics.median(cpu[r * len(images) : (r + 1) * len(images)]), 1)
+            for r in range(rounds)
+        ],
         "stage_ms_p50": stage_p50,
         "bytes_used": sum(used for used, _ in sizes.values()),
         "bytes_transferred": sum(sent for _, sent in sizes.values()),
@@ -157,16 +176,19 @@ def main() -> None:
         service = Scipix(Settings(runtime={"data_dir": Path(tmp)}))  # type: ignore[arg-type]
         formula = service.formula_recognizer()
         # one image per call, as a request is read (a batch pads its images to one size)
-        python, python_ms = [], []
+        python, python_ms, python_cpu = [], [], []
         for image in images:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             python.append(formula.recognize([decode_image(image).gray])[0].latex)
             python_ms.append((time.perf_counter() - started) * 1000)
+            python_cpu.append((time.thread_time() - cpu_started) * 1000)
         with serve(service, Path(tmp)) as url:
             found = measure(url, images, args.rounds)
         service.close()
     found["model"] = formula.version
     found["python_ms_p50"] = round(statistics.median(python_ms), 1)
+    found["python_cpu_ms_p50"] = round(statistics.median(python_cpu), 1)
+    found["load_average"] = os.getloadavg()[0]
     pairs = list(zip(found["readings"], python, strict=True))
     found["same_as_python"] = sum(a == b for a, b in pairs)
     found["different"] = [(a, b) for a, b in pairs if a != b]
@@ -180,6 +202,12 @@ def main() -> None:
         f"p50 {found['ms_p50']} ms, p95 {found['ms_p95']} ms, max {found['ms_max']} ms; "
         f"stage p50 {found['stage_ms_p50']}; Python recognizer on the same files (one pass, "
         f"decode + recognize): p50 {found['python_ms_p50']} ms"
+    )
+    print(
+        f"CPU per formula (page's main thread, less sensitive to the load average "
+        f"{found['load_average']:.1f}): p50 {found['cpu_ms_p50']} ms, p95 {found['cpu_ms_p95']} "
+        f"ms (per round {found['cpu_ms_p50_per_round']}); Python thread CPU p50 "
+        f"{found['python_cpu_ms_p50']} ms"
     )
     print(
         f"page + model: {found['bytes_used'] / 1e6:.2f} MB as used, "

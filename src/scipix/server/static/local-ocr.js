@@ -132,7 +132,13 @@ export class LocalRecognizer {
     const [encoder, decoder] = await Promise.all(["encoder.onnx", "decoder.onnx"].map((n) => modelBytes(model, n)));
     checkMetadata(encoder, model);
     const options = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
-    const sessions = await Promise.all([encoder, decoder].map((b) => ort.InferenceSession.create(b, options)));
+    // the decoder's row count fixed, as Python's decoder for one image at the default beam
+    // (recognizer.py): its shape arithmetic folds and its int8 kernels round as Python's do
+    const rows = Math.max(model.beam.beam_width, model.beam.n_best);
+    const sessions = await Promise.all([
+      ort.InferenceSession.create(encoder, options),
+      ort.InferenceSession.create(decoder, { ...options, freeDimensionOverrides: { n: rows } }),
+    ]);
     const recognizer = new LocalRecognizer(ort, manifest, sessions[0], sessions[1]);
     onProgress("Warming up…");
     await recognizer.warmUp();
