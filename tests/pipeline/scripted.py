@@ -57,7 +57,8 @@ def hypothesis(latex: str, conf: float) -> Hypothesis:
 
 
 class CountingTextRecognizer(TextRecognizer):
-    """The real text OCR, recording the shape of every image it is asked to read."""
+    """The real text OCR, recording the shape of every image it is asked to read: one entry per
+    call (lines read by their known boxes: the tallest line's height, their widths summed)."""
 
     def __init__(self) -> None:
         super().__init__(threads=1)
@@ -66,3 +67,8 @@ class CountingTextRecognizer(TextRecognizer):
     def read(self, gray: np.ndarray, glyph_height: float | None = None) -> list[TextLine]:
         self.shapes.append(gray.shape)
         return super().read(gray, glyph_height)
+
+    def read_lines(self, crops: Sequence[np.ndarray], glyph_height: float) -> list[TextLine | None]:
+        if crops:
+            self.shapes.append((max(c.shape[0] for c in crops), sum(c.shape[1] for c in crops)))
+        return super().read_lines(crops, glyph_height)

@@ -21,7 +21,7 @@ from scipix.imaging.layout import Line, glyph_height, split_at
 from scipix.imaging.page import Gray
 from scipix.latex.symbols import FUNCTION_NAMES
 from scipix.pipeline.job import Box, Layout, Region, Word
-from scipix.recognition.text import TextLine, TextRecognizer
+from scipix.recognition.text import LINE_MARGIN, TextLine, TextRecognizer
 
 #: Words that look like prose but are mathematics: the (lower-case) function names, a few more
 #: operator names and differentials.
@@ -43,6 +43,13 @@ _WORD_SHAPE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+")
 _VOWELS = frozenset("aeiouyAEIOUY")
 #: Margin around the band given to the text OCR, in glyph heights.
 BAND_MARGIN = 0.5
+#: A line taller than this many glyph heights goes to the text OCR's detector (two lines of
+#: text the layout kept together); lower ones to its recognizer alone.
+TALL_LINE = 2.6
+#: Words read from a known line are this many glyph heights high about its ink's middle, about
+#: as the detector's boxes were (the documents' structure reads font sizes from word heights: a
+#: line without descenders, or with a superscript, is not another size of type).
+WORD_HEIGHT = 2.5
 
 
 def looks_like_prose(latex: str) -> bool:
@@ -161,14 +168,72 @@ def line_regions(
 def read_lines(
     reader: TextRecognizer, gray: Gray, boxes: Boxes, lines: Sequence[Line], chosen: Sequence[int]
 ) -> list[TextLine]:
-    """The text OCR of the lines ``chosen`` (indices into ``lines``), in one call: the band of
-    rows from the first to the last of them (with a margin), the ink of the other lines that
-    reach into it blanked. Boxes come back in page pixels."""
+    """The text OCR of the lines ``chosen`` (indices into ``lines``). A line of ordinary height
+    is read by the recognizer alone, from its own ink (its box is known: no detector run); the
+    taller ones (``TALL_LINE``: lines the layout kept together) in one call with the detector,
+    see :func:`read_band`. Boxes come back in page pixels."""
+    if not chosen:
+        return []
+    members = np.concatenate([lines[i].members for i in chosen])
+    typical = glyph_height(boxes.select(members))
+    single = [i for i in chosen if lines[i].box[3] - lines[i].box[1] <= TALL_LINE * typical]
+    crops = line_crops(gray, boxes, lines, single, typical)
+    read = reader.read_lines([crop for _, crop in crops], typical)
+    height = WORD_HEIGHT * typical
+    found = [
+        fitted(shifted(tl, box[0], box[1]), grown(lines[i].box, height))
+        for i, (box, _), tl in zip(single, crops, read, strict=True)
+        if tl is not None
+    ]
+    tall = [i for i in chosen if i not in set(single)]
+    return found + read_band(reader, gray, boxes, lines, tall, typical)
+
+
+def line_crops(
+    gray: Gray, boxes: Boxes, lines: Sequence[Line], chosen: Sequence[int], typical: float
+) -> list[tuple[Box, Gray]]:
+    """Each chosen line cut from ``gray`` for the text OCR: its box grown by the margin the
+    recognizer wants (``LINE_MARGIN`` glyph heights), the ink of other lines in it blanked
+    (then the line's own components restored, where their boxes overlap)."""
+    height, width = gray.shape
+    margin = round(LINE_MARGIN * typical)
+    crops = []
+    for i in chosen:
+        bx0, by0, bx1, by1 = lines[i].box
+        x0, y0 = max(0, bx0 - margin), max(0, by0 - margin)
+        x1, y1 = min(width, bx1 + margin), min(height, by1 + margin)
+        crop = np.array(gray[y0:y1, x0:x1], dtype=np.uint8)
+        near = [k for k, ln in enumerate(lines) if k != i and overlaps(ln.box, (x0, y0, x1, y1))]
+        for k, value in [*((k, None) for k in near), (i, gray)]:
+            part = boxes.select(lines[k].members)
+            for cx, cy, cw, ch in zip(part.x, part.y, part.w, part.h, strict=True):
+                if not overlaps((cx, cy, cx + cw, cy + ch), (x0, y0, x1, y1)):
+                    continue
+                rows = slice(max(cy, y0) - y0, min(cy + ch, y1) - y0)
+                cols = slice(max(cx, x0) - x0, min(cx + cw, x1) - x0)
+                crop[rows, cols] = 255 if value is None else value[y0:y1, x0:x1][rows, cols]
+        crops.append(((x0, y0, x1, y1), crop))
+    return crops
+
+
+def overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def read_band(
+    reader: TextRecognizer,
+    gray: Gray,
+    boxes: Boxes,
+    lines: Sequence[Line],
+    chosen: Sequence[int],
+    typical: float,
+) -> list[TextLine]:
+    """The text OCR of the lines ``chosen`` in one call with the detector: the band of rows
+    from the first to the last of them (with a margin), the ink of the other lines that reach
+    into it blanked. Boxes come back in page pixels."""
     if not chosen:
         return []
     picked = set(chosen)
-    members = np.concatenate([lines[i].members for i in chosen])
-    typical = glyph_height(boxes.select(members))
     margin = round(BAND_MARGIN * typical)
     height, width = gray.shape
     x0 = max(0, min(lines[i].box[0] for i in chosen) - margin)
@@ -193,6 +258,23 @@ def shifted(line: TextLine, dx: int, dy: int) -> TextLine:
 
     words = tuple(Word(w.text, w.confidence, move(w.box)) for w in line.words)
     return TextLine(line.text, line.confidence, move(line.box), words)
+
+
+def grown(box: Box, height: float) -> Box:
+    """``box`` made ``height`` high about its middle (not above the image's top; below its
+    bottom, as the detector's boxes of a line at the bottom of a picture were)."""
+    middle = (box[1] + box[3]) / 2.0
+    return box[0], max(round(middle - height / 2.0), 0), box[2], round(middle + height / 2.0)
+
+
+def fitted(line: TextLine, box: Box) -> TextLine:
+    """``line`` (read from a crop with margins) and its words within ``box``, the line's ink."""
+
+    def inside(b: Box) -> Box:
+        return max(b[0], box[0]), box[1], max(min(b[2], box[2]), max(b[0], box[0])), box[3]
+
+    words = tuple(Word(w.text, w.confidence, inside(w.box)) for w in line.words)
+    return TextLine(line.text, line.confidence, inside(line.box), words)
 
 
 def resplit(

@@ -1,57 +1,64 @@
-"""The packaged text OCR (RapidOCR, PP-OCR ONNX models shipped inside the rapidocr wheel).
+"""The packaged text OCR: PP-OCR's detector and recognizer (ONNX models shipped inside the
+rapidocr wheel) on ONNX Runtime sessions of ours.
 
-The models are loaded from the wheel's own ``models/`` directory with explicit paths, so the OCR
-never downloads anything (rapidocr would fetch a model only when its file is missing; we check
-first and raise :class:`~scipix.errors.ModelError` instead). RapidOCR's ``__call__`` rewrites its
-configuration when given per-call parameters, so every parameter is fixed at construction and
-calls are serialized by a lock.
+The models are loaded from the wheel's own ``models/`` directory, so the OCR never downloads
+anything (a missing file raises :class:`~scipix.errors.ModelError`); the recognizer's character
+list is read from its ONNX metadata. The sessions are opened by ``recognition/session.py``
+(intra-op threads that sleep rather than spin: on 2 busy cores RapidOCR's own spinning sessions
+cost twice the CPU for the same readings), and RapidOCR's pipeline object is not built: its
+configuration (a 1,593-line model catalogue parsed by OmegaConf at import) made the first
+text OCR call cost 0.96 CPU-s (import, load, read one line), 0.35 now; the detector's session
+opens on its first use. What RapidOCR exposes cheaply is used as it is (its image
+padding, resizing and rotated-crop functions, ``rapidocr.utils.process_img``); its detector
+post-processing is in ``textdetector.py``; the recognizer's steps (a line resized to 48 rows,
+CTC greedy decoding, words split at spaces and gaps, word boxes from the CTC columns) are below.
 
-Scale: RapidOCR's default detector input enlarges the shorter side of every image to 736 pixels,
-which makes a one-line crop of 60 x 600 pixels an image of 736 x 7360: about a second per line,
-and worse reading (the detector then splits lines). Here the detector sees the image at its own
-size (cut down only past ``MAX_SIDE``), rescaled only when its glyphs are smaller or larger than
-the detector reads well: 60 to 100 ms per line on one core, the same text read.
+Two ways to read:
 
-Sessions: the detector's and recognizer's ONNX Runtime sessions are opened here
-(``recognition/session.py``: intra-op threads that sleep rather than spin while they wait) and
-handed to RapidOCR, whose own sessions spin: on 2 busy cores the same 31 calls of a scanned
-page cost 15.1 CPU-s with spinning threads, 7.9 without (the same readings).
+- :meth:`TextRecognizer.read`: the detector finds the lines of an image, the recognizer reads
+  each. The detector sees the image at its own size (cut down only past ``MAX_SIDE``), rescaled
+  only when its glyphs are smaller or larger than it reads well; an image of one or two lines
+  is letterboxed as RapidOCR does (a lone heading lost its space without it), a band of several
+  lines is not (one-column bands of 100 x 1400 pixels were detected as 350 x 1400).
+- :meth:`TextRecognizer.read_lines`: lines whose boxes the caller's layout already knows: the
+  recognizer only. A line's typical glyph is brought to ``LINE_GLYPH`` of the recognizer's 48
+  rows, the rest of the rows white (the detector's crops brought a 12-pixel glyph in a 31-row
+  crop to 19 rows: the input's width, and the cost, grow with it; at 13 a scanned page's
+  lines are 25 % narrower and read the same prose).
 
-Lines are recognized one by one (``REC_BATCH``): the recognizer's cost grows with the width of
-its input, and in a batch every line is padded to the widest (a paragraph's short last line
-cost as much as a full one): the page's 78 lines 6.4 -> 5.2 CPU-s.
-
-A band of several lines is not letterboxed to a quarter of its width in height before
-detection (RapidOCR's ``width_height_ratio``, kept for an image of one or two lines: a lone
-heading lost its space without it): a one-column scanned page's bands of 100 x 1400 pixels were
-detected as 350 x 1400 (two pages: detection 2.1 -> 1.0 CPU-s, the same prose words).
+The recognizer's cost grows with the width of its input, and in a batch every line is padded
+to the widest: lines are read one by one (batches of equal widths saved nothing either).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from scipix.errors import ModelError
 from scipix.imaging.page import Gray
 from scipix.recognition.preprocess import glyph_height as measure_glyphs
 from scipix.recognition.session import SessionConfig, open_session
+from scipix.recognition.textdetector import Quad, TextDetector
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), in pixels
+Rgb = npt.NDArray[np.uint8]
 
-#: The model files rapidocr 3.x ships (det, rec: PP-OCRv6 small; cls: mobile v2).
-MODEL_FILES = {
-    "Det": "PP-OCRv6_det_small.onnx",
-    "Rec": "PP-OCRv6_rec_small.onnx",
-    "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
-}
-#: The detector's input is cut down to this longest side (never enlarged by RapidOCR).
+#: The model files rapidocr 3.x ships (det, rec: PP-OCRv6 small).
+MODEL_FILES = {"Det": "PP-OCRv6_det_small.onnx", "Rec": "PP-OCRv6_rec_small.onnx"}
+#: The detector's input is cut down to this longest side (never enlarged).
 MAX_SIDE = 2000
 #: Glyph heights (pixels) read well as they are; outside, the image is scaled to TARGET_GLYPH.
 GLYPH_RANGE = (6.0, 32.0)
@@ -61,8 +68,21 @@ INK_THRESHOLD = 200
 LETTERBOX_GLYPHS = 4.0
 #: RapidOCR's letterbox: images wider than this many heights get a height of a quarter width.
 LETTERBOX_RATIO = 8.0
-#: Lines per recognizer run (RapidOCR's default 6 pads each batch to its widest line).
-REC_BATCH = 1
+LETTERBOX_MIN_HEIGHT = 30
+#: The recognizer's input: 48 rows, at least 320 columns (the rest padded), 3 channels.
+REC_ROWS = 48
+REC_MIN_COLUMNS = 320
+#: A known line's typical glyph height in the recognizer's rows (a taller crop is shrunk to
+#: the 48 rows), and the margin (glyph heights) its crop should have above, below and beside.
+LINE_GLYPH = 13.0
+LINE_MARGIN = 0.65
+#: A detected box this many times higher than wide is a column of text (rapidocr's crop turns
+#: it to read it).
+UPRIGHT = 1.5
+#: Lines read less surely than this are dropped (RapidOCR's ``text_score``).
+MIN_LINE_SCORE = 0.5
+#: A character this many CTC columns after the previous starts a new word (RapidOCR's rule).
+WORD_GAP = 5
 
 
 @dataclass(frozen=True)
@@ -84,21 +104,22 @@ class TextLine:
     words: tuple[Word, ...]
 
 
+@dataclass(frozen=True)
+class Spelled:
+    """A line as the recognizer spelled it: words with their x extent as shares of its input's
+    width (``span``: where the line itself lies in that input, as shares too)."""
+
+    text: str
+    confidence: float
+    words: tuple[tuple[str, float, float, float], ...]  # text, confidence, x0, x1
+
+
 def packaged_models() -> Path:
     """The ``models/`` directory inside the installed rapidocr package."""
     spec = importlib.util.find_spec("rapidocr")
     if spec is None or spec.origin is None:
         raise ModelError("the text OCR is not installed: pip install 'rapidocr>=3.10,<3.11'")
     return Path(spec.origin).parent / "models"
-
-
-def polygon_box(points: Any, scale: float = 1.0) -> Box:
-    """The bounding box of a polygon found in an image scaled by ``scale``, in the original
-    image's pixels."""
-    arr = np.asarray(points, dtype=np.float64).reshape(-1, 2) / scale
-    x0, y0 = np.floor(arr.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(arr.max(axis=0)).astype(int)
-    return int(x0), int(y0), int(x1), int(y1)
 
 
 def scale_for(gray: Gray, glyph_height: float | None) -> float:
@@ -112,62 +133,155 @@ def scale_for(gray: Gray, glyph_height: float | None) -> float:
     return float(min(factor, MAX_SIDE / max(gray.shape)))
 
 
-class StageConfig(dict[str, Any]):
-    """A RapidOCR stage's settings as a plain dict read by attribute too (RapidOCR reads both
-    ways); unlike its own configuration it may hold a session object."""
+def split_words(text: str, columns: npt.NDArray[np.int64]) -> list[list[int]]:
+    """Character indices of each word: split at spaces and at gaps over ``WORD_GAP`` columns."""
+    words: list[list[int]] = []
+    current: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            if current:
+                words.append(current)
+            current = []
+            continue
+        if current and columns[i] - columns[i - 1] > WORD_GAP:
+            words.append(current)
+            current = []
+        current.append(i)
+    if current:
+        words.append(current)
+    return words
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError as exc:
-            raise AttributeError(name) from exc
+
+def word_spans(
+    words: list[list[int]], columns: npt.NDArray[np.int64], steps: int
+) -> list[tuple[float, float]]:
+    """Each word's x extent as shares of the input's width: its characters' CTC columns, widened
+    by half the line's typical character width (the mean spacing of the columns inside words),
+    overlaps split in the middle."""
+    pitches = [(columns[w[-1]] - columns[w[0]]) / (len(w) - 1) for w in words if len(w) > 1]
+    half = (float(np.mean(pitches)) if pitches else 1.0) / 2.0
+    spans = [
+        (
+            max(columns[w[0]] + 0.5 - half, 0.0) / steps,
+            min(columns[w[-1]] + 0.5 + half, steps) / steps,
+        )
+        for w in words
+    ]
+    for i in range(len(spans) - 1):
+        (a0, a1), (b0, b1) = spans[i], spans[i + 1]
+        if a1 > b0:
+            middle = (a1 + b0) / 2.0
+            spans[i], spans[i + 1] = (a0, middle), (middle, b1)
+    return spans
 
 
-def own_sessions(engine: Any, models: Path, config: SessionConfig) -> None:
-    """Give ``engine``'s detector and recognizer sessions opened by :func:`open_session`."""
-    from rapidocr.ch_ppocr_det.main import TextDetector
-    from rapidocr.ch_ppocr_rec.main import TextRecognizer as LineRecognizer
+class LineRecognizer:
+    """The recognizer: one line image (RGB) in, its characters and words out (thread-safe)."""
 
-    for stage, make in (("Det", TextDetector), ("Rec", LineRecognizer)):
-        settings = StageConfig(engine.cfg[stage].items())
-        settings.update(font_path=engine.cfg.Global.font_path, engine_cfg={})  # as RapidOCR's
-        settings["session"] = open_session(models / MODEL_FILES[stage], config)
-        setattr(engine, f"text_{stage.lower()}", make(settings))
+    def __init__(self, session: ort.InferenceSession) -> None:
+        self.session = session
+        self.input = session.get_inputs()[0].name
+        meta = session.get_modelmeta().custom_metadata_map
+        if "character" not in meta:
+            raise ModelError("the text OCR's recognizer has no character list in its metadata")
+        self.characters = ["", *meta["character"].splitlines(), " "]  # CTC blank first
+
+    def spell(self, rgb: Rgb, rows: int = REC_ROWS) -> Spelled:
+        """Read ``rgb`` resized to ``rows`` rows (white above and below up to REC_ROWS); word
+        extents in shares of ``rgb``'s width."""
+        h, w = rgb.shape[:2]
+        columns = max(1, math.ceil(rows * w / h))
+        line = cv2.resize(rgb, (columns, rows)) if (h, w) != (rows, columns) else rgb
+        if rows < REC_ROWS:
+            top = (REC_ROWS - rows) // 2
+            white = (255, 255, 255)
+            line = cv2.copyMakeBorder(
+                line, top, REC_ROWS - rows - top, 0, 0, cv2.BORDER_CONSTANT, value=white
+            )
+        width = max(line.shape[1], REC_MIN_COLUMNS)
+        x = np.zeros((1, 3, REC_ROWS, width), dtype=np.float32)  # RapidOCR pads with 0 (grey)
+        x[0, :, :, : line.shape[1]] = line.transpose(2, 0, 1) / 127.5 - 1.0
+        probs = self.session.run(None, {self.input: x})[0][0]
+        return self.decode(probs, (0.0, columns / width))
+
+    def decode(self, probs: npt.NDArray[np.float32], span: tuple[float, float]) -> Spelled:
+        """CTC greedy decoding; word extents mapped from the input's width to the line's."""
+        best = probs.argmax(axis=1)
+        keep = best != 0
+        keep[1:] &= best[1:] != best[:-1]
+        columns = np.flatnonzero(keep)
+        confidences = probs.max(axis=1)[keep]
+        text = "".join(self.characters[i] for i in best[keep])
+        if not text:
+            return Spelled("", 0.0, ())
+        steps = probs.shape[0]
+        start, end = span
+        found = []
+        words = split_words(text, columns)
+        for chars, (x0, x1) in zip(words, word_spans(words, columns, steps), strict=True):
+            left = min(max((x0 - start) / (end - start), 0.0), 1.0)
+            right = min(max((x1 - start) / (end - start), 0.0), 1.0)
+            conf = float(np.mean(confidences[chars]))
+            found.append(("".join(text[i] for i in chars), conf, left, right))
+        return Spelled(text, float(np.mean(confidences)), tuple(found))
+
+
+def placed(spelled: Spelled, box: Box, upright: bool = False) -> TextLine:
+    """A spelled line whose image covered ``box``, as a TextLine with word boxes in its pixels
+    (``upright``: the image was a column of text turned to read, words run down the box)."""
+    x0, y0, x1, y1 = box
+    words = []
+    for text, conf, a, b in spelled.words:
+        if upright:
+            words.append(
+                Word(text, conf, (x0, y0 + int(a * (y1 - y0)), x1, y0 + math.ceil(b * (y1 - y0))))
+            )
+        else:
+            words.append(
+                Word(text, conf, (x0 + int(a * (x1 - x0)), y0, x0 + math.ceil(b * (x1 - x0)), y1))
+            )
+    return TextLine(spelled.text, spelled.confidence, box, tuple(words))
+
+
+def quad_box(quad: Quad, scale: float) -> Box:
+    x0, y0 = np.floor(quad.min(axis=0) / scale).astype(int)
+    x1, y1 = np.ceil(quad.max(axis=0) / scale).astype(int)
+    return int(x0), int(y0), int(x1), int(y1)
 
 
 class TextRecognizer:
     """Printed text lines and words from a gray page (offline, thread-safe)."""
 
     def __init__(self, threads: int = 0) -> None:
-        models = packaged_models()
-        missing = [name for name in MODEL_FILES.values() if not (models / name).is_file()]
+        self.models = packaged_models()
+        missing = [name for name in MODEL_FILES.values() if not (self.models / name).is_file()]
         if missing:
             raise ModelError(
-                f"the text OCR models are missing from {models} ({', '.join(missing)}); "
+                f"the text OCR models are missing from {self.models} ({', '.join(missing)}); "
                 "reinstall rapidocr (pip install --force-reinstall rapidocr)"
             )
-        from rapidocr import RapidOCR
+        self.config = SessionConfig(threads=threads)
+        self.recognizer = LineRecognizer(self._open("Rec"))
+        self._detector: TextDetector | None = None  # opened on first use
+        self._lock = threading.Lock()
 
-        params: dict[str, Any] = {
-            "Global.log_level": "error",
-            "Global.use_cls": False,
-            "Global.return_word_box": True,
-            "Det.limit_type": "max",
-            "Det.limit_side_len": MAX_SIDE,
-            "Rec.rec_batch_num": REC_BATCH,
-            "EngineConfig.onnxruntime.intra_op_num_threads": threads if threads > 0 else -1,
-        }
-        for stage, name in MODEL_FILES.items():
-            params[f"{stage}.model_path"] = str(models / name)
+    def _open(self, stage: str) -> ort.InferenceSession:
+        path = self.models / MODEL_FILES[stage]
         try:
-            self.engine = RapidOCR(params=params)
-        except Exception as exc:  # rapidocr raises plain exceptions for bad model files
-            raise ModelError(f"cannot load the text OCR models from {models}: {exc}") from exc
-        own_sessions(self.engine, models, SessionConfig(threads=threads))
-        self.lock = threading.Lock()
+            return open_session(path, self.config)
+        except ModelError as exc:
+            raise ModelError(f"cannot load the text OCR model {path}: {exc}") from exc
+
+    @property
+    def detector(self) -> TextDetector:
+        if self._detector is None:
+            with self._lock:
+                if self._detector is None:
+                    self._detector = TextDetector(self._open("Det"))
+        return self._detector
 
     def warm_up(self) -> None:
-        """Read one small drawn line: the first call costs about 0.1 s more than later ones."""
+        """Read one small drawn line, through the detector (its session opens on first use)."""
         sample = np.full((48, 240), 255, dtype=np.uint8)
         cv2.putText(sample, "warm up 42", (8, 34), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 2)
         self.read(sample)
@@ -175,6 +289,13 @@ class TextRecognizer:
     def read(self, gray: Gray, glyph_height: float | None = None) -> list[TextLine]:
         """The text lines of ``gray`` (dark text on light paper), top to bottom. ``glyph_height``:
         the typical glyph height in pixels, when the caller knows it (else it is measured)."""
+        from rapidocr.utils.process_img import (
+            apply_vertical_padding,
+            get_rotate_crop_image,
+            map_boxes_to_original,
+            resize_image_within_bounds,
+        )
+
         if glyph_height is None:
             glyph_height = measure_glyphs(gray, INK_THRESHOLD)
         factor = scale_for(gray, glyph_height)
@@ -185,19 +306,36 @@ class TextRecognizer:
             shrink = cv2.INTER_AREA if factor < 1.0 else cv2.INTER_CUBIC
             gray = np.asarray(cv2.resize(gray, size, interpolation=shrink), dtype=np.uint8)
         rgb = np.repeat(gray[:, :, None], 3, axis=2)
-        with self.lock:
-            self.engine.width_height_ratio = LETTERBOX_RATIO if heights < LETTERBOX_GLYPHS else -1
-            out: Any = self.engine(rgb)  # det + rec: a RapidOCROutput
-        if getattr(out, "boxes", None) is None or getattr(out, "txts", None) is None:
+        ratio = LETTERBOX_RATIO if heights < LETTERBOX_GLYPHS else -1
+        img, ratio_h, ratio_w = resize_image_within_bounds(rgb, LETTERBOX_MIN_HEIGHT, MAX_SIDE)
+        record = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
+        img, record = apply_vertical_padding(img, record, ratio, LETTERBOX_MIN_HEIGHT)
+        quads = self.detector.detect(img)
+        if not quads:
             return []
-        words_per_line = list(out.word_results) if out.word_results else []
+        crops = [get_rotate_crop_image(img, q.copy()) for q in quads]
+        mapped = map_boxes_to_original(np.array(quads), record, *rgb.shape[:2])
         lines = []
-        for i, (box, text, score) in enumerate(zip(out.boxes, out.txts, out.scores, strict=True)):
-            words = words_per_line[i] if i < len(words_per_line) else ()
-            parsed = tuple(
-                Word(str(w[0]), float(w[1]), polygon_box(w[2], factor))
-                for w in words
-                if w and w[2] is not None
-            )
-            lines.append(TextLine(str(text), float(score), polygon_box(box, factor), parsed))
+        for crop, quad in zip(crops, mapped, strict=True):
+            spelled = self.recognizer.spell(crop)
+            if spelled.text.strip() and spelled.confidence >= MIN_LINE_SCORE:
+                box = quad_box(quad, factor)
+                upright = box[3] - box[1] >= UPRIGHT * (box[2] - box[0])  # rapidocr turned it
+                lines.append(placed(spelled, box, upright))
         return sorted(lines, key=lambda ln: (ln.box[1], ln.box[0]))
+
+    def read_lines(self, crops: Sequence[Gray], glyph_height: float) -> list[TextLine | None]:
+        """The text of each crop, one line of text each (its box grown by ``LINE_MARGIN``, other
+        ink blanked), read without the detector; boxes in the crop's pixels; None: nothing read
+        surely. ``glyph_height``: the lines' typical glyph height in pixels."""
+        found: list[TextLine | None] = []
+        for crop in crops:
+            h, w = crop.shape
+            if h == 0 or w == 0:
+                found.append(None)
+                continue
+            rows = max(1, min(REC_ROWS, round(h * LINE_GLYPH / max(glyph_height, 1.0))))
+            spelled = self.recognizer.spell(np.repeat(crop[:, :, None], 3, axis=2), rows)
+            ok = spelled.text.strip() and spelled.confidence >= MIN_LINE_SCORE
+            found.append(placed(spelled, (0, 0, w, h)) if ok else None)
+        return found
