@@ -52,15 +52,17 @@ export async function beamSearch(step, cfg, grammar, vocabSize) {
   let tokens = new BigInt64Array(k).fill(BigInt(cfg.bos));
   let order = null;
   const finished = [];
-  const banned = new Set(cfg.banned);
+  const unbanned = new Uint8Array(vocabSize).fill(1);
+  for (const id of cfg.banned) if (id < vocabSize) unbanned[id] = 0;
   for (let t = 0; t < cfg.max_tokens; t += 1) {
     const logp = await step(tokens, t, order);
-    const total = new Float64Array(k * vocabSize);
+    const total = new Float64Array(k * vocabSize).fill(-Infinity);
     for (let b = 0; b < k; b += 1) {
+      if (scores[b] === -Infinity) continue; // a dead row: nothing follows it
       const mask = cfg.constrained && grammar ? grammar.mask(states[b], cfg.max_tokens - t - 2) : null;
+      const at = b * vocabSize;
       for (let v = 0; v < vocabSize; v += 1) {
-        const ok = !banned.has(v) && (!mask || mask[v]);
-        total[b * vocabSize + v] = ok ? scores[b] + logp[b * vocabSize + v] : -Infinity;
+        if (unbanned[v] && (!mask || mask[v])) total[at + v] = scores[b] + logp[at + v];
       }
     }
     const next = { order: new Int32Array(k), tokens: new BigInt64Array(k).fill(BigInt(cfg.eos)),

@@ -231,16 +231,24 @@ export class LocalRecognizer {
     const [layers, , heads, , dh] = crossK.dims;
     let pastK = new Tensor("float32", new Float32Array(0), [layers, k, heads, 0, dh]);
     let pastV = new Tensor("float32", new Float32Array(0), [layers, k, heads, 0, dh]);
+    let scratch = new Float32Array(0);
+    // Rows put in the beam's order in place (the cache is the last step's output, ours alone):
+    // each layer's rows copied once to a reused buffer, only the rows that move written back;
+    // nothing to do when no row moves.
     const reorder = (t, order) => {
-      const block = t.dims[2] * t.dims[3] * t.dims[4];
-      const out = new Float32Array(t.data.length);
+      if (order.every((from, r) => from === r)) return t;
+      const data = t.data;
+      const slab = k * t.dims[2] * t.dims[3] * t.dims[4];
+      const block = slab / k;
+      if (scratch.length < slab) scratch = new Float32Array(slab * 2);
       for (let l = 0; l < layers; l += 1) {
+        const base = l * slab;
+        scratch.set(data.subarray(base, base + slab));
         for (let r = 0; r < k; r += 1) {
-          const from = (l * k + order[r]) * block;
-          out.set(t.data.subarray(from, from + block), (l * k + r) * block);
+          if (order[r] !== r) data.set(scratch.subarray(order[r] * block, (order[r] + 1) * block), base + r * block);
         }
       }
-      return new Tensor("float32", out, t.dims);
+      return t;
     };
     const run = async (tokens, t, order) => {
       if (order) { pastK = reorder(pastK, order); pastV = reorder(pastV, order); }
