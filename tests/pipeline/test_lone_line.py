@@ -13,7 +13,7 @@ from pipeline.scripted import CountingTextRecognizer
 from scipix.imaging.components import find_components
 from scipix.imaging.enhance import ink_mask
 from scipix.imaging.layout import find_lines
-from scipix.pipeline.prose import word_like
+from scipix.pipeline.prose import upright_word, word_like
 from scipix.pipeline.triage import line_shape, page_line_kind
 from scipix.schema import RecognizeOptions
 from scipix.service import Scipix
@@ -54,6 +54,8 @@ def test_a_lone_word_line_is_unsure_but_not_on_a_page() -> None:
 def test_word_shapes() -> None:
     assert all(word_like(w) for w in ["Then", "Proof.", "have", "x-axis", "CASE", "Answer:"])
     assert not any(word_like(w) for w in ["detA", "bc", "xkcd", "abC", "3rd"])
+    assert upright_word(r"\mathrm{Pemat}.") and upright_word(r"\text{ Solllth}")
+    assert not upright_word(r"\mathrm{Tr}A") and not upright_word(r"\text{ of }x")
 
 
 @pytest.mark.parametrize(
@@ -63,6 +65,7 @@ def test_word_shapes() -> None:
         (mixed_line("Proof.", dpi=150), "Proof."),
         (mixed_line("Solution", dpi=120), "Solution"),
         (text_line("Hence", size=16), "Hence"),
+        (mixed_line("Remark.", dpi=150), "Remark."),  # read \mathrm{Pemat}. at 0.53
     ],
 )
 def test_a_heading_alone_is_read_as_prose(service: Scipix, image: object, text: str) -> None:

@@ -20,7 +20,13 @@ from scipix.imaging.page import Gray, Page, read_only
 from scipix.imaging.preprocess import PreprocessConfig, Preprocessed, preprocess
 from scipix.pipeline.detect import detect_layout
 from scipix.pipeline.job import Job, Layout, Reading, Region
-from scipix.pipeline.prose import line_regions, looks_like_prose, read_lines, resplit
+from scipix.pipeline.prose import (
+    line_regions,
+    looks_like_prose,
+    read_lines,
+    resplit,
+    upright_word,
+)
 from scipix.pipeline.rows import formula_rows, rows_reading
 from scipix.pipeline.strategy import PictureCleaner, cleaned_page, keeps_second, mean_rate
 from scipix.recognition.text import TextRecognizer
@@ -412,4 +418,5 @@ class RecognizeAgent:
         reading = readings[members[0]]
         if kind == "text" or looks_like_prose(reading.latex):
             return True
-        return kind == "unsure" and reading.confidence < self.low_confidence
+        weak = reading.confidence < self.low_confidence or upright_word(reading.latex)
+        return kind == "unsure" and weak

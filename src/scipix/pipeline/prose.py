@@ -38,6 +38,7 @@ MIN_WORD_CONFIDENCE = 0.8
 #: Four or more letters in a row, twice: a "formula" reading that is probably prose.
 _LETTER_RUN = re.compile(r"(?:[A-Za-z]\s*){4,}")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
+_UPRIGHT_WORD = re.compile(r"\\(?:mathrm|text|textrm)\s*\{\s*[A-Za-z]{4,}\s*\}")
 #: Dictionary-shaped words (see ``word_like``).
 _WORD_SHAPE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+")
 _VOWELS = frozenset("aeiouyAEIOUY")
@@ -55,6 +56,12 @@ WORD_HEIGHT = 2.5
 def looks_like_prose(latex: str) -> bool:
     """Whether the formula recognizer's reading looks like words rather than mathematics."""
     return len(_LETTER_RUN.findall(_COMMAND.sub(" ", latex))) >= 2
+
+
+def upright_word(latex: str) -> bool:
+    """Whether the reading holds an upright word of four letters or more (``\\mathrm{Pemat}``:
+    how the formula recognizer reads a word of prose such as ``Remark.``)."""
+    return _UPRIGHT_WORD.search(latex) is not None
 
 
 def is_latin_word(text: str) -> bool:
