@@ -254,7 +254,7 @@ def main() -> None:
             if proc is not None:
                 proc.terminate()
                 proc.wait(30)
-    cache = "off" if args.no_cache else "on"
+    cache = "as the server is set" if args.url else ("off" if args.no_cache else "on")
     print(f"server {url}  model {health.get('model')}  formula {args.formula!r}  cache {cache}")
     columns = ("requests", "seconds", "req/s", "p50 ms", "p99 ms", "cpu ms", "load")
     print(f"{'clients':>7} " + " ".join(f"{c:>8}" for c in columns) + "  outcomes")
