@@ -13,7 +13,9 @@ script starts on 127.0.0.1 and stops). Latency is measured from the client: queu
 The same image is sent each time: with the result cache on (the default) all but the first are
 answered from it; ``--no-cache`` starts the server with ``memory.cache`` off. For a server this
 script starts, ``cpu_ms`` is the server process's CPU time per request (user + system, read from
-``/proc``; the client's own CPU is not in it), which a busy machine stretches less than latency.
+``/proc``; the client's own CPU is not in it), which a busy machine stretches less than latency;
+``client_cpu_ms`` is this script's. On N idle cores the server can answer at most about
+``N * 1000 / (cpu_ms + client_cpu_ms)`` requests/s with the client on the same machine.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Level:
     p99_ms: float
     outcomes: dict[str, int]
     cpu_ms: float | None = None
+    client_cpu_ms: float | None = None
     load_average: float | None = None
 
 
@@ -156,11 +159,13 @@ def measured_level(
     pid: int | None,
 ) -> Level:
     """One level, with the server's CPU per request when it runs here."""
-    before = process_cpu_s(pid) if pid is not None else None
+    before, client = process_cpu_s(pid) if pid is not None else None, time.process_time()
     level = asyncio.run(run_level(url, headers, body, clients, args.requests, args.max_seconds))
-    after = process_cpu_s(pid) if pid is not None else None
-    if before is not None and after is not None and level.requests:
-        level.cpu_ms = round((after - before) * 1000 / level.requests, 1)
+    after, client = process_cpu_s(pid) if pid is not None else None, time.process_time() - client
+    if level.requests:
+        level.client_cpu_ms = round(client * 1000 / level.requests, 1)
+        if before is not None and after is not None:
+            level.cpu_ms = round((after - before) * 1000 / level.requests, 1)
     level.load_average = round(os.getloadavg()[0], 2)
     return level
 
@@ -256,12 +261,13 @@ def main() -> None:
                 proc.wait(30)
     cache = "as the server is set" if args.url else ("off" if args.no_cache else "on")
     print(f"server {url}  model {health.get('model')}  formula {args.formula!r}  cache {cache}")
-    columns = ("requests", "seconds", "req/s", "p50 ms", "p99 ms", "cpu ms", "load")
+    columns = ("requests", "seconds", "req/s", "p50 ms", "p99 ms", "cpu ms", "client", "load")
     print(f"{'clients':>7} " + " ".join(f"{c:>8}" for c in columns) + "  outcomes")
     for r in results:
         print(
             f"{r.clients:>7} {r.requests:>8} {r.seconds:>8} {r.requests_per_s:>8} "
-            f"{r.p50_ms:>8} {r.p99_ms:>8} {r.cpu_ms!s:>8} {r.load_average!s:>8}  {r.outcomes}"
+            f"{r.p50_ms:>8} {r.p99_ms:>8} {r.cpu_ms!s:>8} {r.client_cpu_ms!s:>8} "
+            f"{r.load_average!s:>8}  {r.outcomes}"
         )
     if args.json:
         args.json.write_text(
