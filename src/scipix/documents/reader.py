@@ -23,7 +23,7 @@ from scipix.documents.lines import find_lines
 from scipix.documents.options import DocumentOptions
 from scipix.documents.page import PageLine, PageResult, Segment
 from scipix.documents.pagelayout import drafts
-from scipix.documents.scan import blocks, straighten
+from scipix.documents.scan import PAD, blocks, straighten
 from scipix.documents.scanwords import block_glyphs
 from scipix.documents.source import Gray, OpenedDocument, render_page
 from scipix.documents.structure import Draft, Part, _box
@@ -44,6 +44,9 @@ CROP_GLYPH_PX = 20.0
 CROP_DPI = (144.0, 320.0)
 #: Padding around a formula crop, in body sizes.
 CROP_PAD = 0.3
+#: A scanned page's block whose ink is lower than this (points) is a rule, not read (the
+#: formula recognizer read a header's rule of 3 x 1386 pixels as "H" in 23 ms).
+MIN_BLOCK_HEIGHT = 3.0
 #: A scanned page's blocks are cut from the page straightened and upright: the pipeline neither
 #: turns nor straightens them again (nor reads a weak formula turned, as it would a photo).
 UPRIGHT = PreprocessSwitches(auto_rotate=False, deskew=False)
@@ -139,6 +142,7 @@ def _read_by_ocr(
     height_px, width_px = gray.shape
     size = (width_px / scale, height_px / scale)
     boxes, gutter = blocks(gray)
+    boxes = [b for b in boxes if b[3] - b[1] - 2 * PAD >= MIN_BLOCK_HEIGHT * scale]
     crops = [np.ascontiguousarray(gray[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
     opts = RecognizeOptions(formats=("text",), include_word_data=True, preprocessing=UPRIGHT)
     text_ocr = scipix.text_recognizer() if scipix.settings.ocr.text_ocr else None

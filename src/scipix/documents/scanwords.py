@@ -13,11 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 
 from scipix.documents.source import Gray
 from scipix.documents.textlayer import OCR_FONT, Glyph
-from scipix.recognition.text import TextRecognizer, Word
+from scipix.pipeline.prose import TALL_LINE as ONE_LINE
+from scipix.pipeline.prose import WORD_HEIGHT
+from scipix.recognition.preprocess import glyph_height as measure_glyphs
+from scipix.recognition.text import INK_THRESHOLD, LINE_MARGIN, TextLine, TextRecognizer, Word
 from scipix.schema import Result, WordData
 
 #: Formulas read with less confidence than this are offered to the text OCR.
@@ -78,10 +82,33 @@ def as_words(text_ocr: TextRecognizer, block: Gray, box: Box) -> list[Word] | No
     crop = np.ascontiguousarray(block[y0:y1, x0:x1])
     if crop.size == 0:
         return None
-    words = [w for line in text_ocr.read(crop) for w in line.words]
+    words = [w for line in read_crop(text_ocr, crop) for w in line.words]
     if not plain_words(words):
         return None
     return [Word(w.text, w.confidence, _moved(w.box, x0, y0)) for w in reading_order(words)]
+
+
+def read_crop(text_ocr: TextRecognizer, crop: Gray) -> list[TextLine]:
+    """The text of ``crop``: one line of words (at most ``ONE_LINE`` glyph heights high) is read
+    by the text OCR's recognizer alone, with a white margin; its words as high as the
+    detector's boxes would be (``WORD_HEIGHT``); others (a table's rows) with the detector."""
+    glyph = measure_glyphs(crop, INK_THRESHOLD)
+    if glyph is None or crop.shape[0] > ONE_LINE * glyph:
+        return text_ocr.read(crop, glyph)
+    pad = round(LINE_MARGIN * glyph)
+    padded = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    line = text_ocr.read_lines([np.asarray(padded, dtype=np.uint8)], glyph)[0]
+    if line is None:
+        return []
+    middle, half = crop.shape[0] / 2.0, WORD_HEIGHT * glyph / 2.0
+    top, bottom = max(round(middle - half), 0), round(middle + half)
+    width = crop.shape[1]
+
+    def placed(b: Box) -> Box:
+        return min(max(b[0] - pad, 0), width), top, min(max(b[2] - pad, 0), width), bottom
+
+    words = tuple(Word(w.text, w.confidence, placed(w.box)) for w in line.words)
+    return [TextLine(line.text, line.confidence, placed(line.box), words)]
 
 
 def reading_order(words: Sequence[Word]) -> list[Word]:

@@ -81,6 +81,9 @@ LINE_MARGIN = 0.65
 UPRIGHT = 1.5
 #: Lines read less surely than this are dropped (RapidOCR's ``text_score``).
 MIN_LINE_SCORE = 0.5
+#: The recognizer's intra-op threads: a line is a few milliseconds of work per thread, which
+#: sleeping threads make dearer (the pipeline reads other blocks on the other core meanwhile).
+REC_THREADS = 1
 #: A character this many CTC columns after the previous starts a new word (RapidOCR's rule).
 WORD_GAP = 5
 
@@ -261,14 +264,14 @@ class TextRecognizer:
                 "reinstall rapidocr (pip install --force-reinstall rapidocr)"
             )
         self.config = SessionConfig(threads=threads)
-        self.recognizer = LineRecognizer(self._open("Rec"))
+        self.recognizer = LineRecognizer(self._open("Rec", self.config.with_threads(REC_THREADS)))
         self._detector: TextDetector | None = None  # opened on first use
         self._lock = threading.Lock()
 
-    def _open(self, stage: str) -> ort.InferenceSession:
+    def _open(self, stage: str, config: SessionConfig) -> ort.InferenceSession:
         path = self.models / MODEL_FILES[stage]
         try:
-            return open_session(path, self.config)
+            return open_session(path, config)
         except ModelError as exc:
             raise ModelError(f"cannot load the text OCR model {path}: {exc}") from exc
 
@@ -277,7 +280,7 @@ class TextRecognizer:
         if self._detector is None:
             with self._lock:
                 if self._detector is None:
-                    self._detector = TextDetector(self._open("Det"))
+                    self._detector = TextDetector(self._open("Det", self.config))
         return self._detector
 
     def warm_up(self) -> None:
