@@ -3,13 +3,14 @@ detector or, for lines whose boxes are known, by the recognizer alone."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from imaging.drawing import stack, text_line
 
+from imaging.drawing import stack, text_line
 from scipix.recognition.text import TextRecognizer
 
 SENTENCE = "Perform the indicated operation and simplify."
@@ -28,7 +29,7 @@ def test_two_lines_are_found_top_to_bottom_with_their_words(reader: TextRecogniz
     assert first.box[3] <= second.box[1] + 4
     words = first.words
     assert [w.text for w in words][:3] == ["Perform", "the", "indicated"]
-    assert all(a.box[2] <= b.box[0] + 2 for a, b in zip(words, words[1:], strict=False))
+    assert all(a.box[2] <= b.box[0] + 2 for a, b in itertools.pairwise(words))
     assert all(first.box[0] <= w.box[0] < w.box[2] <= first.box[2] for w in words)
 
 
