@@ -44,7 +44,8 @@ results stale).
 HNSW index; a kind of at least ``reduce_from`` entries is indexed projected on its
 ``reduce_dims`` principal axes (:mod:`scipix.memory.projection`: fitted on the stored vectors,
 persisted, refitted when they drift) and an approximate index (projected, i8 or f16) gives
-``rerank`` candidates per result to an exact f32 re-rank; ``persist_every`` how often it is
+``rerank`` candidates per result to a re-rank by the kind's vector file (the scores returned
+are exact f32 cosines from SQLite); ``persist_every`` how often it is
 saved; ``dir`` where the service keeps its store
 (unset: ``<runtime.data_dir>/memory``, :func:`memory_dir`).
 
@@ -62,7 +63,10 @@ Replication hook ("sync-ready", for the CRDT layer of issue 20)::
         # the last seq seen)
     store.merge(entry: Entry) -> bool               # last writer (updated) wins per uid
 
-Layout of a directory: ``memory.sqlite`` (+ ``-wal``/``-shm``) and ``<kind>.<seq>.usearch``.
+Layout of a directory: ``memory.sqlite`` (+ ``-wal``/``-shm``), ``<kind>.<seq>.usearch`` and
+``<kind>.vectors`` (the full vectors as float16 rows, memory-mapped, that the re-rank reads:
+:mod:`scipix.memory.vectors`; a cache of SQLite like the index, rewritten with a warning when
+it is missing, short or corrupt).
 """
 
 from scipix.memory.embedding import gray_embedding, image_embedding, latex_embedding

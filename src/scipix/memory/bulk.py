@@ -13,6 +13,7 @@ import numpy as np
 
 from scipix.errors import InputError
 from scipix.memory.index import Vector
+from scipix.memory.vectors import allocate, release
 
 if TYPE_CHECKING:
     from scipix.memory.store import MemoryStore
@@ -39,9 +40,10 @@ def add_many(
     with store._lock, store._write() as db:
         first = store._next_seq(db, n) - n + 1
         start = int(db.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()[0]) + 1
+        slots = allocate(db, kind, n)
         db.executemany(
             "INSERT INTO entries(id, uid, kind, scope, key, payload, vector, created, updated, "
-            "deleted, seq) VALUES (?,?,?,?,NULL,?,?,?,?,0,?)",
+            "deleted, seq, slot) VALUES (?,?,?,?,NULL,?,?,?,?,0,?,?)",
             (
                 (
                     start + i,
@@ -53,6 +55,7 @@ def add_many(
                     now,
                     now,
                     first + i,
+                    slots[i],
                 )
                 for i in range(n)
             ),
@@ -60,6 +63,7 @@ def add_many(
     ids = list(range(start, start + n))
     with store._lock:
         store._index(kind).add(ids, matrix)
+        store._file(kind).write(ids, slots, matrix)
         if store._seen == first - 1:
             store._seen = first + n - 2
         store._changed(kind, first + n - 1, n)
@@ -84,9 +88,18 @@ def purge(
             )
         if not ids:
             return 0
+        gone = sorted(ids)
         with store._write() as db:
-            db.executemany("DELETE FROM entries WHERE id=?", [(i,) for i in ids])
+            slots: list[int | None] = []
+            for start in range(0, len(gone), 500):
+                chunk = gone[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                sql = f"DELETE FROM entries WHERE id IN ({marks}) RETURNING slot"
+                slots.extend(r[0] for r in db.execute(sql, chunk).fetchall())
+            release(db, kind, slots)
+        if kind in store._files:
+            store._files[kind].forget(gone)
         if kind in store._indexes:
-            store._indexes[kind].remove(sorted(ids))
+            store._indexes[kind].remove(gone)
             store._unsaved[kind] = store._unsaved.get(kind, 0) + len(ids)
         return len(ids)

@@ -11,6 +11,7 @@ import numpy as np
 
 from scipix.memory.entry import Hit
 from scipix.memory.index import Vector, VectorIndex
+from scipix.memory.vectors import MARGIN, VectorFile
 
 if TYPE_CHECKING:
     from scipix.memory.store import MemoryStore
@@ -44,20 +45,60 @@ def approximate_search(
     clause: str,
     args: list[Any],
     filtered: bool,
+    file: VectorFile | None = None,
 ) -> list[Hit]:
     """HNSW neighbours, kept when ``clause`` selects them; asks for more until ``k`` are kept,
     the whole index was seen or ``MAX_CANDIDATES`` were (a rare filter in a big scope may then
     find fewer than ``k``). An approximate index (i8/f16, or projected) gives ``rerank`` times
-    the candidates, ranked again by exact cosine with the f32 vectors SQLite keeps."""
+    the candidates, ranked again by cosine with the kind's ``file`` of full vectors
+    (:func:`rerank_rows`; without one, with the f32 vectors SQLite keeps)."""
     rerank = 1 if index.exact else max(1, index.params.rerank)
     want = max(k * 4, 32) if filtered else k
     while True:
         near = index.search(vec, want * rerank)
-        rows = fetch_rows(db, [i for i, _ in near], clause, args, vectors=rerank > 1)
-        scored = rescore(vec, rows) if rerank > 1 else [(i, s) for i, s in near if i in rows]
+        ids = [i for i, _ in near]
+        if rerank > 1 and file is not None:
+            scored, rows = rerank_rows(db, file, vec, ids, k, clause, args)
+        else:
+            rows = fetch_rows(db, ids, clause, args, vectors=rerank > 1)
+            scored = rescore(vec, rows) if rerank > 1 else [(i, s) for i, s in near if i in rows]
         if len(scored) >= k or want * rerank >= min(len(index), MAX_CANDIDATES):
             return [Hit(i, s, json.loads(rows[i][0])) for i, s in scored[:k]]
         want *= 4
+
+
+def rerank_rows(
+    db: sqlite3.Connection,
+    file: VectorFile,
+    vec: Vector,
+    ids: list[int],
+    k: int,
+    clause: str,
+    args: list[Any],
+) -> tuple[list[tuple[int, float]], dict[int, tuple[str, bytes | None]]]:
+    """``ids`` ranked by their float16 rows in ``file``; the rows ``clause`` selects are
+    fetched from SQLite best first, until ``k`` are kept and no later candidate can beat the
+    k-th exact score by more than the float16 error (:data:`MARGIN`). Returns them ranked by
+    exact cosine, and the rows."""
+    approx = file.scores(ids, vec)
+    approx[np.isnan(approx)] = np.inf  # no row in the file (yet): fetched, scored exactly
+    order = np.argsort(-approx, kind="stable")
+    rows: dict[int, tuple[str, bytes | None]] = {}
+    scored: list[tuple[int, float]] = []
+    pos = 0
+    while pos < len(order):
+        if len(rows) < k:
+            take = k - len(rows)
+        else:
+            floor = scored[k - 1][1] - MARGIN
+            take = int(np.count_nonzero(approx[order[pos:]] >= floor))
+            if take == 0:
+                break
+        chunk = [ids[j] for j in order[pos : pos + take]]
+        rows.update(fetch_rows(db, chunk, clause, args, vectors=True))
+        scored = rescore(vec, rows)
+        pos += take
+    return scored, rows
 
 
 def rescore(vec: Vector, rows: dict[int, tuple[str, bytes | None]]) -> list[tuple[int, float]]:

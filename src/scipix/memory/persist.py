@@ -17,6 +17,7 @@ import blake3
 import numpy as np
 
 from scipix.memory.index import IndexFileError, VectorIndex
+from scipix.memory.vectors import CHECKED, VectorFile, allocate
 
 if TYPE_CHECKING:
     from scipix.memory.store import MemoryStore
@@ -32,10 +33,13 @@ def save_index(store: MemoryStore, kind: str) -> None:
     path = store.directory / f"{kind}.{seq}.usearch"
     index.save(path)
     digest = file_hash(path)
+    vectors = store._files.get(kind)
+    if vectors is not None:
+        vectors.flush()
     with store._write() as db:
         db.execute(
-            "UPDATE kinds SET file=?, hash=?, seq=? WHERE kind=? AND seq<=?",
-            (path.name, digest, seq, kind, seq),
+            "UPDATE kinds SET file=?, hash=?, seq=?, vseq=? WHERE kind=? AND seq<=?",
+            (path.name, digest, seq, seq if vectors is not None else 0, kind, seq),
         )
     store._unsaved[kind] = 0
     current = {row[0] for row in store.db.execute("SELECT file FROM kinds WHERE file IS NOT NULL")}
@@ -47,8 +51,9 @@ def save_index(store: MemoryStore, kind: str) -> None:
 def load_indexes(store: MemoryStore) -> None:
     """Load every kind's index, replay later changes, rebuild what cannot be trusted."""
     latest = int(store.db.execute("SELECT value FROM counters WHERE name='seq'").fetchone()[0])
-    rows = store.db.execute("SELECT kind, dim, file, hash, seq FROM kinds").fetchall()
-    for kind, dim, file, digest, seq in rows:
+    rows = store.db.execute("SELECT kind, dim, file, hash, seq, vseq FROM kinds").fetchall()
+    for kind, dim, file, digest, seq, vseq in rows:
+        load_vectors(store, kind, int(vseq))
         index, problem = _load_file(store, kind, int(dim), file, digest)
         if index is None:
             if problem:
@@ -106,19 +111,103 @@ def rebuild(store: MemoryStore, kind: str, dim: int) -> VectorIndex:
 
 def apply_changes(store: MemoryStore, kind: str | None, since: int) -> None:
     """Bring the in-memory indexes up to date with the changes after ``since``."""
-    sql = "SELECT id, kind, deleted, vector, seq FROM entries WHERE seq>?"
+    sql = "SELECT id, kind, deleted, vector, slot FROM entries WHERE seq>?"
     args: list[object] = [since]
     if kind is not None:
         sql += " AND kind=?"
         args.append(kind)
     rows = store.db.execute(sql + " ORDER BY seq", args).fetchall()
-    for entry_id, entry_kind, deleted, vector, _seq in rows:
-        index = store._index(entry_kind)
-        if deleted or vector is None:
+    for entry_id, entry_kind, deleted, vector, slot in rows:
+        index, file = store._index(entry_kind), store._file(entry_kind)
+        if deleted or vector is None or slot is None:
             index.remove([int(entry_id)])
+            file.forget([int(entry_id)])
         else:
-            index.add([int(entry_id)], np.frombuffer(vector, dtype=np.float32)[None, :])
+            vec = np.frombuffer(vector, dtype=np.float32)[None, :]
+            index.add([int(entry_id)], vec)
+            file.write([int(entry_id)], [int(slot)], vec)
         store._unsaved[entry_kind] = store._unsaved.get(entry_kind, 0) + 1
+
+
+def load_vectors(store: MemoryStore, kind: str, vseq: int) -> None:
+    """Open ``kind``'s vector file: check it and replay the changes after ``vseq``, or rewrite
+    it from the database (see :mod:`scipix.memory.vectors`)."""
+    existed = (store.directory / f"{kind}.vectors").exists()
+    file = store._file(kind)
+    problem = "" if vseq <= 0 else check_vectors(store, kind, file, vseq, existed)
+    if vseq <= 0 or problem:
+        if problem:
+            warn(f"memory vectors of '{kind}' {problem}; rewriting them from the database")
+        rebuild_vectors(store, kind, file)
+        return
+    rows = store.db.execute(
+        "SELECT id, slot FROM entries WHERE kind=? AND slot IS NOT NULL", (kind,)
+    ).fetchall()
+    file.remember([int(r[0]) for r in rows], [int(r[1]) for r in rows])
+    changed = store.db.execute(
+        "SELECT id, slot, vector FROM entries WHERE kind=? AND seq>? AND slot IS NOT NULL "
+        "AND vector IS NOT NULL",
+        (kind, vseq),
+    )
+    for entry_id, slot, vector in changed:
+        file.write([int(entry_id)], [int(slot)], np.frombuffer(vector, dtype=np.float32)[None])
+
+
+def check_vectors(store: MemoryStore, kind: str, file: VectorFile, vseq: int, existed: bool) -> str:
+    """What is wrong with ``file`` (empty when nothing): its length and a random sample of its
+    rows (and the last one) against the vectors in the database up to change ``vseq``."""
+    if not existed:
+        return f"file {file.path.name} is missing"
+    top = store.db.execute(
+        "SELECT max(slot) FROM entries WHERE kind=? AND slot IS NOT NULL", (kind,)
+    ).fetchone()[0]
+    if top is None:
+        return ""
+    picks = {int(top), *np.random.default_rng().integers(0, int(top) + 1, CHECKED).tolist()}
+    marks = ",".join("?" * len(picks))
+    rows = store.db.execute(
+        f"SELECT slot, vector, seq FROM entries WHERE kind=? AND slot IN ({marks})",
+        [kind, *sorted(picks)],
+    )
+    for slot, blob, seq in rows:
+        if int(seq) > vseq or blob is None:
+            continue  # changed since the file was saved: replayed next
+        stored = file.row(int(slot))
+        if stored is None:
+            return f"file {file.path.name} is short ({file.rows} rows, slot {slot} is needed)"
+        vec = np.frombuffer(blob, dtype=np.float32)
+        unit = vec / np.linalg.norm(vec)
+        if not np.allclose(stored.astype(np.float32), unit, rtol=2e-3, atol=1e-6):
+            return f"file {file.path.name} does not match the database (slot {slot})"
+    return ""
+
+
+def rebuild_vectors(store: MemoryStore, kind: str, file: VectorFile) -> None:
+    """Write every live ``kind`` vector of the database into ``file`` at its slot (entries
+    from before the vector files get their slots first)."""
+    with store._write() as db:
+        missing = [
+            int(r[0])
+            for r in db.execute(
+                "SELECT id FROM entries WHERE kind=? AND deleted=0 AND slot IS NULL", (kind,)
+            )
+        ]
+        if missing:
+            slots = allocate(db, kind, len(missing))
+            db.executemany("UPDATE entries SET slot=? WHERE id=?", zip(slots, missing, strict=True))
+    last = 0
+    while True:
+        rows = store.db.execute(
+            "SELECT id, slot, vector FROM entries WHERE kind=? AND deleted=0 AND id>? "
+            "ORDER BY id LIMIT ?",
+            (kind, last, _CHUNK),
+        ).fetchall()
+        if not rows:
+            break
+        vectors = np.stack([np.frombuffer(r[2], dtype=np.float32) for r in rows])
+        file.write([int(r[0]) for r in rows], [int(r[1]) for r in rows], vectors)
+        last = int(rows[-1][0])
+    store._unsaved[kind] = max(1, store._unsaved.get(kind, 0))
 
 
 def replay(store: MemoryStore, since: int) -> None:

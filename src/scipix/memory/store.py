@@ -7,7 +7,9 @@ its own HNSW index (:mod:`scipix.memory.index`), a cache of the SQLite vectors s
 ``<kind>.<seq>.usearch``; the ``kinds`` table names the current file, its BLAKE3 hash and the last
 change it holds. Opening the store loads each file and replays the later changes from SQLite, so
 a process killed at any moment loses no committed entry; a file that is missing, corrupt or does
-not match its hash is rebuilt from SQLite, with a warning.
+not match its hash is rebuilt from SQLite, with a warning. Each kind's full vectors are also
+kept as float16 rows in ``<kind>.vectors`` (at the entry's ``slot``) for the re-rank of an
+approximate index; the same rules hold for it (:mod:`scipix.memory.vectors`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from scipix.memory.entry import Entry, Hit
 from scipix.memory.index import IndexParams, Vector, VectorIndex
 from scipix.memory.lookup import EXACT_LIMIT, approximate_search, exact_search
 from scipix.memory.projection import Projection, load_projections, maybe_reduce
-from scipix.memory.schema import SCHEMA, where_clause
+from scipix.memory.schema import SCHEMA, Transaction, migrate, where_clause
+from scipix.memory.vectors import VectorFile, allocate, release
 from scipix.settings.model import MemorySettings, Settings
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -50,6 +53,7 @@ class MemoryStore:
         )
         self._lock = threading.RLock()
         self._indexes: dict[str, VectorIndex] = {}
+        self._files: dict[str, VectorFile] = {}
         self._projections: dict[str, Projection] = {}
         self._reduce_checked: dict[str, int] = {}
         self._unsaved: dict[str, int] = {}
@@ -74,6 +78,7 @@ class MemoryStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(SCHEMA)
+            migrate(db)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the memory in {directory}: {exc}") from exc
         store._db = db
@@ -91,6 +96,9 @@ class MemoryStore:
             for kind in list(self._indexes):
                 if self._unsaved.get(kind):
                     self._save(kind)
+            for file in self._files.values():
+                file.close()
+            self._files.clear()
             self._db.close()
             self._db = None
 
@@ -127,24 +135,29 @@ class MemoryStore:
             row = None
             if key is not None:
                 row = db.execute(
-                    "SELECT id FROM entries WHERE kind=? AND scope=? AND key=?", (kind, scope, key)
+                    "SELECT id, slot FROM entries WHERE kind=? AND scope=? AND key=?",
+                    (kind, scope, key),
                 ).fetchone()
+            slot = int(row[1]) if row is not None and row[1] is not None else None
+            if slot is None:
+                slot = allocate(db, kind, 1)[0]
             if row is None:
                 cur = db.execute(
                     "INSERT INTO entries(uid, kind, scope, key, payload, vector, created, updated,"
-                    " deleted, seq) VALUES (?,?,?,?,?,?,?,?,0,?)",
-                    (uuid.uuid4().hex, kind, scope, key, text, vec.tobytes(), now, now, seq),
+                    " deleted, seq, slot) VALUES (?,?,?,?,?,?,?,?,0,?,?)",
+                    (uuid.uuid4().hex, kind, scope, key, text, vec.tobytes(), now, now, seq, slot),
                 )
                 entry_id = int(cur.lastrowid or 0)
             else:
                 entry_id = int(row[0])
                 db.execute(
-                    "UPDATE entries SET payload=?, vector=?, updated=?, deleted=0, seq=? "
+                    "UPDATE entries SET payload=?, vector=?, updated=?, deleted=0, seq=?, slot=? "
                     "WHERE id=?",
-                    (text, vec.tobytes(), now, seq, entry_id),
+                    (text, vec.tobytes(), now, seq, slot, entry_id),
                 )
         with self._lock:
             self._index(kind).add([entry_id], vec[None, :])
+            self._file(kind).write([entry_id], [slot], vec[None, :])
             self._changed(kind, seq)
         return entry_id
 
@@ -160,19 +173,22 @@ class MemoryStore:
         """Delete an entry (a tombstone stays for replication); False when there was none."""
         with self._lock, self._write() as db:
             row = db.execute(
-                "SELECT kind FROM entries WHERE id=? AND deleted=0", (entry_id,)
+                "SELECT kind, slot FROM entries WHERE id=? AND deleted=0", (entry_id,)
             ).fetchone()
             if row is None:
                 return False
             seq = self._next_seq(db)
             db.execute(
-                "UPDATE entries SET deleted=1, payload='{}', vector=NULL, updated=?, seq=? "
-                "WHERE id=?",
+                "UPDATE entries SET deleted=1, payload='{}', vector=NULL, updated=?, seq=?, "
+                "slot=NULL WHERE id=?",
                 (time.time(), seq, entry_id),
             )
+            release(db, row[0], [row[1]])
         with self._lock:
             if row[0] in self._indexes:
                 self._indexes[row[0]].remove([entry_id])
+            if row[0] in self._files:
+                self._files[row[0]].forget([entry_id])
             self._changed(row[0], seq)
         return True
 
@@ -230,7 +246,9 @@ class MemoryStore:
             if filtered and self._count(base, base_args, EXACT_LIMIT + 1) <= EXACT_LIMIT:
                 hits = exact_search(self.db, vec, k, clause, args)
             else:
-                hits = approximate_search(self.db, index, vec, k, clause, args, filtered)
+                hits = approximate_search(
+                    self.db, index, vec, k, clause, args, filtered, self._files.get(kind)
+                )
         if min_score is not None:
             hits = [h for h in hits if h.score >= min_score]
         return hits
@@ -272,17 +290,9 @@ class MemoryStore:
         each carries its stable ``uid``, ``created``/``updated`` times and ``seq``; with
         ``tombstones`` deletions come too (``deleted=True``). Merge them into another store with
         :meth:`merge`."""
-        sql = f"SELECT {Entry.COLUMNS} FROM entries WHERE seq>?"
-        args: list[Any] = [since]
-        if kind is not None:
-            sql += " AND kind=?"
-            args.append(kind)
-        if not tombstones:
-            sql += " AND deleted=0"
-        with self._lock:
-            rows = self.db.execute(sql + " ORDER BY seq", args).fetchall()
-        for row in rows:
-            yield Entry.from_row(row)
+        from scipix.memory.sync import changed_entries
+
+        return changed_entries(self, kind, since, tombstones)
 
     def merge(self, entry: Entry) -> bool:
         """Apply an entry from another store: the newer ``updated`` wins per ``uid`` (a tombstone
@@ -323,8 +333,13 @@ class MemoryStore:
             )
         return self._indexes[kind]
 
-    def _write(self) -> _Transaction:
-        return _Transaction(self.db)
+    def _file(self, kind: str) -> VectorFile:
+        if kind not in self._files:
+            self._files[kind] = VectorFile(self.directory / f"{kind}.vectors", self.kinds()[kind])
+        return self._files[kind]
+
+    def _write(self) -> Transaction:
+        return Transaction(self.db)
 
     @staticmethod
     def _next_seq(db: sqlite3.Connection, n: int = 1) -> int:
@@ -374,23 +389,6 @@ class MemoryStore:
         latest = int(self.db.execute("SELECT value FROM counters WHERE name='seq'").fetchone()[0])
         if latest > self._seen:
             replay(self, self._seen)
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error), as a context manager."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        if exc_type is None:
-            self.db.execute("COMMIT")
-        else:
-            self.db.execute("ROLLBACK")
 
 
 def memory_dir(settings: Settings) -> Path:

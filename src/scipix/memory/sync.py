@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from scipix.memory.entry import Entry
+from scipix.memory.vectors import allocate, release
 
 if TYPE_CHECKING:
     from scipix.memory.store import MemoryStore
@@ -29,7 +31,7 @@ def merge_entry(store: MemoryStore, entry: Entry) -> bool:
     incoming = (entry.updated, json.dumps(entry.payload, sort_keys=True))
     with store._lock:
         row = store.db.execute(
-            "SELECT id, updated, payload FROM entries WHERE uid=?", (entry.uid,)
+            "SELECT id, updated, payload, slot FROM entries WHERE uid=?", (entry.uid,)
         ).fetchone()
         if row is not None and incoming <= _order(float(row[1]), row[2]):
             return False
@@ -45,29 +47,35 @@ def merge_entry(store: MemoryStore, entry: Entry) -> bool:
                     return False
             text = json.dumps(entry.payload if vec is not None else {}, ensure_ascii=False)
             blob = vec.tobytes() if vec is not None else None
-            values = (text, blob, entry.updated, int(vec is None), seq)
+            slot = row[3] if row is not None else None
+            if vec is None:
+                release(db, entry.kind, [slot])
+                slot = None
+            elif slot is None:
+                slot = allocate(db, entry.kind, 1)[0]
+            values = (text, blob, entry.updated, int(vec is None), seq, slot)
             if row is None:
                 cur = db.execute(
-                    "INSERT INTO entries(payload, vector, updated, deleted, seq, uid, kind, scope,"
-                    " key, created) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO entries(payload, vector, updated, deleted, seq, slot, uid, kind, "
+                    "scope, key, created) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (*values, entry.uid, entry.kind, entry.scope, entry.key, entry.created),
                 )
                 entry_id = int(cur.lastrowid or 0)
             else:
                 entry_id = int(row[0])
                 db.execute(
-                    "UPDATE entries SET payload=?, vector=?, updated=?, deleted=?, seq=? "
+                    "UPDATE entries SET payload=?, vector=?, updated=?, deleted=?, seq=?, slot=? "
                     "WHERE id=?",
                     (*values, entry_id),
                 )
-        index = store._index(entry.kind) if entry.kind in store.kinds() else None
-        if index is not None:
-            if loser is not None:
-                index.remove([loser])
-            if vec is None:
-                index.remove([entry_id])
-            else:
+        if entry.kind in store.kinds():
+            index, file = store._index(entry.kind), store._file(entry.kind)
+            gone = [i for i in (loser, None if vec is not None else entry_id) if i is not None]
+            index.remove(gone)
+            file.forget(gone)
+            if vec is not None and slot is not None:
                 index.add([entry_id], vec[None, :])
+                file.write([entry_id], [int(slot)], vec[None, :])
             store._changed(entry.kind, seq)
         return True
 
@@ -79,8 +87,8 @@ def _claim_key(
     (it becomes a keyless tombstone, whose id is returned); False when the local one is newer
     and keeps it."""
     other = db.execute(
-        "SELECT id, updated, payload, deleted FROM entries WHERE kind=? AND scope=? AND key=? "
-        "AND uid<>?",
+        "SELECT id, updated, payload, deleted, slot FROM entries WHERE kind=? AND scope=? "
+        "AND key=? AND uid<>?",
         (entry.kind, entry.scope, entry.key, entry.uid),
     ).fetchone()
     if other is None:
@@ -88,7 +96,26 @@ def _claim_key(
     if not other[3] and incoming <= _order(float(other[1]), other[2]):
         return False, None
     db.execute(
-        "UPDATE entries SET key=NULL, deleted=1, vector=NULL, payload='{}', seq=? WHERE id=?",
+        "UPDATE entries SET key=NULL, deleted=1, vector=NULL, payload='{}', seq=?, slot=NULL "
+        "WHERE id=?",
         (seq, other[0]),
     )
+    release(db, entry.kind, [other[4]])
     return True, int(other[0])
+
+
+def changed_entries(
+    store: MemoryStore, kind: str | None, since: int, tombstones: bool
+) -> Iterator[Entry]:
+    """See :meth:`MemoryStore.entries`."""
+    sql = f"SELECT {Entry.COLUMNS} FROM entries WHERE seq>?"
+    args: list[Any] = [since]
+    if kind is not None:
+        sql += " AND kind=?"
+        args.append(kind)
+    if not tombstones:
+        sql += " AND deleted=0"
+    with store._lock:
+        rows = store.db.execute(sql + " ORDER BY seq", args).fetchall()
+    for row in rows:
+        yield Entry.from_row(row)
