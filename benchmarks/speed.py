@@ -17,6 +17,7 @@ products each time). Variants:
 - ``after``: both (the defaults);
 - ``encoder2``: as ``after`` with a formula crop's encoder on two threads too;
 - ``general_decoder``: as ``after`` without the decoder session for a fixed row count;
+- ``greedy``: as ``after`` with beam width 1 (what a beam costs, and what it buys);
 - ``before`` also runs without it.
 """
 
@@ -45,6 +46,7 @@ VARIANTS = {
     "after": (NEW_SESSIONS, BeamConfig()),
     "encoder2": (SessionConfig(threads=2, decoder_threads=1, small_input=0), BeamConfig()),
     "general_decoder": (NEW_SESSIONS, BeamConfig()),
+    "greedy": (NEW_SESSIONS, BeamConfig(beam_width=1)),
 }
 
 
