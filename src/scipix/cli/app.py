@@ -10,12 +10,16 @@ torch, fastapi) inside the command function, so that ``scipix --version``, ``sci
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
 import importlib
+import logging
+import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -45,6 +49,10 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
 }
 #: The root options that take a value (to find the command's name in the arguments).
 ROOT_VALUE_OPTIONS = frozenset({"--config", "-c"})
+#: Commands after which the process ends without the interpreter's teardown (freeing every
+#: module and object, the native libraries' destructors: ~0.1 s CPU of a 0.7 s ``scipix ocr``):
+#: they hold nothing open once they return (the service is closed, the output written).
+QUICK_EXIT = frozenset({"ocr"})
 
 
 def build_app(only: str | None = None) -> typer.Typer:
@@ -135,6 +143,10 @@ def main(argv: list[str] | None = None) -> None:
         # only the command that runs (its imports, its click command); the full app for help
         app = build_app(name) if name is not None else full_app()
         app(args=args, prog_name="scipix", standalone_mode=True, obj=cli)
+    except SystemExit as exc:
+        if argv is None and name in QUICK_EXIT:  # the process's entry point, not a caller's
+            quick_exit(exc.code)
+        raise
     except ScipixError as exc:
         if cli.debug:
             traceback.print_exc()
@@ -146,6 +158,20 @@ def main(argv: list[str] | None = None) -> None:
         message = f"{type(exc).__name__}: {exc} (scipix --debug ... shows the traceback)"
         print_error(ScipixError(message))
         sys.exit(EXIT_FAILED)
+
+
+def quick_exit(code: object) -> NoReturn:
+    """End the process with ``code`` (as ``sys.exit`` takes it) after the exit handlers and with
+    the output flushed, skipping the interpreter's teardown."""
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    if not isinstance(code, int | None):
+        print(code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream
+            stream.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":
