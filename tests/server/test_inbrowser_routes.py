@@ -195,6 +195,73 @@ def test_the_javascript_preprocessing_gives_pythons_input(
     assert 0 < enlarged < len(grays)  # both resize paths were exercised
 
 
+ONNX_CHECK = """
+import { crossRowsApart, onnxMetadata } from "%s";
+import fs from "fs";
+const [decoder, encoder, out] = process.argv.slice(2);
+fs.writeFileSync(out, crossRowsApart(new Uint8Array(fs.readFileSync(decoder))));
+let refused = null;
+try {
+  crossRowsApart(new Uint8Array(fs.readFileSync(encoder)));
+} catch (err) {
+  refused = `${err.id}: ${err.message}`;
+}
+const meta = JSON.parse(onnxMetadata(new Uint8Array(fs.readFileSync(encoder))).scipix);
+console.log(JSON.stringify({ version: meta.version, refused }));
+"""
+
+
+def test_the_page_feeds_the_decoder_one_row_of_cross_keys(
+    needs_model: RecognitionService, tmp_path: Path
+) -> None:
+    """static/local-onnx.js renames the row dimension of the decoder's cross_k/cross_v inputs
+    (two bytes, "n" -> "c"): the page feeds the encoder's one row and the graph broadcasts it.
+    Run here by ONNX Runtime as Python runs the shipped file (rows fixed to the beam's 3), the
+    changed graph gives the same log-probabilities and caches, bit for bit, over a few steps."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed (scripts/setup.sh installs it)")
+    from scipix.recognition.session import SessionConfig, open_session
+
+    formula = needs_model.formula_recognizer()  # type: ignore[attr-defined]
+    script = tmp_path / "onnx.mjs"
+    script.write_text(ONNX_CHECK % (static_dir() / "local-onnx.js").as_uri())
+    paths = [formula.model_dir / "decoder.onnx", formula.model_dir / "encoder.onnx"]
+    out = tmp_path / "decoder.onnx"
+    run = subprocess.run(
+        [node, str(script), *map(str, paths), str(out)], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    said = json.loads(run.stdout)
+    assert said["version"] == formula.version
+    assert said["refused"].startswith("model_mismatch: the server's decoder.onnx does not have")
+    before = np.frombuffer(paths[0].read_bytes(), np.uint8)
+    after = np.frombuffer(out.read_bytes(), np.uint8)
+    changed = np.flatnonzero(before != after)
+    assert len(before) == len(after) and len(changed) == 2
+    assert set(before[changed]) == {ord("n")} and set(after[changed]) == {ord("c")}
+    rows = max(formula.beam.beam_width, formula.beam.n_best)
+    page = open_session(out, SessionConfig(threads=1, fixed=(("n", rows),)))
+    _, cross_k, cross_v = formula.encode(formula.prepare([drawn("x+y=2ab", 1.0, 2, False)]))
+    past = np.zeros(
+        (*cross_k.shape[:1], rows, *cross_k.shape[2:3], 0, cross_k.shape[4]), np.float32
+    )
+    python = (past, past)
+    browser = (past, past)
+    for t, token in enumerate([formula.beam.bos, 5, 9, 17]):
+        tokens = np.array([[token], [token + 1], [token + 2]], dtype=np.int64)[:rows]
+        expected = formula.step(
+            tokens, t, np.repeat(cross_k, rows, 1), np.repeat(cross_v, rows, 1), *python
+        )
+        feeds = {"tokens": tokens, "position": np.array(t, np.int64), "cross_k": cross_k}
+        got = page.run(
+            None, {**feeds, "cross_v": cross_v, "past_k": browser[0], "past_v": browser[1]}
+        )
+        for want, have in zip(expected, got, strict=True):
+            assert want.shape == have.shape and np.array_equal(want, have)
+        python, browser = (expected[1], expected[2]), (got[1], got[2])
+
+
 def test_the_model_is_not_handed_out_when_switched_off(
     tmp_path: Path, recognizer: RecognitionService
 ) -> None:

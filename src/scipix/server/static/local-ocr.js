@@ -9,6 +9,7 @@ import { InputError, padImage, prepareImage } from "./local-prepare.js";
 import { TokenGrammar } from "./local-grammar.js";
 import { beamSearch, detokenize } from "./local-beam.js";
 import { decodeGray } from "./local-image.js";
+import { crossRowsApart, onnxMetadata } from "./local-onnx.js";
 
 export const MANIFEST_FORMAT = 1; // the manifest layout this page understands
 const MODEL_METADATA_FORMATS = [1]; // the ONNX metadata layouts it understands
@@ -16,40 +17,6 @@ const MANIFEST_URL = "/web/local/manifest";
 
 function mismatch(message) {
   return new InputError("model_mismatch", message);
-}
-
-// The ONNX ModelProto's metadata_props (field 14: key 1, value 2), read from the raw bytes.
-export function onnxMetadata(bytes) {
-  let pos = 0;
-  const varint = () => {
-    let value = 0; let shift = 1;
-    for (;;) {
-      const b = bytes[pos]; pos += 1;
-      value += (b & 0x7f) * shift; shift *= 128;
-      if (b < 0x80) return value;
-    }
-  };
-  const fields = (end, visit) => {
-    while (pos < end) {
-      const key = varint(); const field = Math.floor(key / 8); const wire = key % 8;
-      if (wire === 0) varint();
-      else if (wire === 1) pos += 8;
-      else if (wire === 5) pos += 4;
-      else if (wire === 2) { const n = varint(); const start = pos; pos += n; visit(field, start, pos); }
-      else throw mismatch("the model file is not an ONNX model (unreadable protobuf)");
-    }
-  };
-  const text = (start, end) => new TextDecoder().decode(bytes.subarray(start, end));
-  const found = {};
-  fields(bytes.length, (field, start, end) => {
-    if (field !== 14) return;
-    const entry = {};
-    const after = pos; pos = start;
-    fields(end, (f, s, e) => { if (f === 1) entry.key = text(s, e); if (f === 2) entry.value = text(s, e); });
-    pos = after;
-    if (entry.key !== undefined) found[entry.key] = entry.value;
-  });
-  return found;
 }
 
 async function sha256(buffer) {
@@ -135,9 +102,10 @@ export class LocalRecognizer {
     // the decoder's row count fixed, as Python's decoder for one image at the default beam
     // (recognizer.py): its shape arithmetic folds and its int8 kernels round as Python's do
     const rows = Math.max(model.beam.beam_width, model.beam.n_best);
+    // and the encoder's output fed once, not copied to every row (local-onnx.js)
     const sessions = await Promise.all([
       ort.InferenceSession.create(encoder, options),
-      ort.InferenceSession.create(decoder, { ...options, freeDimensionOverrides: { n: rows } }),
+      ort.InferenceSession.create(crossRowsApart(decoder), { ...options, freeDimensionOverrides: { n: rows } }),
     ]);
     const recognizer = new LocalRecognizer(ort, manifest, sessions[0], sessions[1]);
     onProgress("Warming up…");
@@ -213,22 +181,12 @@ export class LocalRecognizer {
     };
   }
 
-  // The decoder step over K rows, with its key/value caches (reordered by the beam's `order`).
-  stepper(crossK, crossV) {
+  // The decoder step over K rows, with its key/value caches (reordered by the beam's `order`);
+  // the encoder's one row of cross keys and values serves all K (crossRowsApart).
+  stepper(ck, cv) {
     const { Tensor } = this.ort;
     const k = Math.max(this.beam.beam_width, this.beam.n_best);
-    const repeat = (t) => {
-      const [layers, , heads, positions, dh] = t.dims;
-      const block = heads * positions * dh;
-      const out = new Float32Array(layers * k * block);
-      for (let l = 0; l < layers; l += 1) {
-        for (let r = 0; r < k; r += 1) out.set(t.data.subarray(l * block, (l + 1) * block), (l * k + r) * block);
-      }
-      return new Tensor("float32", out, [layers, k, heads, positions, dh]);
-    };
-    const ck = repeat(crossK);
-    const cv = repeat(crossV);
-    const [layers, , heads, , dh] = crossK.dims;
+    const [layers, , heads, , dh] = ck.dims;
     let pastK = new Tensor("float32", new Float32Array(0), [layers, k, heads, 0, dh]);
     let pastV = new Tensor("float32", new Float32Array(0), [layers, k, heads, 0, dh]);
     let scratch = new Float32Array(0);
