@@ -124,7 +124,9 @@ def describe(recognizer: FormulaRecognizer) -> dict[str, Any]:
 
 
 #: onnxruntime-web's files the page loads: the WASM-only ES module, its Emscripten glue and
-#: the SIMD WebAssembly (run single-threaded: threads need cross-origin isolation).
+#: the SIMD WebAssembly, the only build the page needs. It runs on one thread, as Python reads a
+#: formula crop: two threads (which also need the page cross-origin isolated) read 30 im2latex
+#: crops at p50 688 ms instead of 393 ms on 2 busy cores (benchmarks/browser.py, load 14-15).
 ORT_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 ORT_INSTALL = (
     "npm ci --prefix tools/ortweb in a scipix checkout (scripts/setup.sh does it), or point "

@@ -92,7 +92,7 @@ export class LocalRecognizer {
     onProgress("Loading onnxruntime-web…");
     const ort = await import(manifest.ort.base + manifest.ort.module);
     ort.env.wasm.wasmPaths = manifest.ort.base;
-    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.numThreads = 1; // as Python reads a crop; two were slower (portable.py)
     ort.env.wasm.proxy = false;
     onProgress("Loading the model…");
     const model = manifest.model;
