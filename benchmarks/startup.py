@@ -115,7 +115,8 @@ def medians(rows: list[tuple[float, float]]) -> dict[str, float]:
 
 
 def environment(data: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCIPIX_")}
+    skip = ("SCIPIX_", "PYTHONDONTWRITEBYTECODE")  # compiled modules kept, as an install has
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
     env["SCIPIX_RUNTIME__DATA_DIR"] = str(data)
     return env
 
