@@ -1,7 +1,8 @@
 """Whole-process numbers of the two commands a user times first (issue 19): the cold start of
 ``scipix ocr f.png`` and the rate of ``scipix batch DIR -w 2`` on formula images.
 
-    nice -n 10 python3 benchmarks/startup.py [--images 120] [--runs 7] [--json]
+    nice -n 10 python3 benchmarks/startup.py [--images 120] [--runs 7] [--skip-batch] [--json]
+    chrt -f 10 python3 benchmarks/startup.py --skip-batch   # as on an idle machine (root)
 
 - cold start: ``python -m scipix ocr`` on one rendered formula, ``--runs`` times, each a new
   process with a new image (the result cache cannot answer; the data directory is made by one
@@ -16,7 +17,10 @@
   it (images over the run's own time, the model loads included), its CPU, and how many results
   are not one formula (prose was found in them: all are formulas).
 
-The interpreter is ``sys.executable`` (not a version manager's shim, which adds its own start).
+Under ``chrt -f`` (real-time priority; it holds other work back for the few seconds of the cold
+start runs, so not with the batch) the loop's slowdown is 1.0: the wall times are an idle
+machine's. The interpreter is ``sys.executable`` (not a version manager's shim, which adds its
+own start).
 Needs matplotlib (rendering) and the packaged model.
 """
 
