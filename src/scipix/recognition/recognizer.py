@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from scipix.errors import LatexError, ModelError
 from scipix.latex import check, detokenize
-from scipix.recognition.beam import BeamConfig, RawHypothesis, beam_search
+from scipix.recognition.beam import BeamConfig, RawHypothesis, StepFn, beam_search
 from scipix.recognition.grammar import TokenGrammar
 from scipix.recognition.memo import Encoded, EncoderMemo, digest
 from scipix.recognition.preprocess import (
@@ -37,7 +37,7 @@ from scipix.recognition.preprocess import (
     round_up,
 )
 from scipix.recognition.reading import Hypothesis, Reading
-from scipix.recognition.session import SessionConfig, open_session
+from scipix.recognition.session import SessionConfig, open_session, takes_one_cross_row
 from scipix.schema import BATCH_SIZE
 from scipix.timing import stage
 
@@ -114,8 +114,10 @@ class FormulaRecognizer:
             eos=int(special["eos"]),
         )
         rows = max(self.beam.beam_width, self.beam.n_best)  # one image at the default beam
-        fixed = replace(config.for_decoder(), fixed=(("n", rows),))
+        fixed = replace(config.for_decoder(), fixed=(("n", rows),), cross_rows=True)
         self.decoders = {rows: open_session(decoder, fixed)}
+        #: the fixed decoder takes the encoder's one row of cross keys/values (graph.py)
+        self.one_cross_row = takes_one_cross_row(self.decoders[rows])
         self.grammar = TokenGrammar(self.vocab, self.beam.eos, [int(i) for i in special.values()])
         self.model_dir = model_dir
         self.memo = EncoderMemo()  # the result cache's pass and the pipeline's share one crop
@@ -227,6 +229,26 @@ class FormulaRecognizer:
         logp, new_k, new_v = session.run(None, feeds)
         return logp, new_k, new_v
 
+    def one_image_step(
+        self, cross_k: npt.NDArray[np.float32], cross_v: npt.NDArray[np.float32]
+    ) -> StepFn:
+        """The decoder step of one image on the fixed-row decoder, fed the encoder's one row of
+        ``cross_k``/``cross_v`` (not the beam's copies) when that decoder takes it."""
+        if not self.one_cross_row:
+            return self.step
+
+        def step(
+            tokens: npt.NDArray[np.int64],
+            position: int,
+            _k: npt.NDArray[np.float32],
+            _v: npt.NDArray[np.float32],
+            past_k: npt.NDArray[np.float32],
+            past_v: npt.NDArray[np.float32],
+        ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+            return self.step(tokens, position, cross_k, cross_v, past_k, past_v)
+
+        return step
+
     def hypothesis(self, raw: RawHypothesis) -> Hypothesis:
         tokens = tuple(self.vocab[i] for i in raw.ids if 3 < i < len(self.vocab))
         latex = detokenize(tokens)
@@ -276,11 +298,10 @@ class FormulaRecognizer:
         rows is open for its beam (its kernels round int8 activations a little differently from
         the general decoder's, and an image decoded alone runs on it; one step is also ~23 %
         cheaper there), else the chunk together."""
-        images = cross_k.shape[1]
-        if images == 1 or max(cfg.beam_width, cfg.n_best) not in self.decoders:
+        if max(cfg.beam_width, cfg.n_best) not in self.decoders:
             return beam_search(self.step, cross_k, cross_v, cfg, self.grammar)
-        one = [(cross_k[:, j : j + 1], cross_v[:, j : j + 1]) for j in range(images)]
-        return [beam_search(self.step, k, v, cfg, self.grammar)[0] for k, v in one]
+        one = [(cross_k[:, j : j + 1], cross_v[:, j : j + 1]) for j in range(cross_k.shape[1])]
+        return [beam_search(self.one_image_step(k, v), k, v, cfg, self.grammar)[0] for k, v in one]
 
     def embed(self, images: Sequence[GrayImage]) -> npt.NDArray[np.float32]:
         """(n, d) L2-normalized image embeddings (the encoder's pooled memory)."""
