@@ -148,7 +148,8 @@ class Scipix:
         if self._text is None:
             with self._lock:
                 if self._text is None:
-                    self._text = TextRecognizer(threads=self.threads)
+                    onnx_cache = self.settings.runtime.cache_dir / "onnx"  # as the formula model's
+                    self._text = TextRecognizer(threads=self.threads, cache_dir=onnx_cache)
         return self._text
 
     @property

@@ -255,7 +255,9 @@ def quad_box(quad: Quad, scale: float) -> Box:
 class TextRecognizer:
     """Printed text lines and words from a gray page (offline, thread-safe)."""
 
-    def __init__(self, threads: int = 0) -> None:
+    def __init__(self, threads: int = 0, cache_dir: Path | None = None) -> None:
+        """``threads``: the detector's intra-op threads (0: ONNX Runtime's default); ``cache_dir``:
+        where the optimized graphs are kept (``session.py``: a shorter cold start)."""
         self.models = packaged_models()
         missing = [name for name in MODEL_FILES.values() if not (self.models / name).is_file()]
         if missing:
@@ -263,7 +265,7 @@ class TextRecognizer:
                 f"the text OCR models are missing from {self.models} ({', '.join(missing)}); "
                 "reinstall rapidocr (pip install --force-reinstall rapidocr)"
             )
-        self.config = SessionConfig(threads=threads)
+        self.config = SessionConfig(threads=threads, cache_dir=cache_dir)
         self.recognizer = LineRecognizer(self._open("Rec", self.config.with_threads(REC_THREADS)))
         self._detector: TextDetector | None = None  # opened on first use
         self._lock = threading.Lock()
