@@ -56,41 +56,76 @@ def usable(boxes: Boxes) -> Boxes:
     return boxes.select(keep)
 
 
+@dataclass(frozen=True)
+class Bands:
+    """The horizontal bands of some boxes (components overlapping in y), grouped once for the
+    several measures taken on them: ``order`` lists the boxes band by band (each band's in
+    index order) and ``starts`` where each band begins in it."""
+
+    order: IntArray
+    starts: IntArray
+
+    @classmethod
+    def of(cls, boxes: Boxes) -> Bands:
+        labels = group_intervals(boxes.y, boxes.y1)
+        order = np.argsort(labels, kind="stable")
+        sorted_labels = labels[order]
+        if order.shape[0] == 0:
+            return cls(order, np.zeros(0, dtype=np.int64))
+        starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+        return cls(order, starts)
+
+    @property
+    def sizes(self) -> IntArray:
+        sizes: IntArray = np.diff(np.r_[self.starts, self.order.shape[0]])
+        return sizes
+
+    def members(self, at_least: int = 1) -> list[IntArray]:
+        """Indices of the boxes of each band (in band order) holding ``at_least`` boxes."""
+        ends = np.r_[self.starts[1:], self.order.shape[0]]
+        keep = np.flatnonzero(ends - self.starts >= at_least).tolist()
+        starts, stops = self.starts.tolist(), ends.tolist()
+        return [self.order[starts[i] : stops[i]] for i in keep]
+
+
 def bands(boxes: Boxes) -> list[IntArray]:
     """Indices of the components of each horizontal band (components overlapping in y)."""
-    labels = group_intervals(boxes.y, boxes.y1)
-    order = np.argsort(labels, kind="stable")
-    sorted_labels = labels[order]
-    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
-    return np.split(order, starts[1:])
+    return Bands.of(boxes).members()
 
 
-def line_elongation(boxes: Boxes) -> float:
+def line_elongation(boxes: Boxes, grouped: Bands | None = None) -> float:
     """Mean over components of log(length / thickness) of the band holding them.
 
     Text and formula lines are long along their direction: this is larger along the true
-    reading axis than across it.
+    reading axis than across it. ``grouped``: the boxes' bands, when already known.
     """
     if len(boxes) < 2:
         return 0.0
+    g = grouped if grouped is not None else Bands.of(boxes)
+    order, starts = g.order, g.starts
+    length = np.maximum.reduceat(boxes.x1[order], starts) - np.minimum.reduceat(
+        boxes.x[order], starts
+    )
+    thickness = np.maximum.reduceat(boxes.y1[order], starts) - np.minimum.reduceat(
+        boxes.y[order], starts
+    )
+    ratio = length.astype(np.float64) / np.maximum(thickness.astype(np.float64), 1.0)
+    terms = g.sizes * np.log(np.maximum(ratio, 1.0))
     total = 0.0
-    for idx in bands(boxes):
-        length = float(boxes.x1[idx].max() - boxes.x[idx].min())
-        thickness = float(boxes.y1[idx].max() - boxes.y[idx].min())
-        total += idx.shape[0] * np.log(max(length / max(thickness, 1.0), 1.0))
+    for term in terms.tolist():  # summed in band order, one by one (the same float as before)
+        total += term
     return total / len(boxes)
 
 
-def baseline_evidence(boxes: Boxes) -> float:
+def baseline_evidence(boxes: Boxes, grouped: Bands | None = None) -> float:
     """How many more components share a bottom edge than a top edge, summed over lines.
 
     Positive: the page's "down" is the bottom edge; negative: it is the top edge.
     """
     evidence = 0.0
-    for idx in bands(boxes):
+    g = grouped if grouped is not None else Bands.of(boxes)
+    for idx in g.members(at_least=3):
         n = idx.shape[0]
-        if n < 3:
-            continue
         tops, bottoms = boxes.y[idx], boxes.y1[idx]
         tol = max(1.0, 0.12 * float(np.median(boxes.h[idx])))
         bottom = np.abs(bottoms - np.median(bottoms)) <= tol
@@ -103,15 +138,24 @@ def sigmoid(x: float) -> float:
     return float(1.0 / (1.0 + np.exp(-x)))
 
 
-def detect_orientation(boxes: Boxes) -> Orientation:
-    """The upright orientation of a page from its ink components (see the module docstring)."""
+def axis_elongations(lines: Boxes) -> tuple[float, float]:
+    """:func:`line_elongation` of ``lines`` (usable boxes) along the rows and down the columns."""
+    return line_elongation(lines), line_elongation(lines.transposed())
+
+
+def detect_orientation(boxes: Boxes, elongations: tuple[float, float] | None = None) -> Orientation:
+    """The upright orientation of a page from its ink components (see the module docstring).
+    ``elongations``: :func:`axis_elongations` of ``usable(boxes)``, when already measured."""
     b = usable(boxes)
     t = b.transposed()
-    p_rows = sigmoid(AXIS_GAIN * (line_elongation(b) - line_elongation(t)) + AXIS_PRIOR)
+    rows, cols = Bands.of(b), Bands.of(t)
+    if elongations is None:
+        elongations = line_elongation(b, rows), line_elongation(t, cols)
+    p_rows = sigmoid(AXIS_GAIN * (elongations[0] - elongations[1]) + AXIS_PRIOR)
     # rows > 0: baselines at the bottom. cols > 0: baselines face the right edge, so the page
     # was turned 90° counter-clockwise and needs -90.
-    p_up = sigmoid(FLIP_GAIN * baseline_evidence(b) + UPRIGHT_PRIOR)
-    p_right = sigmoid(FLIP_GAIN * baseline_evidence(t))
+    p_up = sigmoid(FLIP_GAIN * baseline_evidence(b, rows) + UPRIGHT_PRIOR)
+    p_right = sigmoid(FLIP_GAIN * baseline_evidence(t, cols))
     probabilities = {
         0: p_rows * p_up,
         180: p_rows * (1.0 - p_up),

@@ -32,8 +32,8 @@ from scipix.imaging.geometry import (
 )
 from scipix.imaging.orientation import (
     Orientation,
+    axis_elongations,
     detect_orientation,
-    line_elongation,
     rotate_quarter,
     usable,
 )
@@ -146,12 +146,18 @@ def preprocess(page: Page, config: PreprocessConfig | None = None) -> Preprocess
     if len(boxes) == 0 or int(boxes.area.sum()) < 12:
         raise no_content()
     skew = 0.0
+    elongations: tuple[float, float] | None = None  # of the boxes as they are now
     if cfg.deskew:
-        skew, gray, mask, boxes = timer.run("deskew", lambda: straighten(gray, mask, boxes))
+        elongations = timer.run("deskew", lambda: axis_elongations(usable(boxes)))
+        skew, gray, mask, boxes = timer.run(
+            "deskew", lambda: straighten(gray, mask, boxes, elongations)
+        )
+        if skew:
+            elongations = None
     straight_size = (int(gray.shape[1]), int(gray.shape[0]))
     orientation, rotation = None, 0
     if cfg.auto_rotate:
-        orientation = timer.run("orient", lambda: detect_orientation(boxes))
+        orientation = timer.run("orient", lambda: detect_orientation(boxes, elongations))
         if orientation.confidence >= cfg.rotate_threshold:
             rotation = orientation.degrees
             gray = rotate_quarter(gray, rotation)
@@ -179,14 +185,17 @@ def preprocess(page: Page, config: PreprocessConfig | None = None) -> Preprocess
     )
 
 
-def straighten(gray: Gray, mask: Mask, boxes: Boxes) -> tuple[float, Gray, Mask, Boxes]:
+def straighten(
+    gray: Gray, mask: Mask, boxes: Boxes, elongations: tuple[float, float] | None = None
+) -> tuple[float, Gray, Mask, Boxes]:
     """Measure the skew on the analysis copy; straighten the page and the mask if it is real.
-    The angle returned is the counter-clockwise rotation applied."""
-    lines = usable(boxes)
+    The angle returned is the counter-clockwise rotation applied. ``elongations``:
+    :func:`axis_elongations` of ``usable(boxes)``, when already measured."""
+    rows, cols = elongations if elongations is not None else axis_elongations(usable(boxes))
     # Lines run down the image only when clearly longer that way: a compact formula (a sum with
     # limits, an integral) is about as long both ways, and the slanted strokes of its big
     # operator would be taken for tilted vertical lines (a 12° turn that loses the exponent).
-    vertical = bool(line_elongation(lines.transposed()) > line_elongation(lines) + VERTICAL_MARGIN)
+    vertical = bool(cols > rows + VERTICAL_MARGIN)
     angle = estimate_skew(mask, vertical)
     if angle == 0.0:
         return 0.0, gray, mask, boxes
