@@ -9,6 +9,7 @@ from imaging.drawing import formula, photo_like, stack, text_line
 from scipix.errors import ImageNoContentError
 from scipix.imaging import PreprocessConfig, decode_image, preprocess, resize_pad
 from scipix.imaging.geometry import rotate_image
+from scipix.imaging.picture import picture_analysis
 
 FORMULAS = [
     r"\int_0^1 x^2\,dx = \frac{1}{3} + \sqrt{y_k}",
@@ -141,3 +142,18 @@ def test_resize_pad() -> None:
     out = resize_pad(img, max_height=64, max_width=200, pad_multiple=16)
     assert out.shape == (32, 208) and out[-1, -1] == 255 and out[0, 0] == 0
     assert resize_pad(img, 64, 800, upscale=True).shape == (64, 512)
+
+
+@pytest.mark.parametrize("invert", [False, True])
+def test_the_classifiers_ink_leaves_the_cleaned_page_unchanged(invert: bool) -> None:
+    """Pre-processing handed the picture classifier's ink (issue 19: measured once) makes the
+    same page, mask and geometry as measuring it itself, on a formula and on its negative."""
+    gray = formula(FORMULAS[0])
+    page = decode_image(np.ascontiguousarray(255 - gray if invert else gray))
+    _, ink = picture_analysis(page.gray)
+    assert ink is not None and ink.inverted == invert
+    alone, shared = preprocess(page), preprocess(page, ink=ink)
+    assert np.array_equal(alone.page.gray, shared.page.gray)
+    assert np.array_equal(alone.mask, shared.mask)
+    assert (alone.crop_box, alone.skew, alone.inverted) == (shared.crop_box, shared.skew, invert)
+    assert set(alone.timings) == set(shared.timings)

@@ -14,6 +14,7 @@ from imaging.drawing import formula
 from pipeline.scripted import ScriptedRecognizer
 from scipix.errors import ImageNoContentError
 from scipix.imaging import PreprocessConfig, decode_image, preprocess
+from scipix.imaging.enhance import PageInk
 from scipix.imaging.picture import KindGuess, PictureClassifier
 from scipix.pipeline.strategy import CleaningPolicy, PictureCleaner, load_classifier
 from scipix.schema import PreprocessingReport, RecognizeOptions, Result
@@ -122,8 +123,8 @@ def test_a_call_that_sets_a_switch_is_manual(photo: np.ndarray) -> None:
 
 
 class BrokenClassifier(PictureClassifier):
-    def classify(self, gray: np.ndarray) -> KindGuess:
-        raise RuntimeError("boom")
+    def classify_page(self, gray: np.ndarray) -> tuple[KindGuess, PageInk | None]:
+        raise RuntimeError("boom")  # classify() fails too: it returns classify_page()'s guess
 
 
 def test_a_classifier_failure_falls_back_to_the_default_path(

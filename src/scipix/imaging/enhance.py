@@ -6,6 +6,8 @@ pixels in Python.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -13,6 +15,18 @@ from numpy.typing import NDArray
 from scipix.imaging.page import Gray
 
 Mask = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class PageInk:
+    """A page's ink as measured at full size: the page with dark ink on light paper
+    (:func:`normalize_polarity`), whether it was inverted, and its :func:`ink_mask`. Whoever
+    measured it first (the picture classifier) hands it on, so pre-processing does not redo it."""
+
+    gray: Gray
+    inverted: bool
+    mask: Mask
+
 
 #: The smallest darkening (in gray levels) below the local paper level that counts as ink.
 MIN_INK_CONTRAST = 24
@@ -62,7 +76,11 @@ def stroke_kernel(shape: tuple[int, ...]) -> int:
 def ink_mask(gray: Gray, min_contrast: int = MIN_INK_CONTRAST) -> Mask:
     """Pixels clearly darker than the paper around them (robust to shading and to noise)."""
     paper = paper_level(gray, stroke_kernel(gray.shape))
-    darkening = np.asarray(cv2.subtract(paper, gray), dtype=np.uint8)
+    return ink_of_darkening(np.asarray(cv2.subtract(paper, gray), dtype=np.uint8), min_contrast)
+
+
+def ink_of_darkening(darkening: Gray, min_contrast: int = MIN_INK_CONTRAST) -> Mask:
+    """:func:`ink_mask` from the darkening below the paper level (paper minus page)."""
     top = percentile(histogram(darkening), 99.9)
     threshold = max(min_contrast, int(0.35 * top))
     mask: Mask = darkening >= threshold

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scipix.imaging import enhance
+from scipix.imaging.enhance import PageInk
 from scipix.imaging.geometry import downscale
 from scipix.imaging.page import Gray
 from scipix.schema import PictureKind
@@ -113,12 +114,18 @@ def expand(features: Vector) -> Vector:
 
 def picture_features(gray: Gray) -> Vector:
     """The :data:`FEATURES` of a gray picture (see the module docstring)."""
-    small, _ = downscale(gray, ANALYSIS_SIDE)
+    return picture_analysis(gray)[0]
+
+
+def picture_analysis(gray: Gray) -> tuple[Vector, PageInk | None]:
+    """The :data:`FEATURES` of a gray picture, and its ink when measured at full size (a
+    picture no longer than :data:`ANALYSIS_SIDE`), for pre-processing to reuse."""
+    small, scale = downscale(gray, ANALYSIS_SIDE)
     small, dark = enhance.normalize_polarity(small)
     kernel = enhance.stroke_kernel(small.shape)
     paper = enhance.paper_level(small, kernel)
     darkening = np.asarray(cv2.subtract(paper, small), dtype=np.uint8)
-    mask = enhance.ink_mask(small)
+    mask = enhance.ink_of_darkening(darkening)  # enhance.ink_mask(small), from the same paper
     background = (darkening < 12) & ~cv2.dilate(mask.astype(np.uint8), np.ones((5, 5))).astype(bool)
     values = small.astype(np.float32)
     local = cv2.blur(values, (5, 5))
@@ -139,7 +146,7 @@ def picture_features(gray: Gray) -> Vector:
     residual = (values - local)[background] if background.any() else np.zeros(1, np.float32)
     axis, diagonal = _edge_stats(small)
     fill, components = _component_stats(stats)
-    return np.array(
+    features = np.array(
         [
             level / 255.0,
             float(np.percentile(paper, 95) - np.percentile(paper, 5)) / 255.0,
@@ -160,6 +167,7 @@ def picture_features(gray: Gray) -> Vector:
         ],
         dtype=np.float64,
     )
+    return features, PageInk(small, dark, mask) if scale >= 1.0 else None
 
 
 @dataclass(frozen=True)
@@ -189,9 +197,15 @@ class PictureClassifier:
         return probs
 
     def classify(self, gray: Gray) -> KindGuess:
-        probs = self.probabilities(picture_features(gray))
+        return self.classify_page(gray)[0]
+
+    def classify_page(self, gray: Gray) -> tuple[KindGuess, PageInk | None]:
+        """The kind, and the page's ink when it was measured at full size (see
+        :func:`picture_analysis`)."""
+        features, ink = picture_analysis(gray)
+        probs = self.probabilities(features)
         best = int(np.argmax(probs))
-        return KindGuess(self.kinds[best], float(probs[best]))
+        return KindGuess(self.kinds[best], float(probs[best])), ink
 
     def to_dict(self) -> dict[str, object]:
         return {

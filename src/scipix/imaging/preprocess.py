@@ -20,7 +20,7 @@ import numpy as np
 from scipix.errors import ImageNoContentError
 from scipix.imaging import enhance
 from scipix.imaging.components import Boxes, find_components
-from scipix.imaging.enhance import Mask
+from scipix.imaging.enhance import Mask, PageInk
 from scipix.imaging.geometry import (
     content_box,
     downscale,
@@ -137,12 +137,21 @@ def paper_fill(gray: Gray) -> int:
     return enhance.percentile(enhance.histogram(gray), 90)
 
 
-def preprocess(page: Page, config: PreprocessConfig | None = None) -> Preprocessed:
-    """Clean ``page`` (see the module docstring); raises ImageNoContentError for a blank page."""
+def preprocess(
+    page: Page, config: PreprocessConfig | None = None, ink: PageInk | None = None
+) -> Preprocessed:
+    """Clean ``page`` (see the module docstring); raises ImageNoContentError for a blank page.
+    ``ink``: the page's ink, when already measured (by the picture classifier)."""
     cfg = config or PreprocessConfig()
     timer = Timer()
-    gray, inverted = timer.run("polarity", lambda: enhance.normalize_polarity(page.gray))
-    mask, boxes, scale = timer.run("analyse", lambda: analyse(gray, cfg.analysis_side))
+    known = ink is not None and ink.gray.shape == page.gray.shape
+    if ink is not None and known and max(page.gray.shape[:2]) <= cfg.analysis_side:
+        gray, inverted = timer.run("polarity", lambda: (ink.gray, ink.inverted))
+        mask, scale = ink.mask, 1.0
+        boxes = timer.run("analyse", lambda: find_components(mask))
+    else:
+        gray, inverted = timer.run("polarity", lambda: enhance.normalize_polarity(page.gray))
+        mask, boxes, scale = timer.run("analyse", lambda: analyse(gray, cfg.analysis_side))
     if len(boxes) == 0 or int(boxes.area.sum()) < 12:
         raise no_content()
     skew = 0.0

@@ -24,6 +24,7 @@ import numpy as np
 
 from scipix.errors import ScipixError
 from scipix.imaging.cleaning import Strategy, clean
+from scipix.imaging.enhance import PageInk
 from scipix.imaging.page import Page, read_only
 from scipix.imaging.picture import KindGuess, PictureClassifier
 from scipix.imaging.preprocess import PreprocessConfig, Preprocessed, preprocess
@@ -155,17 +156,18 @@ class PictureCleaner:
         chosen = options.preprocessing.model_dump(exclude_none=True)
         return self.policy.mode == "auto" and not any(s in chosen for s in ENHANCE_SWITCHES)
 
-    def classify(self, page: Page) -> KindGuess | None:
-        """The picture's kind; None (and a warning) when the classifier fails or is missing."""
+    def classify(self, page: Page) -> tuple[KindGuess | None, PageInk | None]:
+        """The picture's kind; None (and a warning) when the classifier fails or is missing;
+        and the page's ink when the classifier measured it at full size."""
         if self.classifier is None:
-            return None
+            return None, None
         try:
-            return self.classifier.classify(page.gray)
+            return self.classifier.classify_page(page.gray)
         except Exception as exc:  # a strange picture must not fail the request
             log.warning(
                 "picture classifier failed on a %dx%d image: %r", page.width, page.height, exc
             )
-            return None
+            return None, None
 
     def prepare(
         self, page: Page, config: PreprocessConfig, options: RecognizeOptions
@@ -175,7 +177,7 @@ class PictureCleaner:
         if not self.is_auto(options):
             return preprocess(page, config), Cleaning("manual")
         config = replace(config, clahe=False, denoise=False, binarize=False)
-        guess = self.classify(page)
+        guess, ink = self.classify(page)
         strategy: Strategy = FIRST[guess.kind] if guess is not None else "plain"
         policy = self.policy
         keep = policy.second_below > 0 and page.width * page.height <= SECOND_READING_MAX_PIXELS
@@ -197,4 +199,4 @@ class PictureCleaner:
             except Exception as exc:  # an OpenCV error on a strange picture
                 log.warning("cleaning %r failed (%r); the page is read as decoded", strategy, exc)
             cleaning = replace(cleaning, strategy="plain")
-        return preprocess(page, config), cleaning
+        return preprocess(page, config, ink), cleaning
