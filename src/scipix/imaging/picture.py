@@ -79,18 +79,19 @@ def _stroke_stats(ink: npt.NDArray[np.uint8], stats: Stats) -> tuple[float, floa
     return _ratio(float(np.std(widths)), float(np.mean(widths))), _ratio(median, typical)
 
 
-def _edge_stats(small: Gray) -> tuple[float, float]:
-    """The shares of the strongest edges' gradient near the axes and near the diagonals."""
-    values = small.astype(np.float32)
+def _edge_stats(small: Gray, values: npt.NDArray[np.float32] | None = None) -> tuple[float, float]:
+    """The shares of the strongest edges' gradient near the axes and near the diagonals
+    (``values``: ``small`` as float32, when already converted)."""
+    values = small.astype(np.float32) if values is None else values
     gx = cv2.Sobel(values, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(values, cv2.CV_32F, 0, 1, ksize=3)
     magnitude = np.hypot(gx, gy)
     strong = magnitude > np.percentile(magnitude, 90)
-    total = float(magnitude[strong].sum())
+    weight = magnitude[strong]
+    total = float(weight.sum())
     if total <= 0:
         return 0.0, 0.0
     angle = np.degrees(np.arctan2(gy[strong], gx[strong])) % 90
-    weight = magnitude[strong]
     axis = float(weight[(angle < 10) | (angle > 80)].sum())
     diagonal = float(weight[(angle > 35) & (angle < 55)].sum())
     return axis / total, diagonal / total
@@ -144,12 +145,13 @@ def picture_analysis(gray: Gray) -> tuple[Vector, PageInk | None]:
     stats = np.asarray(cv2.connectedComponentsWithStats(ink, connectivity=8)[2], dtype=np.int32)
     stroke_cv, stroke_width = _stroke_stats(ink, stats)
     residual = (values - local)[background] if background.any() else np.zeros(1, np.float32)
-    axis, diagonal = _edge_stats(small)
+    axis, diagonal = _edge_stats(small, values)
     fill, components = _component_stats(stats)
+    spread = np.percentile(paper, [95, 5])  # one call, the same two values
     features = np.array(
         [
             level / 255.0,
-            float(np.percentile(paper, 95) - np.percentile(paper, 5)) / 255.0,
+            float(spread[0] - spread[1]) / 255.0,
             float(np.std(residual)) / 255.0,
             flat,
             float(-(p * np.log2(p)).sum()),
