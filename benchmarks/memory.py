@@ -10,7 +10,7 @@ an exact scan. Vectors: ``gaussian`` (isotropic, the hardest case for HNSW) or `
 embeddings, whose variance sits in few directions).
 
     nice -n 10 python3 benchmarks/memory.py [--sizes 100000 1000000] [--data gaussian]
-        [--ef 64 128 256] [--dtype f32] [--connectivity 32] [--expansion-add 64]
+        [--ef 64 128 256] [--dtype f16] [--connectivity 32] [--expansion-add 64]
         [--reduce-dims 32] [--reduce-from 20000] [--rerank 4]
 
 Targets (issue 17): recall@10 >= 0.98 at 100 k and 1 M, p50 <= 2 ms at 1 M, insert >= 5 k/s.

@@ -184,8 +184,10 @@ def check_vectors(store: MemoryStore, kind: str, file: VectorFile, vseq: int, ex
 
 def rebuild_vectors(store: MemoryStore, kind: str, file: VectorFile) -> None:
     """Write every live ``kind`` vector of the database into ``file`` at its slot (entries
-    from before the vector files get their slots first)."""
+    from before the vector files get their slots first; until the next save the file counts as
+    never saved, so a rewrite cut short is done again)."""
     with store._write() as db:
+        db.execute("UPDATE kinds SET vseq=0 WHERE kind=?", (kind,))
         missing = [
             int(r[0])
             for r in db.execute(
