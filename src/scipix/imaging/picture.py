@@ -24,6 +24,7 @@ import numpy.typing as npt
 from scipix.imaging import enhance
 from scipix.imaging.enhance import PageInk
 from scipix.imaging.geometry import downscale
+from scipix.imaging.levels import Levels
 from scipix.imaging.page import Gray
 from scipix.schema import PictureKind
 
@@ -131,14 +132,15 @@ def picture_analysis(gray: Gray) -> tuple[Vector, PageInk | None]:
     values = small.astype(np.float32)
     local = cv2.blur(values, (5, 5))
     bg_levels = small[background] if background.any() else small.ravel()
-    level = float(np.median(paper))
+    paper_levels = Levels.of(paper)
+    level = paper_levels.median()  # float(np.median(paper)), faster
     hist = np.bincount(bg_levels.ravel(), minlength=256).astype(np.float64)
     p = hist[hist > 0] / max(hist.sum(), 1.0)
     full = np.bincount(small.ravel(), minlength=256).astype(np.float64)
     mode = int(np.argmax(full))
     flat = full[max(0, mode - 2) : mode + 3].sum() / max(full.sum(), 1.0)
     ink_share = float(mask.mean())
-    darkest = float(np.percentile(small[mask], 5)) if mask.any() else level
+    darkest = Levels.of(small[mask]).percentile(5) if mask.any() else level
     contrast = _ratio(level - darkest, level)
     half = (darkening >= 0.2 * (level - darkest)) & (darkening <= 0.8 * (level - darkest))
     ink = mask.astype(np.uint8)
@@ -147,11 +149,11 @@ def picture_analysis(gray: Gray) -> tuple[Vector, PageInk | None]:
     residual = (values - local)[background] if background.any() else np.zeros(1, np.float32)
     axis, diagonal = _edge_stats(small, values)
     fill, components = _component_stats(stats)
-    spread = np.percentile(paper, [95, 5])  # one call, the same two values
+    spread = paper_levels.percentile(95) - paper_levels.percentile(5)
     features = np.array(
         [
             level / 255.0,
-            float(spread[0] - spread[1]) / 255.0,
+            spread / 255.0,
             float(np.std(residual)) / 255.0,
             flat,
             float(-(p * np.log2(p)).sum()),
