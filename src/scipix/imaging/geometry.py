@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from scipix.imaging.components import Boxes
+from scipix.imaging.components import Boxes, median
 from scipix.imaging.enhance import Mask
 from scipix.imaging.page import Gray
 
@@ -144,7 +144,7 @@ def content_box(boxes: Boxes, shape: tuple[int, ...], margin: int) -> tuple[int,
     """
     if len(boxes) == 0:
         return 0, 0, int(shape[1]), int(shape[0])
-    floor = max(3.0, 0.02 * float(np.median(boxes.area)))
+    floor = max(3.0, 0.02 * median(boxes.area))
     kept = boxes.select(boxes.area >= floor) if (boxes.area >= floor).any() else boxes
     x0, y0, x1, y1 = kept.bounds()
     return (

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scipix.imaging.components import Boxes, IntArray, group_intervals
+from scipix.imaging.components import Boxes, IntArray, group_intervals, median
 
 #: Rows of a formula: at most this far apart, and horizontally at most ``ROW_REACH`` apart (a
 #: superscript beside the row below, a numerator beyond the row above). Rows of ``aligned`` or
@@ -73,7 +73,7 @@ def glyph_height(boxes: Boxes) -> float:
     """The typical height of a glyph (the median over components that are not rules or specks)."""
     glyphs = (boxes.w <= 3 * boxes.h) & (boxes.h >= 3)
     heights = boxes.h[glyphs] if glyphs.any() else boxes.h
-    return float(np.median(heights)) if heights.shape[0] else 1.0
+    return median(heights) if heights.shape[0] else 1.0
 
 
 def find_lines(boxes: Boxes, prose: Prose | None = None) -> list[Line]:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 import numpy as np
 
-from scipix.imaging.components import Boxes, IntArray, group_intervals
+from scipix.imaging.components import Boxes, IntArray, group_intervals, median
 
 ImageT = TypeVar("ImageT", bound=np.ndarray[Any, Any])
 
@@ -134,38 +135,42 @@ def baseline_evidence(boxes: Boxes, grouped: Bands | None = None) -> float:
     return evidence
 
 
-def median(values: IntArray) -> float:
-    """``np.median`` of some integers (the same float: the middle one, or the mean of the two
-    middle ones, both exact in float64), without its per-call overhead."""
-    ordered = np.sort(values).tolist()
-    mid = len(ordered) // 2
-    if len(ordered) % 2:
-        return float(ordered[mid])
-    return (float(ordered[mid - 1]) + float(ordered[mid])) / 2.0
-
-
 def sigmoid(x: float) -> float:
     return float(1.0 / (1.0 + np.exp(-x)))
 
 
-def axis_elongations(lines: Boxes) -> tuple[float, float]:
-    """:func:`line_elongation` of ``lines`` (usable boxes) along the rows and down the columns."""
-    return line_elongation(lines), line_elongation(lines.transposed())
+@dataclass(frozen=True)
+class LineEvidence:
+    """A page's usable components (:func:`usable`), the same transposed, and the bands of
+    each: what the skew's direction and the orientation are measured on, grouped once."""
+
+    lines: Boxes
+    transposed: Boxes
+    rows: Bands
+    cols: Bands
+
+    @classmethod
+    def of(cls, boxes: Boxes) -> LineEvidence:
+        lines = usable(boxes)
+        transposed = lines.transposed()
+        return cls(lines, transposed, Bands.of(lines), Bands.of(transposed))
+
+    @cached_property
+    def elongations(self) -> tuple[float, float]:
+        """:func:`line_elongation` along the rows and down the columns."""
+        return line_elongation(self.lines, self.rows), line_elongation(self.transposed, self.cols)
 
 
-def detect_orientation(boxes: Boxes, elongations: tuple[float, float] | None = None) -> Orientation:
+def detect_orientation(boxes: Boxes, evidence: LineEvidence | None = None) -> Orientation:
     """The upright orientation of a page from its ink components (see the module docstring).
-    ``elongations``: :func:`axis_elongations` of ``usable(boxes)``, when already measured."""
-    b = usable(boxes)
-    t = b.transposed()
-    rows, cols = Bands.of(b), Bands.of(t)
-    if elongations is None:
-        elongations = line_elongation(b, rows), line_elongation(t, cols)
-    p_rows = sigmoid(AXIS_GAIN * (elongations[0] - elongations[1]) + AXIS_PRIOR)
+    ``evidence``: ``LineEvidence.of(boxes)``, when already made."""
+    ev = evidence if evidence is not None else LineEvidence.of(boxes)
+    along, down = ev.elongations
+    p_rows = sigmoid(AXIS_GAIN * (along - down) + AXIS_PRIOR)
     # rows > 0: baselines at the bottom. cols > 0: baselines face the right edge, so the page
     # was turned 90° counter-clockwise and needs -90.
-    p_up = sigmoid(FLIP_GAIN * baseline_evidence(b, rows) + UPRIGHT_PRIOR)
-    p_right = sigmoid(FLIP_GAIN * baseline_evidence(t, cols))
+    p_up = sigmoid(FLIP_GAIN * baseline_evidence(ev.lines, ev.rows) + UPRIGHT_PRIOR)
+    p_right = sigmoid(FLIP_GAIN * baseline_evidence(ev.transposed, ev.cols))
     probabilities = {
         0: p_rows * p_up,
         180: p_rows * (1.0 - p_up),

@@ -31,11 +31,10 @@ from scipix.imaging.geometry import (
     unturn_points,
 )
 from scipix.imaging.orientation import (
+    LineEvidence,
     Orientation,
-    axis_elongations,
     detect_orientation,
     rotate_quarter,
-    usable,
 )
 from scipix.imaging.page import Gray, Page, read_only
 from scipix.schema import AUTO_ROTATE_CONFIDENCE, PREPROCESS_DEFAULTS
@@ -155,18 +154,18 @@ def preprocess(
     if len(boxes) == 0 or int(boxes.area.sum()) < 12:
         raise no_content()
     skew = 0.0
-    elongations: tuple[float, float] | None = None  # of the boxes as they are now
+    evidence: LineEvidence | None = None  # of the boxes as they are now
     if cfg.deskew:
-        elongations = timer.run("deskew", lambda: axis_elongations(usable(boxes)))
+        evidence = timer.run("deskew", lambda: LineEvidence.of(boxes))
         skew, gray, mask, boxes = timer.run(
-            "deskew", lambda: straighten(gray, mask, boxes, elongations)
+            "deskew", lambda: straighten(gray, mask, boxes, evidence)
         )
         if skew:
-            elongations = None
+            evidence = None
     straight_size = (int(gray.shape[1]), int(gray.shape[0]))
     orientation, rotation = None, 0
     if cfg.auto_rotate:
-        orientation = timer.run("orient", lambda: detect_orientation(boxes, elongations))
+        orientation = timer.run("orient", lambda: detect_orientation(boxes, evidence))
         if orientation.confidence >= cfg.rotate_threshold:
             rotation = orientation.degrees
             gray = rotate_quarter(gray, rotation)
@@ -195,12 +194,13 @@ def preprocess(
 
 
 def straighten(
-    gray: Gray, mask: Mask, boxes: Boxes, elongations: tuple[float, float] | None = None
+    gray: Gray, mask: Mask, boxes: Boxes, evidence: LineEvidence | None = None
 ) -> tuple[float, Gray, Mask, Boxes]:
     """Measure the skew on the analysis copy; straighten the page and the mask if it is real.
-    The angle returned is the counter-clockwise rotation applied. ``elongations``:
-    :func:`axis_elongations` of ``usable(boxes)``, when already measured."""
-    rows, cols = elongations if elongations is not None else axis_elongations(usable(boxes))
+    The angle returned is the counter-clockwise rotation applied. ``evidence``:
+    ``LineEvidence.of(boxes)``, when already made."""
+    ev = evidence if evidence is not None else LineEvidence.of(boxes)
+    rows, cols = ev.elongations
     # Lines run down the image only when clearly longer that way: a compact formula (a sum with
     # limits, an integral) is about as long both ways, and the slanted strokes of its big
     # operator would be taken for tilted vertical lines (a 12° turn that loses the exponent).
