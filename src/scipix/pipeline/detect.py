@@ -18,24 +18,40 @@ from scipix.imaging.layout import Line, find_lines
 from scipix.pipeline.job import Ink, Job, Layout, Region
 from scipix.pipeline.prose import line_regions, read_lines
 from scipix.pipeline.rows import stacked
-from scipix.pipeline.triage import is_prose, line_shape, page_line_kind
+from scipix.pipeline.triage import LineShape, is_prose_shape, line_shape, page_line_kind
 from scipix.recognition.text import TextLine, TextRecognizer
 
 #: Reads the text of the given lines (indices into the page's lines).
 ReadLines = Callable[[Sequence[Line], Sequence[int]], Sequence[TextLine]]
 
 
+class ShapeMemo:
+    """:func:`line_shape` of each set of boxes measured once per page: a formula's one band
+    is checked for prose while lines are found, and then is its one line (issue 19)."""
+
+    def __init__(self) -> None:
+        self.known: dict[bytes, LineShape] = {}
+
+    def of(self, boxes: Boxes) -> LineShape:
+        key = b"".join(a.tobytes() for a in (boxes.x, boxes.y, boxes.w, boxes.h, boxes.area))
+        shape = self.known.get(key)
+        if shape is None:
+            shape = self.known[key] = line_shape(boxes)
+        return shape
+
+
 def detect_layout(boxes: Boxes, read_text: ReadLines | None = None) -> Layout:
     """Regions in reading order, with the components and lines they came from (``ink``, for the
     later agents). ``read_text`` (the text OCR) is called at most once, for the lines whose shape
     is that of text, and not at all when there are none."""
-    lines = find_lines(boxes, is_prose)
+    shapes = ShapeMemo()
+    lines = find_lines(boxes, lambda band: is_prose_shape(shapes.of(band)))
     if not lines:
         raise ImageNoContentError("Image has no content: no lines of ink were found")
     # a line of rows joined into one formula (cases with words, aligned) is math, never prose
     rows = frozenset(i for i, line in enumerate(lines) if stacked(boxes, line.members))
     kinds = tuple(
-        "math" if i in rows else page_line_kind(line_shape(boxes.select(line.members)), len(lines))
+        "math" if i in rows else page_line_kind(shapes.of(boxes.select(line.members)), len(lines))
         for i, line in enumerate(lines)
     )
     chosen = [i for i, kind in enumerate(kinds) if kind == "text"] if read_text else []

@@ -124,7 +124,11 @@ def is_prose(boxes: Boxes) -> bool:
     long and not shaped like math. A row of a formula rarely is (``formula_blocks.py``: an
     integral with limits, which joins them all the same as a big operator's; a row of
     ``alignedat`` with "(by the lemma)" at 100 dpi, which stays apart)."""
-    shape = line_shape(boxes)
+    return is_prose_shape(line_shape(boxes))
+
+
+def is_prose_shape(shape: LineShape) -> bool:
+    """:func:`is_prose` from the line's :func:`line_shape`."""
     if shape.kind == "text" and shape.words >= PROSE_WORDS:
         return True
     return shape.kind != "math" and shape.length >= PROSE_LENGTH
