@@ -24,7 +24,7 @@ import numpy.typing as npt
 from scipix.imaging import enhance
 from scipix.imaging.enhance import PageInk
 from scipix.imaging.geometry import downscale
-from scipix.imaging.levels import Levels
+from scipix.imaging.levels import Levels, median_of, percentile_of
 from scipix.imaging.page import Gray
 from scipix.schema import PictureKind
 
@@ -75,8 +75,8 @@ def _stroke_stats(ink: npt.NDArray[np.uint8], stats: Stats) -> tuple[float, floa
         return 0.0, 0.0
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     heights = heights[heights > 2]
-    typical = float(np.median(heights)) if heights.size else 0.0
-    median = float(np.median(widths))
+    typical = median_of(heights) if heights.size else 0.0
+    median = median_of(widths)
     return _ratio(float(np.std(widths)), float(np.mean(widths))), _ratio(median, typical)
 
 
@@ -87,7 +87,7 @@ def _edge_stats(small: Gray, values: npt.NDArray[np.float32] | None = None) -> t
     gx = cv2.Sobel(values, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(values, cv2.CV_32F, 0, 1, ksize=3)
     magnitude = np.hypot(gx, gy)
-    strong = magnitude > np.percentile(magnitude, 90)
+    strong = magnitude > percentile_of(magnitude, 90)
     weight = magnitude[strong]
     total = float(weight.sum())
     if total <= 0:
@@ -105,7 +105,7 @@ def _component_stats(stats: Stats) -> tuple[float, float]:
         return 0.0, 0.0
     boxes = stats[1:, cv2.CC_STAT_HEIGHT] * stats[1:, cv2.CC_STAT_WIDTH]
     fill = stats[1:, cv2.CC_STAT_AREA] / np.maximum(boxes, 1)
-    return float(np.median(fill)), float(np.log(count - 1))
+    return median_of(fill), float(np.log(count - 1))
 
 
 def expand(features: Vector) -> Vector:
