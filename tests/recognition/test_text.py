@@ -59,3 +59,16 @@ def test_the_text_ocr_starts_without_rapidocr_configuration() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_int8_recognizer_reads_as_the_float_one(reader: TextRecognizer) -> None:
+    from scipix.recognition.session import SessionConfig, open_session
+    from scipix.recognition.text import MODEL_FILES, LineRecognizer, line_input, packaged_models
+
+    meta = reader.recognizer.session.get_modelmeta().custom_metadata_map
+    source = packaged_models() / MODEL_FILES["Rec"]
+    assert meta.get("source_size") == str(source.stat().st_size)  # the shipped int8 model
+    full = LineRecognizer(open_session(source, SessionConfig(threads=1)))
+    line = np.repeat(text_line(SENTENCE, size=24, pad=10)[:, :, None], 3, axis=2)
+    assert reader.recognizer.spell(line).text == full.spell(line).text == SENTENCE
+    assert line_input(line)[0].shape[:3] == (1, 3, 48)
