@@ -122,8 +122,8 @@ def find_bands(boxes: Boxes) -> list[Line]:
         return []
     labels = group_intervals(boxes.y, boxes.y1)
     order = np.argsort(labels, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(labels[order]) != 0])
-    return [Line(boxes.select(m).bounds(), m) for m in np.split(order, starts[1:])]
+    splits = np.cumsum(np.bincount(labels))[:-1]  # labels: 0 … k-1, each used
+    return [Line(boxes.select(m).bounds(), m) for m in np.split(order, splits)]
 
 
 def joins(boxes: Boxes, above: Part, below: Part, typical: float) -> bool:

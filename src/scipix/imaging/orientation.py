@@ -61,31 +61,24 @@ def usable(boxes: Boxes) -> Boxes:
 class Bands:
     """The horizontal bands of some boxes (components overlapping in y), grouped once for the
     several measures taken on them: ``order`` lists the boxes band by band (each band's in
-    index order) and ``starts`` where each band begins in it."""
+    index order), ``starts`` where each band begins in it and ``sizes`` how many it holds."""
 
     order: IntArray
     starts: IntArray
+    sizes: IntArray
 
     @classmethod
     def of(cls, boxes: Boxes) -> Bands:
-        labels = group_intervals(boxes.y, boxes.y1)
+        labels = group_intervals(boxes.y, boxes.y1)  # 0 … k-1, each used
         order = np.argsort(labels, kind="stable")
-        sorted_labels = labels[order]
-        if order.shape[0] == 0:
-            return cls(order, np.zeros(0, dtype=np.int64))
-        starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
-        return cls(order, starts)
-
-    @property
-    def sizes(self) -> IntArray:
-        sizes: IntArray = np.diff(np.r_[self.starts, self.order.shape[0]])
-        return sizes
+        sizes = np.bincount(labels).astype(np.int64)
+        ends = np.cumsum(sizes)
+        return cls(order, ends - sizes, sizes)
 
     def members(self, at_least: int = 1) -> list[IntArray]:
         """Indices of the boxes of each band (in band order) holding ``at_least`` boxes."""
-        ends = np.r_[self.starts[1:], self.order.shape[0]]
-        keep = np.flatnonzero(ends - self.starts >= at_least).tolist()
-        starts, stops = self.starts.tolist(), ends.tolist()
+        keep = np.flatnonzero(self.sizes >= at_least).tolist()
+        starts, stops = self.starts.tolist(), (self.starts + self.sizes).tolist()
         return [self.order[starts[i] : stops[i]] for i in keep]
 
 
