@@ -1,6 +1,7 @@
 """The learning loop (issue 17) on held-out data: calibration, strategies, correction memory.
 
-    python3 benchmarks/learning.py calibrate [--fit] [--per-condition 80] [--file CAL.json]
+    python3 benchmarks/learning.py calibrate [--fit] [--per-condition 80] [--chunks 1] [--cache]
+        [--file CAL.json]
     python3 benchmarks/learning.py strategies [--per-condition 40]
     python3 benchmarks/learning.py memory [--part check] [--corrections 100] [--negatives 1000]
 
@@ -12,8 +13,10 @@ fitted or chosen on the ``tune`` half and reported on the ``check`` half; never 
 - ``calibrate``: raw confidence vs exactly right on ``check`` (and, with ``--fit``, first fits the
   isotonic calibration on ``tune`` and writes ``src/scipix/weights/calibration.json``, or
   ``--file``, with a curve per picture kind that has enough readings): ECE raw, with the global
-  curve and per kind (overall, per classifier kind and per condition), the auto-accept
-  threshold's precision and coverage, a reliability plot PNG.
+  curve and per kind (overall, per classifier kind and per condition; the calibrated ECE with its
+  bootstrap interval and the ECE a perfectly calibrated confidence would show on as many
+  readings), the auto-accept threshold's precision and coverage, a reliability plot PNG.
+  ``--chunks K`` reads K picture sets per half (seeds +20 each) for a larger fit and check.
 - ``strategies``: exact match with and without the strategies (wider beam, re-ranking by
   rendering) on the hard kinds of ``check``, and the paired extra time (p50, and over the
   readings the strategies ran on).
@@ -26,6 +29,7 @@ fitted or chosen on the ``tune`` half and reported on the ``check`` half; never 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import tempfile
@@ -85,6 +89,7 @@ def read_all(sp: Scipix, pictures: list[Picture]) -> list[dict[str, Any]]:
                 "confidence": float(conf),
                 "ms": ms,
                 "latex": latex,
+                "truth": p.latex,
             }
         )
     return rows
@@ -93,20 +98,64 @@ def read_all(sp: Scipix, pictures: list[Picture]) -> list[dict[str, Any]]:
 # -- calibration -------------------------------------------------------------------------------
 
 
+def readings(
+    sp: Scipix, part: str, args: argparse.Namespace, first_seed: int
+) -> list[dict[str, Any]]:
+    """The readings of ``args.chunks`` picture sets of ``part`` (seeds ``first_seed``,
+    ``first_seed + 20``, ...), each kept in ``benchmarks/out/readings/`` with ``--cache`` (and
+    then read from there: the same readings for another fit)."""
+    rows: list[dict[str, Any]] = []
+    for i in range(args.chunks):
+        seed = first_seed + 20 * i
+        kept = OUT / "readings" / f"{part}_s{seed}_pc{args.per_condition}_{sp.version}.json"
+        if args.cache and kept.is_file():
+            rows += json.loads(kept.read_text(encoding="utf-8"))["rows"]
+            continue
+        chunk = read_all(sp, picture_set(DATA, part, args.per_condition, seed))
+        if args.cache:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_text(json.dumps({"version": sp.version, "rows": chunk}), encoding="utf-8")
+        rows += chunk
+    return rows
+
+
+def ece_interval(probs: list[float], right: list[float], formulas: list[str], n: int = 1000) -> str:
+    """ECE's bootstrap 95 % interval, resampling formulas (the readings of one formula, in
+    several conditions or chunks, go together: the handwritten pool is small), and the ECE a
+    perfectly calibrated confidence would show on as many readings (outcomes drawn from the
+    probabilities): the noise floor of the estimate."""
+    p, y = np.asarray(probs), np.asarray(right)
+    groups: dict[str, list[int]] = {}
+    for i, f in enumerate(formulas):
+        groups.setdefault(f, []).append(i)
+    members = list(groups.values())
+    rng = np.random.default_rng(0)
+    boot = []
+    for _ in range(n):
+        idx = np.concatenate([members[j] for j in rng.integers(0, len(members), len(members))])
+        boot.append(expected_calibration_error(p[idx], y[idx]))
+    null = [expected_calibration_error(p, (rng.random(p.size) < p).astype(float)) for _ in range(n)]
+    low, high = np.percentile(boot, [2.5, 97.5])
+    return (
+        f"bootstrap 95 % [{low:.4f}, {high:.4f}] ({len(members)} formulas); a perfectly "
+        f"calibrated confidence on {p.size} readings: mean {np.mean(null):.4f}, 95th percentile "
+        f"{np.percentile(null, 95):.4f}"
+    )
+
+
 def calibrate(args: argparse.Namespace) -> None:
     path = Path(args.file) if args.file else packaged_calibration()
     with tempfile.TemporaryDirectory() as tmp:
         sp = service(Path(tmp), learning=False)
         version = sp.version
         if args.fit:
-            tune = picture_set(DATA, "tune", args.per_condition, args.seed)
-            rows = read_all(sp, tune)
+            rows = readings(sp, "tune", args, args.seed)
             cal = Calibrator.fit(
                 version,
                 [r["raw"] for r in rows],
                 [r["right"] for r in rows],
                 0.95,
-                {"tune_pictures": len(rows), "per_condition": args.per_condition},
+                {"tune_pictures": len(rows), "per_condition": args.per_condition * args.chunks},
                 [r["kind"] for r in rows],
             )
             cal.save(path)
@@ -115,8 +164,7 @@ def calibrate(args: argparse.Namespace) -> None:
         if cal_or_none is None:
             raise SystemExit("no calibration for this model: run with --fit")
         cal = cal_or_none
-        check = picture_set(DATA, "check", args.per_condition, args.seed + 1)
-        rows = read_all(sp, check)
+        rows = readings(sp, "check", args, args.seed + 1)
     raw = [r["raw"] for r in rows]
     right = [float(r["right"]) for r in rows]
     kinds = [r["kind"] for r in rows]
@@ -126,6 +174,7 @@ def calibrate(args: argparse.Namespace) -> None:
     print(f"ECE raw {expected_calibration_error(raw, right):.4f}")
     print(f"ECE global curve {expected_calibration_error(glob, right):.4f}")
     print(f"ECE calibrated (per kind) {expected_calibration_error(probs, right):.4f} (<= 0.05)")
+    print(f"  {ece_interval(probs, right, [r['truth'] for r in rows])}")
     for field in ("kind", "condition"):
         for value in sorted({str(r[field]) for r in rows}):
             idx = [i for i, r in enumerate(rows) if str(r[field]) == value]
@@ -323,6 +372,12 @@ def main() -> None:
     parser.add_argument("what", choices=("calibrate", "strategies", "memory"))
     parser.add_argument("--per-condition", type=int, default=80)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--chunks", type=int, default=1, help="calibrate: picture sets per half (seeds +20)"
+    )
+    parser.add_argument(
+        "--cache", action="store_true", help="calibrate: keep/reuse readings in out/readings"
+    )
     parser.add_argument("--fit", action="store_true", help="calibrate: fit on tune first")
     parser.add_argument(
         "--file", default=None, help="calibrate: the calibration to fit/check (default: shipped)"
