@@ -63,7 +63,7 @@ def find_components(mask: Mask, min_area: int = 3) -> Boxes:
         return Boxes(empty, empty, empty, empty, empty)
     lengths = np.fromiter((len(c) for c in contours), dtype=np.int64, count=len(contours))
     points = np.concatenate(contours).reshape(-1, 2).astype(np.int64)
-    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+    offsets = np.cumsum(lengths) - lengths  # where each contour's points start
     x0 = np.minimum.reduceat(points[:, 0], offsets)
     y0 = np.minimum.reduceat(points[:, 1], offsets)
     w = np.maximum.reduceat(points[:, 0], offsets) - x0 + 1

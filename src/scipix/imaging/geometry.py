@@ -66,7 +66,7 @@ def measure_skew(mask: Mask) -> tuple[float, float]:
     scores = projection_sharpness(ys, xs, coarse) / (1.0 + 0.01 * np.abs(coarse))
     best = float(coarse[int(np.argmax(scores))])
     fine = np.arange(best - COARSE_STEP, best + COARSE_STEP + FINE_STEP / 2, FINE_STEP)
-    fine_scores = projection_sharpness(ys, xs, np.r_[0.0, fine])
+    fine_scores = projection_sharpness(ys, xs, np.concatenate(([0.0], fine)))
     angle = float(fine[int(np.argmax(fine_scores[1:]))])
     return round(angle, 2), float(fine_scores[1:].max() / max(fine_scores[0], 1e-9))
 
