@@ -28,6 +28,8 @@ class PageInk:
     mask: Mask
 
 
+#: Larger images' histograms count every other pixel each way.
+FULL_HISTOGRAM_PIXELS = 250_000
 #: The smallest darkening (in gray levels) below the local paper level that counts as ink.
 MIN_INK_CONTRAST = 24
 
@@ -35,7 +37,7 @@ MIN_INK_CONTRAST = 24
 def histogram(gray: Gray) -> NDArray[np.float64]:
     """The 256-bin histogram of ``gray`` (of every other pixel each way for large images: the
     percentiles taken from it do not need all of them)."""
-    if gray.size > 250_000:
+    if gray.size > FULL_HISTOGRAM_PIXELS:
         gray = np.ascontiguousarray(gray[::2, ::2])
     hist = cv2.calcHist([gray], [0], None, [256], [0, 256])
     return np.asarray(hist, dtype=np.float64).ravel()

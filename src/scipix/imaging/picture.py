@@ -114,6 +114,18 @@ def expand(features: Vector) -> Vector:
     return np.concatenate([features, features**2, np.log(np.abs(features) + 1e-3)], axis=-1)
 
 
+def _polarity_and_counts(small: Gray) -> tuple[Gray, bool, npt.NDArray[np.int64]]:
+    """``enhance.normalize_polarity(small)`` and the gray-level counts of its result, from one
+    count of the levels where the polarity check would count every pixel anyway."""
+    if small.size > enhance.FULL_HISTOGRAM_PIXELS:
+        small, dark = enhance.normalize_polarity(small)
+        return small, dark, np.bincount(small.ravel(), minlength=256)
+    counts = np.bincount(small.ravel(), minlength=256)
+    if enhance.percentile(counts.astype(np.float64), 50) < 100:  # enhance.is_inverted
+        return np.ascontiguousarray(255 - small), True, counts[::-1]
+    return small, False, counts
+
+
 def picture_features(gray: Gray) -> Vector:
     """The :data:`FEATURES` of a gray picture (see the module docstring)."""
     return picture_analysis(gray)[0]
@@ -123,7 +135,7 @@ def picture_analysis(gray: Gray) -> tuple[Vector, PageInk | None]:
     """The :data:`FEATURES` of a gray picture, and its ink when measured at full size (a
     picture no longer than :data:`ANALYSIS_SIDE`), for pre-processing to reuse."""
     small, scale = downscale(gray, ANALYSIS_SIDE)
-    small, dark = enhance.normalize_polarity(small)
+    small, dark, counts = _polarity_and_counts(small)
     kernel = enhance.stroke_kernel(small.shape)
     paper = enhance.paper_level(small, kernel)
     darkening = np.asarray(cv2.subtract(paper, small), dtype=np.uint8)
@@ -136,7 +148,7 @@ def picture_analysis(gray: Gray) -> tuple[Vector, PageInk | None]:
     level = paper_levels.median()  # float(np.median(paper)), faster
     hist = np.bincount(bg_levels.ravel(), minlength=256).astype(np.float64)
     p = hist[hist > 0] / max(hist.sum(), 1.0)
-    full = np.bincount(small.ravel(), minlength=256).astype(np.float64)
+    full = counts.astype(np.float64)
     mode = int(np.argmax(full))
     flat = full[max(0, mode - 2) : mode + 3].sum() / max(full.sum(), 1.0)
     ink_share = float(mask.mean())
