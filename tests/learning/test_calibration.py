@@ -16,6 +16,7 @@ from scipix.learning.calibration import (
     expected_calibration_error,
     isotonic_fit,
     packaged_calibration,
+    pooled_isotonic_fit,
 )
 from scipix.service import Scipix
 
@@ -48,6 +49,33 @@ def test_pav_is_monotone_and_pools_violators() -> None:
     assert np.all(np.diff(ys) >= 0)
     with pytest.raises(ValueError):
         isotonic_fit([], [])
+
+
+def test_pooled_blocks_hold_enough_readings_and_smooth_the_curve() -> None:
+    xs, ys = pooled_isotonic_fit([0.1, 0.2, 0.3, 0.4, 0.5], [0, 1, 0, 1, 1])
+    # the violators 0.2 and 0.3 pooled, each block drawn through its mean score
+    assert xs.tolist() == pytest.approx([0.1, 0.25, 0.4, 0.5])
+    assert ys.tolist() == pytest.approx([0.0, 0.5, 1.0, 1.0])
+    xs, ys = pooled_isotonic_fit([0.1, 0.2, 0.3, 0.4, 0.5], [0, 1, 0, 1, 1], min_block=2)
+    # {0.1} joins its only neighbour, {0.4} the one of the nearer mean
+    assert xs.tolist() == pytest.approx([0.2, 0.45])
+    assert ys.tolist() == pytest.approx([1 / 3, 1.0])
+    rng = np.random.default_rng(3)
+    scores = rng.random(2000)
+    outcomes = rng.random(2000) < scores**2
+    steps = isotonic_fit(scores, outcomes)
+    xs, ys = pooled_isotonic_fit(scores, outcomes, 40)
+    assert np.all(np.diff(xs) > 0) and np.all(np.diff(ys) >= 0)
+    assert 3 <= xs.size <= 2000 // 40
+    fresh = rng.random(4000)
+    truth = fresh**2
+    # closer to the true curve than the steps it pools (fewer, larger blocks: less noise)
+    assert (
+        np.abs(np.interp(fresh, xs, ys) - truth).mean()
+        < np.abs(np.interp(fresh, *steps) - truth).mean()
+    )
+    with pytest.raises(ValueError):
+        pooled_isotonic_fit([0.5], [])
 
 
 def test_the_accept_threshold_keeps_its_precision() -> None:
