@@ -42,7 +42,7 @@ class VectorFile:
         self.path = path
         self.dim = dim
         self.row_bytes = 2 * dim
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         self._view: npt.NDArray[np.float16] | None = None
         self._slot_of = np.full(0, -1, dtype=np.int64)
 
@@ -62,7 +62,7 @@ class VectorFile:
         if len(ids) == 1:  # the common case, kept short (an insert costs ~10 µs here)
             row = np.asarray(vectors, dtype=np.float32).reshape(self.dim)
             half = (row / np.sqrt(row @ row)).astype(np.float16)
-            os.pwrite(self._fd, half.tobytes(), int(slots[0]) * self.row_bytes)
+            _pwrite(self._fd, half.tobytes(), int(slots[0]) * self.row_bytes)
             if 0 <= ids[0] < len(self._slot_of):
                 self._slot_of[ids[0]] = slots[0]
             else:
@@ -78,7 +78,7 @@ class VectorFile:
         for end in range(1, len(order) + 1):  # one pwrite per run of consecutive slots
             if end == len(order) or where[order[end]] != where[order[end - 1]] + 1:
                 run = order[start:end]
-                os.pwrite(self._fd, halves[run].tobytes(), int(where[run[0]]) * self.row_bytes)
+                _pwrite(self._fd, halves[run].tobytes(), int(where[run[0]]) * self.row_bytes)
                 start = end
         self.remember(ids, where)
 
@@ -141,6 +141,16 @@ class VectorFile:
                 else None
             )
         return self._view
+
+
+def _pwrite(fd: int, data: bytes, offset: int) -> None:
+    """Write ``data`` at ``offset`` (seek and write where there is no ``pwrite``: the store's
+    lock already serializes its writers)."""
+    if hasattr(os, "pwrite"):
+        os.pwrite(fd, data, offset)
+    else:
+        os.lseek(fd, offset, os.SEEK_SET)
+        os.write(fd, data)
 
 
 def allocate(db: sqlite3.Connection, kind: str, n: int) -> list[int]:
