@@ -41,8 +41,8 @@ class IndexParams:
 
     connectivity: int = 32
     expansion_add: int = 64
-    expansion_search: int = 256
-    dtype: str = "f32"
+    expansion_search: int = 224
+    dtype: str = "f16"
     rerank: int = 4
 
 

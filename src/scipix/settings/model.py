@@ -174,10 +174,11 @@ class MemorySettings(Section):
     connectivity: int = Field(32, ge=4, le=128, description="HNSW links per node (M).")
     expansion_add: int = Field(64, ge=8, le=4096, description="HNSW ef while inserting.")
     expansion_search: int = Field(
-        256,
+        224,
         ge=8,
         le=4096,
-        description="HNSW ef while searching (256: recall@10 0.987 at 1 M, benchmarks/memory.py).",
+        description="HNSW ef while searching (224: recall@10 0.984 at 1 M, p50 1.97 ms; 256: "
+        "0.987, 2.15 ms; benchmarks/memory.py).",
     )
     dtype: Literal["f32", "f16", "i8"] = Field(
         "f16",
