@@ -10,19 +10,38 @@ corrupt, does not match its hash or does not hold what SQLite holds is rebuilt, 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import blake3
 import numpy as np
 
-from scipix.memory.index import IndexFileError, VectorIndex
+from scipix.memory.index import IndexFileError, Vector, VectorIndex
 from scipix.memory.vectors import CHECKED, VectorFile, allocate
 
 if TYPE_CHECKING:
     from scipix.memory.store import MemoryStore
 
 _CHUNK = 20_000
+
+
+def live_vectors(
+    store: MemoryStore, kind: str
+) -> Iterator[tuple[list[int], list[int | None], Vector]]:
+    """Every live ``kind`` entry's id, slot and vector, in chunks of :data:`_CHUNK` by id."""
+    last = 0
+    while True:
+        rows = store.db.execute(
+            "SELECT id, slot, vector FROM entries WHERE kind=? AND deleted=0 AND id>? "
+            "ORDER BY id LIMIT ?",
+            (kind, last, _CHUNK),
+        ).fetchall()
+        if not rows:
+            return
+        vectors = np.stack([np.frombuffer(r[2], dtype=np.float32) for r in rows])
+        yield [int(r[0]) for r in rows], [r[1] for r in rows], vectors
+        last = int(rows[-1][0])
 
 
 def save_index(store: MemoryStore, kind: str) -> None:
@@ -93,18 +112,8 @@ def _load_file(
 def rebuild(store: MemoryStore, kind: str, dim: int) -> VectorIndex:
     """A new index of every live ``kind`` vector in the database."""
     index = VectorIndex(dim, store.params, store._projections.get(kind))
-    last = 0
-    while True:
-        rows = store.db.execute(
-            "SELECT id, vector FROM entries WHERE kind=? AND deleted=0 AND id>? ORDER BY id "
-            "LIMIT ?",
-            (kind, last, _CHUNK),
-        ).fetchall()
-        if not rows:
-            break
-        ids = [int(r[0]) for r in rows]
-        index.add(ids, np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
-        last = ids[-1]
+    for ids, _slots, vectors in live_vectors(store, kind):
+        index.add(ids, vectors)
     store._unsaved[kind] = max(1, store._unsaved.get(kind, 0))
     return index
 
@@ -197,18 +206,10 @@ def rebuild_vectors(store: MemoryStore, kind: str, file: VectorFile) -> None:
         if missing:
             slots = allocate(db, kind, len(missing))
             db.executemany("UPDATE entries SET slot=? WHERE id=?", zip(slots, missing, strict=True))
-    last = 0
-    while True:
-        rows = store.db.execute(
-            "SELECT id, slot, vector FROM entries WHERE kind=? AND deleted=0 AND id>? "
-            "ORDER BY id LIMIT ?",
-            (kind, last, _CHUNK),
-        ).fetchall()
-        if not rows:
-            break
-        vectors = np.stack([np.frombuffer(r[2], dtype=np.float32) for r in rows])
-        file.write([int(r[0]) for r in rows], [int(r[1]) for r in rows], vectors)
-        last = int(rows[-1][0])
+    for ids, places, vectors in live_vectors(store, kind):
+        assigned = [p for p in places if p is not None]
+        assert len(assigned) == len(ids)  # every live entry got its slot above
+        file.write(ids, assigned, vectors)
     store._unsaved[kind] = max(1, store._unsaved.get(kind, 0))
 
 
