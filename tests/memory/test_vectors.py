@@ -10,16 +10,8 @@ import numpy as np
 import pytest
 
 from scipix.memory import MemoryStore
-from scipix.settings.model import MemorySettings
 
-DIM = 64
-SETTINGS = MemorySettings(reduce_dims=8, reduce_from=300, rerank=4, persist_every=10_000)
-
-
-def lowrank(rng: np.random.Generator, n: int, basis: np.ndarray) -> np.ndarray:
-    out = rng.standard_normal((n, basis.shape[0])).astype(np.float32) @ basis
-    out += 0.05 * rng.standard_normal((n, DIM)).astype(np.float32)
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
+from .test_projection import DIM, SETTINGS, lowrank
 
 
 def build(directory: Path, seed: int) -> tuple[np.ndarray, list[int], np.ndarray]:
