@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scipix.errors import ScipixError, StoreError
@@ -135,9 +136,7 @@ class Scipix:
                         max_tokens=ocr.max_tokens,
                         length_penalty=ocr.length_penalty,
                     )
-                    # optimized graphs kept in the cache: a shorter cold start (session.py)
-                    onnx_cache = self.settings.runtime.cache_dir / "onnx"
-                    sessions = SessionConfig(self.threads, cache_dir=onnx_cache)
+                    sessions = SessionConfig(self.threads, cache_dir=self.graph_cache)
                     self._formula = FormulaRecognizer.load(
                         ocr.model_dir, beam=beam, sessions=sessions
                     )
@@ -148,9 +147,13 @@ class Scipix:
         if self._text is None:
             with self._lock:
                 if self._text is None:
-                    onnx_cache = self.settings.runtime.cache_dir / "onnx"  # as the formula model's
-                    self._text = TextRecognizer(threads=self.threads, cache_dir=onnx_cache)
+                    self._text = TextRecognizer(threads=self.threads, cache_dir=self.graph_cache)
         return self._text
+
+    @property
+    def graph_cache(self) -> Path:
+        """Where the models' optimized ONNX graphs are kept (a shorter cold start, session.py)."""
+        return self.settings.runtime.cache_dir / "onnx"
 
     @property
     def threads(self) -> int:
