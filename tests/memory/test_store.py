@@ -144,3 +144,26 @@ def test_search_on_an_empty_or_unknown_kind_finds_nothing(store, rng) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert store.stats()["kinds"] == {}
+
+
+def test_a_few_changes_to_a_big_index_are_replayed_not_saved_on_close(store_dir, rng) -> None:
+    settings = MemorySettings(persist_every=100_000)
+    with MemoryStore.open(store_dir, settings) as store:
+        store.add_many("v", np.stack([unit(rng) for _ in range(2000)]), [{}] * 2000, scope="a")
+    (saved,) = store_dir.glob("v.*.usearch")
+    late = unit(rng)
+    with MemoryStore.open(store_dir, settings) as store:
+        new = store.add("v", late, {"late": True}, scope="a")
+    assert list(store_dir.glob("v.*.usearch")) == [saved]  # 1 change of 2001: not rewritten
+    with MemoryStore.open(store_dir, settings) as again:
+        assert again.search("v", late, 1, scope=None)[0].id == new  # replayed from SQLite
+        again.add_many("v", np.stack([unit(rng) for _ in range(10)]), [{}] * 10, scope="a")
+    assert list(store_dir.glob("v.*.usearch")) != [saved]  # 11 of 2011: worth saving
+
+
+def test_uids_are_unique_and_grow_with_time(store, rng) -> None:
+    ids = store.add_many("v", np.stack([unit(rng) for _ in range(50)]), [{}] * 50, scope="a")
+    ids += [store.add("v", unit(rng), {}, scope="a") for _ in range(5)]
+    uids = [store.get(i).uid for i in ids]
+    assert len(set(uids)) == 55 and all(len(u) == 32 for u in uids)
+    assert uids == sorted(uids)  # appended at the end of SQLite's unique index

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from scipix.errors import InputError
+from scipix.memory.entry import new_uids
 from scipix.memory.index import Vector
 from scipix.memory.vectors import allocate, release
 
@@ -41,13 +41,14 @@ def add_many(
         first = store._next_seq(db, n) - n + 1
         start = int(db.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()[0]) + 1
         slots = allocate(db, kind, n)
+        uids = new_uids(n)
         db.executemany(
             "INSERT INTO entries(id, uid, kind, scope, key, payload, vector, created, updated, "
             "deleted, seq, slot) VALUES (?,?,?,?,NULL,?,?,?,?,0,?,?)",
             (
                 (
                     start + i,
-                    uuid.uuid4().hex,
+                    uids[i],
                     kind,
                     scope,
                     json.dumps(dict(payloads[i])),
