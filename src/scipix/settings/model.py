@@ -275,14 +275,13 @@ class LearningSettings(Section):
         ge=0.0,
         le=1.0,
         description="A single formula whose calibrated confidence is lower is given to the "
-        "strategies (learned n-best re-ranking, wider beam, re-ranking by rendering).",
+        "strategies (wider beam, re-ranking by rendering).",
     )
     strategy_budget_ms: float = Field(
-        200.0,
+        0.0,
         ge=0.0,
-        description="Time the strategies may take per request, in ms; 0 = none. The default "
-        "fits the learned n-best reranker (tta_rerank: +2.8 points exact on held-out hard "
-        "pictures, ~60 ms, benchmarks/rerank.py), not the wider beam or TeX re-ranking.",
+        description="Time the strategies may take per request, in ms; 0 = none (the default: "
+        "on held-out hard pictures they cost more than they gained, benchmarks/learning.py).",
     )
     precision: float = Field(
         0.95,
