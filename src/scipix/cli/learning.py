@@ -1,4 +1,4 @@
-"""``scipix correct IMAGE LATEX`` and ``scipix learning calibrate|export|stats``.
+"""``scipix correct IMAGE LATEX`` and ``scipix learning calibrate|rerank|export|stats``.
 
 Corrections made here are in the local scope (``learning.scope = "key"``: they change what this
 machine's CLI and Python API read, not what an API key of the server is told).
@@ -61,6 +61,20 @@ def calibrate(
 
     settings = state(ctx).settings()
     print_json(refit_from_verdicts(settings, min_verdicts))
+
+
+@learning_app.command("rerank")
+def rerank(
+    ctx: typer.Context,
+    min_verdicts: Annotated[
+        int, typer.Option("--min-verdicts", min=1, help="Refuse to fit on fewer verdicts.")
+    ] = 30,
+) -> None:
+    """Refit the learned n-best reranker from the corrections kept here (each image read and
+    measured again; the shipped weights are the prior) and write it to the data dir."""
+    from scipix.learning.refit import refit_reranker
+
+    print_json(refit_reranker(state(ctx).settings(), min_verdicts))
 
 
 @learning_app.command("export")

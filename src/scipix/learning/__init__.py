@@ -11,9 +11,10 @@
   exactly right (isotonic, fitted on held-out data, refitted from verdicts by
   ``scipix learning calibrate``), with ``auto_accept`` at precision >= 0.95; ``confidence_raw``
   keeps the recognizer's own.
-- :mod:`~scipix.learning.strategies`: an unsure formula is read with a wider beam and its
-  hypotheses re-ranked by rendering, within ``learning.strategy_budget_ms``; what pays per kind
-  of picture is learned from the trajectories.
+- :mod:`~scipix.learning.strategies`: an unsure formula's n-best is re-ranked by a learned
+  model (:mod:`~scipix.learning.rerank`), and with a larger budget read with a wider beam and
+  re-ranked by rendering, within ``learning.strategy_budget_ms``; what pays per kind of picture
+  is learned from the trajectories.
 - :mod:`~scipix.learning.export`: ``scipix learning export --out pairs/`` writes corrections as
   a paired set that ``scipix train --pairs pairs/`` mixes in.
 

@@ -27,6 +27,7 @@ from scipix.errors import ImageNoContentError, LatexError, StoreError
 from scipix.latex import model_tokens
 from scipix.learning.loop import SAME_OPTIONS, LearningLoop
 from scipix.learning.recall import upright
+from scipix.learning.rerank import WEIGHTS_FILE
 from scipix.learning.store import Correction, Trajectory
 from scipix.learning.strategies import Strategist, StrategyStats, Tried
 from scipix.pipeline.generate import GenerateAgent
@@ -66,7 +67,7 @@ class LearnAgent:
         self.generate = GenerateAgent()
         settings: LearningSettings = loop.settings
         self.strategist = (
-            Strategist(formula, settings.strategy_budget_ms)
+            Strategist(formula, settings.strategy_budget_ms, loop.data_dir / WEIGHTS_FILE)
             if settings.strategy_budget_ms > 0
             else None
         )

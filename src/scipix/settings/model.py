@@ -275,13 +275,14 @@ class LearningSettings(Section):
         ge=0.0,
         le=1.0,
         description="A single formula whose calibrated confidence is lower is given to the "
-        "strategies (wider beam, re-ranking by rendering).",
+        "strategies (learned n-best re-ranking, wider beam, re-ranking by rendering).",
     )
     strategy_budget_ms: float = Field(
-        0.0,
+        200.0,
         ge=0.0,
-        description="Time the strategies may take per request, in ms; 0 = none (the default: "
-        "on held-out hard pictures they cost more than they gained, benchmarks/learning.py).",
+        description="Time the strategies may take per request, in ms; 0 = none. The default "
+        "fits the learned n-best reranker (tta_rerank: +3.0 points exact on held-out hard "
+        "pictures, ~60-110 ms, benchmarks/rerank.py), not the wider beam or TeX re-ranking.",
     )
     precision: float = Field(
         0.95,
