@@ -1,12 +1,12 @@
 """Learned n-best re-ranking: the strategy ``tta_rerank`` (see ``strategies.py``).
 
 An unsure formula's candidates are a beam of :data:`NBEST` on the recognizer's input, the
-reading's own hypotheses and the greedy reading of each extra view, the crop prepared at
+reading's own hypotheses and a beam of :data:`VIEW_BEAM` on each extra view, the crop prepared at
 :data:`VIEW_SCALES` times the recognizer's own scale (:func:`views`). Per view and candidate the
 decoder gives the candidate's summed and weakest token log-probability (teacher-forced, one pass
 per view with a row per candidate; on the first view the beam's own values); each extra view's
-greedy reading votes for the candidate it equals. A linear model over these measurements
-(:func:`features`) scores the candidates: a conditional logit fitted by
+reading (its beam's choice) votes for the candidate it equals. A linear model over these
+measurements (:func:`features`) scores the candidates: a conditional logit fitted by
 ``benchmarks/rerank.py fit`` on the tune half of held-out hard pictures (1,600: 1,060 read
 unsure) and shipped as ``weights/rerank.json`` for one model version; the reading changes only
 when the best candidate outscores the reading's choice by the fitted margin.
@@ -44,6 +44,8 @@ Floats = npt.NDArray[np.float64]
 NBEST = 5
 #: Scales of the extra views, relative to the recognizer's own scale for the crop.
 VIEW_SCALES = (1.25,)
+#: The beam (and n-best) on each extra view.
+VIEW_BEAM = 3
 #: Views: the recognizer's input, then one per scale.
 VIEW_NAMES = ("base", *(f"x{s:g}" for s in VIEW_SCALES))
 KINDS = ("render", "screenshot", "paper", "handwriting")
@@ -54,7 +56,7 @@ WEIGHTS_FILE = "rerank.json"
 class Measured:
     """Candidates of one crop and what the views say of each (``logp``/``weakest``: view x
     candidate summed / weakest token log-probability, end token included; ``votes``: views
-    whose greedy reading is the candidate)."""
+    whose reading is the candidate)."""
 
     candidates: list[Hypothesis]
     chosen: int
@@ -120,23 +122,26 @@ def forced(
 
 def measure(rec: FormulaRecognizer, picture: Gray, reading: Reading, kind: str | None) -> Measured:
     """The candidates of ``picture`` (a beam of :data:`NBEST` on the recognizer's input, the
-    reading's own hypotheses and each extra view's greedy reading) and the views' measurements
+    reading's own hypotheses and each extra view's n-best) and the views' measurements
     of each (``beam_rank``: the rank in that beam, :data:`NBEST` for the reading's, one more
     for a view's). The beam's own log-probabilities serve for its candidates on the first view;
     the others are teacher-forced."""
     encoded = [rec.encode([p]) for p in views(rec, picture)]
     _, k0, v0 = encoded[0]
     cfg = replace(rec.beam, beam_width=NBEST, n_best=NBEST)
-    greedy = replace(rec.beam, beam_width=1, n_best=1)
+    others = replace(rec.beam, beam_width=VIEW_BEAM, n_best=VIEW_BEAM)
     pool: dict[str, tuple[Hypothesis, int, tuple[float, ...] | None]] = {}
     for rank, raw in enumerate(rec.search(k0, v0, cfg)[0]):
         h = rec.hypothesis(raw)
         pool.setdefault(h.latex, (h, rank, raw.logps))
     for h in reading.hypotheses:
         pool.setdefault(h.latex, (h, NBEST, None))
-    seen = [rec.decide(rec.search(k, v, greedy)[0]).best for _, k, v in encoded[1:]]
-    for seen_h in seen:
-        pool.setdefault(seen_h.latex, (seen_h, NBEST + 1, None))
+    seen = []
+    for _, k, v in encoded[1:]:
+        found = rec.decide(rec.search(k, v, others)[0])
+        seen.append(found.best)
+        for h in found.hypotheses:
+            pool.setdefault(h.latex, (h, NBEST + 1, None))
     items = [item for item in pool.values() if item[0].valid] or list(pool.values())
     items = [item for item in items if token_ids(rec, item[0]) is not None] or items[:1]
     cands = [h for h, _, _ in items]
@@ -162,7 +167,7 @@ def features(m: Measured) -> Floats:
     and its weakest token's; the mean of the former over the views; the views' votes; its beam
     rank (/ :data:`NBEST`); whether it is the reading's choice, and that choice's weakest token
     probability (log) and the picture's kind (one-hot); its length (log tokens); whether only a
-    view's greedy reading found it."""
+    view's beam found it."""
     n = len(m.candidates)
     rel = m.logp - m.logp.max(axis=1, keepdims=True)
     rank = np.asarray(m.beam_rank, np.float64)
@@ -201,6 +206,7 @@ class Reranker:
         return {
             "model_version": self.model_version,
             "views": list(VIEW_NAMES),
+            "view_beam": VIEW_BEAM,
             "weights": [round(float(x), 6) for x in self.weights],
             "mean": [round(float(x), 6) for x in self.mean],
             "scale": [round(float(x), 6) for x in self.scale],
@@ -225,7 +231,7 @@ class Reranker:
                 float(data["margin"]),
                 dict(data.get("fitted", {})),
             )
-            views_match = tuple(data["views"]) == VIEW_NAMES
+            views_match = tuple(data["views"]) == VIEW_NAMES and data["view_beam"] == VIEW_BEAM
         except (OSError, ValueError, KeyError, TypeError):
             return None
         same = made.model_version == model_version and views_match
