@@ -1,9 +1,9 @@
 """The learned n-best reranker (strategy ``tta_rerank``, ``learning/rerank.py``), issue 17.
 
     python3 benchmarks/rerank.py measure --part tune --seeds 101 102 103 104 [--per-condition 100]
-    python3 benchmarks/rerank.py measure --part check --seeds 201 202
+    python3 benchmarks/rerank.py measure --part check [--seeds 201 202 203 204]
     python3 benchmarks/rerank.py fit [--seeds 101 102 103 104]   # writes weights/rerank.json
-    python3 benchmarks/rerank.py check [--seeds 201 202]
+    python3 benchmarks/rerank.py check [--seeds 201 202 203 204]
 
 Pictures are the hard kinds (screenshot, photo, scan, handwriting) of ``training/picture.py``
 made from held-out (val split) formulas. ``measure`` reads each with the service as it is
@@ -16,7 +16,7 @@ cross-validation (folds by formula) on the tune half only and fits a conditional
 check half: exact match without and with the reranker, per condition, the paired bootstrap 95 %
 interval of the difference (resampling formulas), and the strategy's milliseconds. The service
 end to end (both paths alternating on the same pictures): ``benchmarks/learning.py strategies
---budget-ms 150``. Never reads ../shared/data/bench.
+--budget-ms 200``. Never reads ../shared/data/bench.
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.seeds is None:
         tune = args.what == "fit" or (args.what == "measure" and args.part == "tune")
-        args.seeds = [101, 102, 103, 104] if tune else [201, 202]
+        args.seeds = [101, 102, 103, 104] if tune else [201, 202, 203, 204]
     started = time.perf_counter()
     {"measure": measure_part, "fit": fit_tune, "check": check}[args.what](args)
     print(f"({time.perf_counter() - started:.0f} s)")

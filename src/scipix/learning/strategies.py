@@ -3,10 +3,10 @@
 When a single formula's calibrated confidence is below ``learning.unsure_below``, the Learn
 agent asks :class:`Strategist` to try, within ``learning.strategy_budget_ms``:
 
-- ``tta_rerank`` (``rerank.py``): a beam of 5 and the greedy reading of the crop scaled 1.25x
+- ``tta_rerank`` (``rerank.py``): a beam of 5 on the crop and of 3 on the crop scaled 1.25x
   give candidates, each scored under both views by the decoder; a linear model fitted on the
-  tune half of held-out pictures picks one. Its choice is final (it weighs every candidate the
-  strategies before it found);
+  tune half of held-out pictures (or refitted from corrections) picks one. Its choice is final
+  (it weighs every candidate the strategies before it found);
 - ``wide_beam``: read the formula again with twice the beam (:data:`WIDE_BEAM` at most), which
   adds hypotheses the narrow beam pruned;
 - ``rerank``: render each distinct valid hypothesis (narrow and wide beam) with TeX and compare
@@ -23,12 +23,13 @@ trajectory can tell without a verdict; it is not "right".)
 
 Measured on hard pictures (screenshot, photo, scan, handwriting) of the check half:
 
-- ``tta_rerank`` (``benchmarks/rerank.py check``, 1,600 pictures): 32.7 % -> 35.7 % exact
-  (+3.0 points, paired bootstrap 95 % [+1.3, +4.9]; screenshot +4.2, photo +3.5, scan +3.7,
-  handwriting +0.5), run on the 66 % read unsure, 57-112 ms p50 there on a busy 2-core machine;
-  end to end (``benchmarks/learning.py strategies --per-condition 100 --budget-ms 200``, 400
-  pictures): 35.0 % -> 37.5 %, +79 ms paired p50. So the default budget (200 ms) runs it, and
-  not the other two (assumed to cost :data:`DEFAULT_COST_MS` until tried);
+- ``tta_rerank`` (``benchmarks/rerank.py check --seeds 201 202 203 204``, 1,600 pictures):
+  32.7 % -> 36.6 % exact (+3.9 points, paired bootstrap 95 % [+2.2, +5.6]; screenshot +5.8,
+  photo +4.2, scan +3.5, handwriting +2.0), run on the 66 % read unsure, 51 ms p50 there (2-core
+  machine shared with other work); end to end (``benchmarks/learning.py strategies
+  --per-condition 100 --budget-ms 200``, 400 pictures): 35.0 % -> 38.8 %, +36 ms paired p50.
+  So the default budget (200 ms) runs it, and not the other two (assumed to cost
+  :data:`DEFAULT_COST_MS` until tried);
 - ``wide_beam`` + ``rerank`` (120 pictures): 38.3 % exact without, 33.3 % with, +1.4 s p50; the
   wide beam holds the right reading among its 10 for 70 % of the tune half's formulas against
   49 % read right, but TeX renderings compared with the picture do not find it.

@@ -281,8 +281,8 @@ class LearningSettings(Section):
         200.0,
         ge=0.0,
         description="Time the strategies may take per request, in ms; 0 = none. The default "
-        "fits the learned n-best reranker (tta_rerank: +3.0 points exact on held-out hard "
-        "pictures, ~60-110 ms, benchmarks/rerank.py), not the wider beam or TeX re-ranking.",
+        "fits the learned n-best reranker (tta_rerank: +3.9 points exact on held-out hard "
+        "pictures, ~50 ms, benchmarks/rerank.py), not the wider beam or TeX re-ranking.",
     )
     precision: float = Field(
         0.95,
