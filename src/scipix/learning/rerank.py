@@ -19,9 +19,12 @@ bootstrap over formulas 95 % [+2.2, +5.6]; screenshot +5.8, photo +4.2, scan +3.
 on tune +7.3. With the greedy reading of the 1.25x view instead of its 3-best: +3.0 on check,
 +5.8 in CV. What did not pay more: TeX renders compared with the picture (``strategies.py``), a
 4-gram LaTeX language model, one hand-set sum of log-probabilities over 6 views (+3.3 / -1.3 on
-two tune sets), views scaled 0.8x or with thickened/thinned ink (no gain over 1.25x), a third
-view at 1.5x (+0.6 in CV for ~25 ms), per-kind weights. The candidates hold the right reading for
-30-45 % of unsure readings against 12-15 % chosen right: the pool bounds what re-ranking gains.
+two tune sets), views scaled 0.8x or with thickened/thinned ink (no gain over 1.25x), a beam of
+5 on the 1.25x view (CV +7.4, ~10 ms more), a third view at 1.5x with its 3-best (CV +7.6 for
+about twice the time; chosen by the rule "cheaper unless CV gains >= 1 point", though its check
+on 800 pictures read +5.1 against +3.6: worth a fresh check set), per-kind weights. The
+candidates hold the right reading for 30-45 % of unsure readings against 12-15 % chosen right:
+the pool bounds what re-ranking gains.
 """
 
 from __future__ import annotations
