@@ -167,3 +167,19 @@ def test_uids_are_unique_and_grow_with_time(store, rng) -> None:
     uids = [store.get(i).uid for i in ids]
     assert len(set(uids)) == 55 and all(len(u) == 32 for u in uids)
     assert uids == sorted(uids)  # appended at the end of SQLite's unique index
+
+
+def test_a_failed_bulk_insert_leaves_neither_rows_nor_vectors(store, rng) -> None:
+    from scipix.memory.bulk import OVERLAP_FROM
+
+    n = OVERLAP_FROM + 10  # the index add runs beside the rows' insert
+    vectors = np.stack([unit(rng) for _ in range(n)])
+    payloads: list[dict[str, object]] = [{"i": i} for i in range(n)]
+    payloads[-1] = {"bad": object()}  # not JSON: the transaction fails on the last row
+    with pytest.raises(TypeError):
+        store.add_many("v", vectors, payloads, scope="a")
+    assert store.count("v") == 0 and len(store._indexes["v"]) == 0
+    payloads[-1] = {"i": n - 1}
+    ids = store.add_many("v", vectors, payloads, scope="a")
+    assert store.count("v") == n == len(store._indexes["v"])
+    assert store.search("v", vectors[7], 1, scope=None)[0].id == ids[7]
