@@ -51,7 +51,12 @@ def percentile(hist: NDArray[np.float64], q: float) -> int:
 
 def is_inverted(gray: Gray) -> bool:
     """Light ink on a dark background (dark-mode screenshots, chalkboards, negatives)."""
-    return percentile(histogram(gray), 50) < 100
+    return counts_inverted(histogram(gray))
+
+
+def counts_inverted(hist: NDArray[np.float64]) -> bool:
+    """:func:`is_inverted` from the picture's 256-bin histogram (the median level is dark)."""
+    return percentile(hist, 50) < 100
 
 
 def normalize_polarity(gray: Gray) -> tuple[Gray, bool]:

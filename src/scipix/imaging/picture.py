@@ -121,7 +121,7 @@ def _polarity_and_counts(small: Gray) -> tuple[Gray, bool, npt.NDArray[np.int64]
         small, dark = enhance.normalize_polarity(small)
         return small, dark, np.bincount(small.ravel(), minlength=256)
     counts = np.bincount(small.ravel(), minlength=256)
-    if enhance.percentile(counts.astype(np.float64), 50) < 100:  # enhance.is_inverted
+    if enhance.counts_inverted(counts.astype(np.float64)):
         return np.ascontiguousarray(255 - small), True, counts[::-1]
     return small, False, counts
 
