@@ -83,19 +83,13 @@ def views(rec: FormulaRecognizer, picture: Gray) -> list[npt.NDArray[np.float32]
 
 
 def token_ids(rec: FormulaRecognizer, hyp: Hypothesis) -> list[int] | None:
-    index = rec_index(rec)
+    """The hypothesis as model token ids, the end token included; None when a token is not in
+    the vocabulary."""
+    index = rec.grammar.ids
     ids = [index.get(t) for t in hyp.tokens]
     if any(i is None for i in ids):
         return None
     return [int(i) for i in ids if i is not None] + [rec.beam.eos]
-
-
-def rec_index(rec: FormulaRecognizer) -> dict[str, int]:
-    found: dict[str, int] | None = getattr(rec, "_token_index", None)
-    if found is None:
-        found = {t: i for i, t in enumerate(rec.vocab)}
-        rec._token_index = found  # type: ignore[attr-defined]
-    return found
 
 
 def forced(
@@ -148,10 +142,12 @@ def measure(rec: FormulaRecognizer, picture: Gray, reading: Reading, kind: str |
         seen.append(found.best)
         for h in found.hypotheses:
             pool.setdefault(h.latex, (h, NBEST + 1, None))
-    items = [item for item in pool.values() if item[0].valid] or list(pool.values())
-    items = [item for item in items if token_ids(rec, item[0]) is not None] or items[:1]
+    valid = [item for item in pool.values() if item[0].valid] or list(pool.values())
+    known = [(item, token_ids(rec, item[0])) for item in valid]
+    kept = [(item, found) for item, found in known if found is not None] or known[:1]
+    items = [item for item, _ in kept]
     cands = [h for h, _, _ in items]
-    ids = [token_ids(rec, h) or [rec.beam.eos] for h in cands]
+    ids = [found or [rec.beam.eos] for _, found in kept]
     total = np.array([sum(lp) if lp is not None else 0.0 for _, _, lp in items])
     low = np.array([min(lp) if lp else 0.0 for _, _, lp in items])
     missing = [i for i, (_, _, lp) in enumerate(items) if lp is None]
